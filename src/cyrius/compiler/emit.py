@@ -1,0 +1,87 @@
+"""Stage 5: emit — render one C unit and one header per module from the codegen/ templates."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from .lower import CFunction, global_initialiser, signature
+from .resolve import Module
+from .types import ArrayType, FuncType, PtrType, StructType, Type
+
+CODEGEN_DIR = Path(__file__).resolve().parents[3] / "codegen"
+
+
+@dataclass
+class CUnit:
+    module: str
+    name: str  # file stem
+    header: str
+    source: str
+
+
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(CODEGEN_DIR)), trim_blocks=True,
+                              lstrip_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+
+
+def _func_types(t: Type, out: list) -> None:
+    """Function-pointer types reachable from t, innermost first (their typedefs must come first)."""
+    if isinstance(t, FuncType):
+        for p in (*t.params, t.ret):
+            _func_types(p, out)
+        if t not in out:
+            out.append(t)
+    elif isinstance(t, PtrType) and t.target is not None:
+        _func_types(t.target, out)
+    elif isinstance(t, ArrayType):
+        _func_types(t.elem, out)
+
+
+def _struct_order(structs: list[StructType]) -> list[StructType]:
+    """Structs of one module so that each follows the structs it contains by value."""
+    done: list[StructType] = []
+
+    def visit(s):
+        if s in done:
+            return
+        for _, ft, _ in s.fields:
+            while isinstance(ft, ArrayType):
+                ft = ft.elem
+            if isinstance(ft, StructType) and ft in structs:
+                visit(ft)
+        done.append(s)
+
+    for s in structs:
+        visit(s)
+    return done
+
+
+def emit_module(mod: Module, functions: list[CFunction]) -> CUnit:
+    env = _env()
+    fts: list[FuncType] = []
+    for s in mod.structs:
+        for _, ft, _ in s.fields:
+            _func_types(ft, fts)
+    for g in mod.globals:
+        _func_types(g.type, fts)
+    for f in mod.functions:
+        _func_types(f.type, fts)
+        for t in f.locals.values():
+            _func_types(t, fts)
+    structs = [{"c_name": s.c_name, "name": s.name, "line": s.node.lineno, "packed": s.packed, "size": s.size,
+                "fields": [t.declare(n) for n, t, _ in s.fields]} for s in _struct_order(mod.structs)]
+    stem = mod.prefix
+    header = env.get_template("module.h.j2").render(
+        source=mod.source.display, guard=f"CY_{stem.upper()}_H", deps=[d.prefix for d in dict.fromkeys(mod.deps)],
+        structs=structs, typedefs=[ft.typedef() for ft in fts],
+        globals=[g.type.declare(g.c_name) for g in mod.globals],
+        prototypes=[signature(f) for f in mod.functions])
+    source = env.get_template("module.c.j2").render(
+        source=mod.source.display, header=stem, extern_headers=sorted(mod.uses_externs),
+        globals=[{"line": g.node.lineno, "decl": g.type.declare(g.c_name) + global_initialiser(g)}
+                 for g in mod.globals],
+        functions=[{"line": f.fn.node.lineno, "signature": f.signature, "locals": f.locals, "body": f.body}
+                   for f in functions])
+    return CUnit(mod.name, stem, header, source)
