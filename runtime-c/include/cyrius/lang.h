@@ -11,8 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-_Noreturn void cy_assert_fail(const char *file, int line, const char *what);
-_Noreturn void cy_index_fail(const char *file, int line, int64_t index, int64_t length);
+/* Both are expected not to return (the kernel panics); they are written in the dialect. */
+void cy_assert_fail(uint8_t *file, int32_t line, uint8_t *what);
+void cy_index_fail(uint8_t *file, int32_t line, int64_t index, int64_t length);
 
 #define CY_SIGNED_DIV(bits)                                                              \
     static inline int##bits##_t cy_sdiv##bits(int##bits##_t a, int##bits##_t b) {       \
@@ -29,8 +30,8 @@ CY_SIGNED_DIV(32)
 CY_SIGNED_DIV(64)
 #undef CY_SIGNED_DIV
 
-static inline uint64_t cy_index(uint64_t index, uint64_t length, const char *file, int line) {
-    if (__builtin_expect(index >= length, 0)) cy_index_fail(file, line, (int64_t)index, (int64_t)length);
+static inline uint64_t cy_index(uint64_t index, uint64_t length, const char *file, int32_t line) {
+    if (__builtin_expect(index >= length, 0)) cy_index_fail((uint8_t *)file, line, (int64_t)index, (int64_t)length);
     return index;
 }
 

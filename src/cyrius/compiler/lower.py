@@ -160,7 +160,7 @@ class Lowerer:
 
     def stmt_Assert(self, s):
         text = ast.unparse(s.test).encode()
-        self.emit(s, f"if (!({self.cond(s.test)})) cy_assert_fail(__FILE__, __LINE__, {c_string(text)});")
+        self.emit(s, f"if (!({self.cond(s.test)})) cy_assert_fail((uint8_t *)__FILE__, __LINE__, (uint8_t *){c_string(text)});")
 
     def stmt_AnnAssign(self, s):
         self.assign(s, s.target, s.value)

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Set up a Debian 12 machine for Cyrius: system packages (as root, or through sudo) and a Python
+# virtual environment in .venv with the cyrius package installed in editable mode.
+set -eu
+cd "$(dirname "$0")/.."
+
+PACKAGES="gcc binutils make python3 python3-venv python3-pip qemu-system-x86 ovmf gnu-efi mtools dosfstools
+busybox-static umoci musl-tools"
+
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+missing=""
+for p in $PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "[setup] installing system packages:$missing"
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    # shellcheck disable=SC2086
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    echo "[setup] creating .venv"
+    python3 -m venv .venv
+fi
+echo "[setup] installing cyrius and its test tools into .venv"
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+echo "[setup] ready: .venv/bin/cyrius"

@@ -1,0 +1,185 @@
+"""`cyrius build`: the kernel tree -> C units -> objects, incrementally, with progress.
+
+Incrementality is content-based. A manifest in the build directory records, per module, the hash
+of its source. When every source, header, template and the compiler itself are unchanged, the
+build stops before translating. Otherwise the whole program is re-translated (it is cheap and the
+checker needs every module), each unit is written only when its text changed, and an object is
+recompiled only when its C text or any header it includes changed — so a change to one module
+rebuilds it and exactly those dependents whose compiled form it affects.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .compiler import REPO_ROOT, RUNTIME_INCLUDE, translate
+from .compiler.emit import CODEGEN_DIR
+
+KERNEL_PACKAGE = "cyrius.kernel"
+KERNEL_CFLAGS = [
+    "-std=c11", "-ffreestanding", "-O2", "-g", "-Wall", "-Wextra", "-Werror",
+    "-mcmodel=kernel", "-mno-red-zone", "-mgeneral-regs-only", "-fno-omit-frame-pointer",
+    "-fno-pic", "-fno-pie", "-fno-stack-protector", "-fno-builtin", "-nostdlib",
+]
+
+
+class BuildError(Exception):
+    pass
+
+
+@dataclass
+class BuildReport:
+    modules: int = 0
+    translated: bool = False
+    written: list = field(default_factory=list)
+    compiled: list = field(default_factory=list)
+    objects: list = field(default_factory=list)
+
+
+def _sha(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(len(p).to_bytes(8, "little"))
+        h.update(p)
+    return h.hexdigest()
+
+
+def _tree_hash(paths) -> str:
+    return _sha(*[str(p).encode() + b"\0" + p.read_bytes() for p in sorted(paths)])
+
+
+def toolchain_hash() -> str:
+    """Changes whenever the compiler, the templates or the extern headers change."""
+    compiler_dir = Path(__file__).parent / "compiler"
+    return _tree_hash([*compiler_dir.rglob("*.py"), *compiler_dir.rglob("*.h"), *CODEGEN_DIR.glob("*.j2"),
+                       *RUNTIME_INCLUDE.rglob("*.h")])
+
+
+def kernel_modules(src_root: Path) -> list[str]:
+    base = src_root / Path(*KERNEL_PACKAGE.split("."))
+    names = []
+    for path in sorted(base.rglob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        rel = path.relative_to(src_root).with_suffix("")
+        names.append(".".join(rel.parts))
+    return names
+
+
+class Builder:
+    def __init__(self, repo: Path = REPO_ROOT, out: Path | None = None, log: Callable[[str], None] = print,
+                 jobs: int | None = None):
+        self.repo = repo
+        self.src = repo / "src"
+        self.out = out or repo / "build"
+        self.cdir = self.out / "kernel" / "c"
+        self.odir = self.out / "kernel" / "obj"
+        self.manifest_path = self.out / "kernel" / "manifest.json"
+        self.log = log
+        self.jobs = jobs or os.cpu_count() or 1
+
+    def _stage(self, name: str, start: float, detail: str) -> None:
+        self.log(f"[build] {name:<10} {detail} ({(time.monotonic() - start) * 1000:.0f} ms)")
+
+    def _load_manifest(self) -> dict:
+        try:
+            return json.loads(self.manifest_path.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def sources_fingerprint(self, modules: list[str]) -> dict:
+        files = {m: self.src / Path(*m.split(".")).with_suffix(".py") for m in modules}
+        return {"toolchain": toolchain_hash(), "cflags": KERNEL_CFLAGS,
+                "runtime": _tree_hash((self.repo / "runtime-c" / "src").glob("*.c")),
+                "sources": {m: _sha(p.read_bytes()) for m, p in files.items()}}
+
+    def build_objects(self) -> BuildReport:
+        """Translate the kernel and compile every unit; return what was done."""
+        report = BuildReport()
+        t0 = time.monotonic()
+        modules = kernel_modules(self.src)
+        report.modules = len(modules)
+        fingerprint = self.sources_fingerprint(modules)
+        manifest = self._load_manifest()
+        objects = [self.odir / o for o in manifest.get("objects", [])]
+        if manifest.get("fingerprint") == fingerprint and all(o.exists() for o in objects):
+            report.objects = objects
+            self._stage("translate", t0, f"{len(modules)} modules up to date")
+            return report
+
+        report.translated = True
+        _, units = translate([self.src], modules, display_root=self.repo)
+        self.cdir.mkdir(parents=True, exist_ok=True)
+        self.odir.mkdir(parents=True, exist_ok=True)
+        for unit in units:
+            for suffix, text in ((".h", unit.header), (".c", unit.source)):
+                path = self.cdir / f"{unit.name}{suffix}"
+                if not path.exists() or path.read_text() != text:
+                    path.write_text(text)
+                    report.written.append(path.name)
+        self._stage("translate", t0, f"{len(units)} modules -> C, {len(report.written)} files changed")
+
+        t1 = time.monotonic()
+        headers = {p.name: p.read_bytes() for p in self.cdir.glob("*.h")}
+        runtime_headers = _tree_hash(RUNTIME_INCLUDE.rglob("*.h")).encode()
+        flags_key = json.dumps(KERNEL_CFLAGS).encode()
+        sources = []
+        for unit in units:
+            reached = self._included(unit.name, headers) | {f"{unit.name}.h"}
+            key = _sha((self.cdir / f"{unit.name}.c").read_bytes(), runtime_headers, flags_key,
+                       *[n.encode() + headers[n] for n in sorted(reached)])
+            sources.append((self.cdir / f"{unit.name}.c", self.odir / f"{unit.name}.o", key))
+        for c_path in sorted((self.repo / "runtime-c" / "src").glob("*.c")):
+            key = _sha(c_path.read_bytes(), runtime_headers, flags_key)
+            sources.append((c_path, self.odir / f"rt_{c_path.stem}.o", key))
+        previous = manifest.get("objects_hash", {})
+        report.objects = [o for _, o, _ in sources]
+        jobs = [job for job in sources if previous.get(job[1].name) != job[2] or not job[1].exists()]
+
+        def compile_one(job):
+            c_path, o_path, _ = job
+            cmd = ["gcc", *KERNEL_CFLAGS, f"-I{RUNTIME_INCLUDE}", f"-I{self.cdir}", "-c", str(c_path),
+                   "-o", str(o_path)]
+            return job, subprocess.run(cmd, capture_output=True, text=True)
+
+        hashes = {o.name: previous[o.name] for o in report.objects if o.name in previous}
+        failures = []
+        with ThreadPoolExecutor(max_workers=self.jobs) as pool:
+            for (c_path, o_path, key), result in pool.map(compile_one, jobs):
+                if result.returncode != 0:
+                    hashes.pop(o_path.name, None)
+                    failures.append(f"{c_path.name}:\n{result.stderr}")
+                    continue
+                hashes[o_path.name] = key
+                report.compiled.append(o_path.name)
+        self._stage("compile", t1, f"{len(report.compiled)} of {len(sources)} objects rebuilt")
+        self.manifest_path.write_text(json.dumps({
+            "fingerprint": None if failures else fingerprint,
+            "objects": [o.name for o in report.objects], "objects_hash": hashes}, indent=1))
+        if failures:
+            raise BuildError("gcc rejected the C below. For generated units this is a transpiler bug "
+                             "(the checker accepted the Python): please report it.\n" + "\n".join(failures))
+        return report
+
+    @staticmethod
+    def _included(stem: str, headers: dict) -> set:
+        """Generated headers a unit reaches through #include (transitively)."""
+        seen: set = set()
+        todo = [f"{stem}.h"]
+        while todo:
+            name = todo.pop()
+            text = headers.get(name, b"").decode()
+            for line in text.splitlines():
+                if line.startswith('#include "') and line.endswith('.h"'):
+                    inc = line[len('#include "'):-1]
+                    if inc in headers and inc not in seen:
+                        seen.add(inc)
+                        todo.append(inc)
+        return seen

@@ -1,0 +1,18 @@
+"""NUL-terminated byte strings."""
+from cyrius.lang import u8, usize, Ptr
+
+
+def length(s: Ptr[u8]) -> usize:
+    n: usize = 0
+    while s[n] != 0:
+        n += 1
+    return n
+
+
+def equal(a: Ptr[u8], b: Ptr[u8]) -> bool:
+    i: usize = 0
+    while a[i] == b[i]:
+        if a[i] == 0:
+            return True
+        i += 1
+    return False
