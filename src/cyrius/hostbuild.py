@@ -28,7 +28,7 @@ void cy_index_fail(uint8_t *file, int32_t line, int64_t index, int64_t length) {
 }
 """
 
-HOST_CFLAGS = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-fPIC"]
+HOST_CFLAGS = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-fPIC", "-fno-builtin"]
 
 
 def ctype_of(t):

@@ -31,7 +31,10 @@ CY_SIGNED_DIV(64)
 #undef CY_SIGNED_DIV
 
 static inline uint64_t cy_index(uint64_t index, uint64_t length, const char *file, int32_t line) {
-    if (__builtin_expect(index >= length, 0)) cy_index_fail((uint8_t *)file, line, (int64_t)index, (int64_t)length);
+    if (__builtin_expect(index >= length, 0)) {
+        cy_index_fail((uint8_t *)file, line, (int64_t)index, (int64_t)length);
+        __builtin_unreachable(); /* the kernel panics; lets gcc know the index is in bounds after */
+    }
     return index;
 }
 

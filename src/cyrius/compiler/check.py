@@ -307,7 +307,8 @@ class FunctionChecker:
             if name in self.locals:
                 t = self.locals[name]
             elif name in self.globals:
-                t = self.mod.symbols[name].type
+                target.kind, target.sym = "global", self.mod.symbols[name]
+                t = target.sym.type
             else:
                 sym = self.mod.symbols.get(name)
                 if isinstance(sym, Global):

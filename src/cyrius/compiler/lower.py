@@ -311,6 +311,8 @@ class Lowerer:
 
     def expr_Call(self, e):
         kind = e.kind
+        if kind == "cast":  # the first argument is a type, not a value
+            return f"(({e.ty.c()})({self.expr(e.args[1])}))"
         args = [self.expr(a) for a in e.args]
         if kind == "call":
             return f"{e.sym.c_name}({', '.join(args)})"
@@ -330,8 +332,6 @@ class Lowerer:
             if src is BOOL:
                 inner = f"({inner} ? 1 : 0)"
             return f"(({e.ty.c()}){inner})"
-        if kind == "cast":
-            return f"(({e.ty.c()})({args[1]}))"
         if kind == "addr":
             a = e.args[0]
             place = self.expr(a)
