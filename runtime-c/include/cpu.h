@@ -50,6 +50,9 @@ void invlpg(uintptr_t vaddr);
 void cli(void);
 void sti(void);
 void hlt(void);
+/* Enable interrupts and halt with no window between them (sti's one-instruction shadow), so an
+ * interrupt that arrives after the caller checked for work still wakes the halt. */
+void sti_hlt(void);
 /* The PAUSE instruction: tells the CPU it is in a spin-wait loop. */
 void cpu_relax(void);
 uint64_t read_rflags(void);

@@ -172,6 +172,12 @@ hlt(void)
 }
 
 void
+sti_hlt(void)
+{
+    __asm__ volatile("sti; hlt" : : : "memory");
+}
+
+void
 cpu_relax(void)
 {
     __asm__ volatile("pause" : : : "memory");

@@ -375,6 +375,12 @@ def hlt() -> None:
 
 
 @_extern
+def sti_hlt() -> None:
+    """Waiting for an interrupt: host mode has none to wait for, so interrupts are enabled and it returns."""
+    _cpu.interrupts = True
+
+
+@_extern
 def cpu_relax() -> None:
     pass
 

@@ -68,3 +68,8 @@ def log(prefix: Ptr[u8], message: Ptr[u8]) -> None:
     puts(b"] ")
     puts(message)
     puts(b"\n")
+
+
+def put_padded_zero(value: u64, width: u32) -> None:
+    n: usize = fmt_u64(addr(numbuf), usize(len(numbuf)), value, u32(10), width, u8(0x30))
+    write(addr(numbuf), n)

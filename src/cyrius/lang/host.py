@@ -16,6 +16,8 @@ import importlib.machinery
 import sys
 import typing
 
+from . import memory
+from .memtypes import PtrBase
 from .scalars import Scalar, i64
 
 CONV = "_cyrius_conv"
@@ -31,6 +33,8 @@ def dialect_conv(slot_type, value):
     if (isinstance(slot_type, type) and issubclass(slot_type, Scalar) and isinstance(value, int)
             and not isinstance(value, (bool, Scalar))):
         return slot_type(value)
+    if isinstance(slot_type, type) and issubclass(slot_type, PtrBase) and isinstance(value, bytes):
+        return slot_type(memory.intern_bytes(value))  # a byte-string literal is a pointer to its bytes
     return value
 
 

@@ -4,7 +4,7 @@ An address space is the physical address of its PML4 ("root"). Page-table pages 
 through the direct map. The kernel half (PML4 entries 256..511) is shared by every space.
 """
 from cyrius.lang import Final, Ptr, cast, u64, usize
-from cyrius.rt import invlpg, memcpy, memset, read_cr3
+from cyrius.rt import invlpg, memcpy, memset, read_cr3, write_cr3
 
 from . import frames, phys
 
@@ -125,3 +125,10 @@ def new_space() -> u64:
         return 0
     memcpy(cast(Ptr[None], table(root) + 256), cast(Ptr[None], table(kernel_root) + 256), usize(256 * 8))
     return root
+
+
+def drop_identity_map(root: u64) -> None:
+    """Forget the loader's lower-half identity map: the lower half belongs to user space.
+    Only PML4 entries are cleared; the tables below are shared with the direct map."""
+    memset(cast(Ptr[None], table(root)), 0, usize(256 * 8))
+    write_cr3(root)

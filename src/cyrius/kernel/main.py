@@ -1,0 +1,61 @@
+"""kernel_main: the first Python the CPU runs, called by boot/x86_64/entry.S with the boot info."""
+from cyrius.lang import Final, Ptr, cast, export, u8, u32, u64, usize
+from cyrius.rt import rdtsc, sti, sti_hlt
+
+from . import acpi, bootinfo, clock, console, shell, tty
+from .arch.x86_64 import ioapic, lapic, pic
+from .bootinfo import BootInfo
+from .debug import linetable
+from .dev import uart
+from .mm import frames, paging, phys
+from .panic import panic
+
+
+entry_tsc: u64 = 0
+
+
+def banner() -> None:
+    console.puts(b"   _____           _\n")
+    console.puts(b"  / ____|         (_)\n")
+    console.puts(b" | |    _   _ _ __ _ _   _ ___\n")
+    console.puts(b" | |   | | | | '__| | | | / __|\n")
+    console.puts(b" | |___| |_| | |  | | |_| \\__ \\\n")
+    console.puts(b"  \\_____|\\__, |_|  |_|\\__,_|___/\n")
+    console.puts(b"          __/ |\n")
+    console.puts(b"         |___/\n\n")
+
+
+def init_interrupts() -> None:
+    pic.disable()
+    if not acpi.info.found or acpi.info.ioapic_address == 0:
+        panic(b"acpi: no MADT with an I/O APIC; Cyrius needs one")
+    lapic.init(acpi.info.lapic_address)
+    ioapic.init(acpi.info.ioapic_address)
+    tty.init()
+    ioapic.route_irq(u8(tty.SERIAL_IRQ), u8(tty.SERIAL_VECTOR), lapic.id())
+
+
+@export("kernel_main")
+def kernel_main(info: Ptr[BootInfo]) -> None:
+    global entry_tsc
+    entry_tsc = rdtsc()
+    console.init()
+    if info.magic != bootinfo.BOOT_INFO_MAGIC or info.version != bootinfo.BOOT_INFO_VERSION:
+        panic(b"boot: the boot-info block has a bad magic or version; BOOTX64.EFI and kernel.elf do not match")
+    phys.direct_map = info.direct_map_base
+    paging.kernel_root = info.page_table_root
+    paging.drop_identity_map(info.page_table_root)
+    frames.init(info)
+    acpi.init(info.acpi_rsdp)
+    init_interrupts()
+    clock.init()
+    shell.init()
+    banner()
+    sti()
+    while clock.ticks == 0:
+        sti_hlt()  # an external call: ticks is re-read after every interrupt
+    console.puts(b"[boot] kernel ready in ")
+    console.put_dec(clock.tsc_ms_since(entry_tsc))
+    console.puts(b" ms\n")
+    console.log(b"shell", b"ready; type `help` for command list")
+    shell.run()

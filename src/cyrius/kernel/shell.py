@@ -1,0 +1,135 @@
+"""The host shell on the serial console (prompt `$ `, as in the seed transcript).
+
+Commands are data: a table of (name, help, handler) filled at start-up.
+"""
+from cyrius.lang import NULL, Array, Callable, Final, Ptr, addr, cast, struct, u8, u32, u64, usize
+
+from . import clock, console, lineedit, power, tty
+from .lib import cstr
+from .mm import frames, heap
+
+MAX_ARGS: Final = 16
+MAX_COMMANDS: Final = 32
+
+
+@struct
+class Command:
+    name: Ptr[u8]
+    help: Ptr[u8]
+    run: Callable[[u32, Ptr[Ptr[u8]]], None]
+
+
+commands: Array[Command, MAX_COMMANDS] = Array[Command, MAX_COMMANDS]()
+command_count: u32 = 0
+line: Array[u8, lineedit.MAX_LINE] = Array[u8, lineedit.MAX_LINE]()
+argv: Array[Ptr[u8], MAX_ARGS] = Array[Ptr[u8], MAX_ARGS]()
+
+
+def register(name: Ptr[u8], help: Ptr[u8], run: Callable[[u32, Ptr[Ptr[u8]]], None]) -> None:
+    global command_count
+    c: Ptr[Command] = addr(commands) + command_count
+    c.name = name
+    c.help = help
+    c.run = run
+    command_count += 1
+
+
+def split(text: Ptr[u8], out: Ptr[Ptr[u8]]) -> u32:
+    """Split text in place at spaces; return the number of words (at most MAX_ARGS)."""
+    argc: u32 = 0
+    i: usize = 0
+    while text[i] != 0:
+        while text[i] == 0x20:
+            text[i] = 0
+            i += 1
+        if text[i] == 0:
+            break
+        if argc == MAX_ARGS:
+            break
+        out[argc] = text + i
+        argc += 1
+        while text[i] != 0 and text[i] != 0x20:
+            i += 1
+    return argc
+
+
+def cmd_help(argc: u32, args: Ptr[Ptr[u8]]) -> None:
+    for i in range(command_count):
+        console.puts(b"  ")
+        console.puts(commands[i].name)
+        n: usize = cstr.length(commands[i].name)
+        while n < 10:
+            console.puts(b" ")
+            n += 1
+        console.puts(commands[i].help)
+        console.puts(b"\n")
+
+
+def cmd_echo(argc: u32, args: Ptr[Ptr[u8]]) -> None:
+    for i in range(u32(1), argc):
+        if i > 1:
+            console.puts(b" ")
+        console.puts(args[i])
+    console.puts(b"\n")
+
+
+def cmd_mem(argc: u32, args: Ptr[Ptr[u8]]) -> None:
+    console.puts(b"frames: ")
+    console.put_dec(frames.free_frames)
+    console.puts(b" free of ")
+    console.put_dec(frames.usable_frames)
+    console.puts(b" (")
+    console.put_dec(frames.free_frames * 4)
+    console.puts(b" KiB free)\nheap: ")
+    console.put_dec(heap.bytes_in_use)
+    console.puts(b" bytes in ")
+    console.put_dec(heap.live_blocks)
+    console.puts(b" blocks, ")
+    console.put_dec(heap.frames_held)
+    console.puts(b" frames held\n")
+
+
+def cmd_uptime(argc: u32, args: Ptr[Ptr[u8]]) -> None:
+    ns: u64 = clock.now_ns()
+    console.puts(b"up ")
+    console.put_dec(ns // 1000000000)
+    console.puts(b".")
+    console.put_padded_zero(ns // 1000000 % 1000, u32(3))
+    console.puts(b" s\n")
+
+
+def cmd_poweroff(argc: u32, args: Ptr[Ptr[u8]]) -> None:
+    power.poweroff()
+
+
+def cmd_fault(argc: u32, args: Ptr[Ptr[u8]]) -> None:
+    # Testing aid: write to an address nothing maps, so the page-fault panic path can be checked.
+    target: Ptr[u64] = cast(Ptr[u64], usize(0xFFFFA00000000000))
+    target[0] = 1
+
+
+def init() -> None:
+    register(b"help", b"list commands", cmd_help)
+    register(b"echo", b"print the arguments", cmd_echo)
+    register(b"mem", b"free physical frames and heap use", cmd_mem)
+    register(b"uptime", b"time since boot", cmd_uptime)
+    register(b"poweroff", b"power the machine off (ACPI S5)", cmd_poweroff)
+    register(b"fault", b"(testing) fault on purpose to show a kernel panic", cmd_fault)
+
+
+def execute(text: Ptr[u8]) -> None:
+    argc: u32 = split(text, addr(argv))
+    if argc == 0:
+        return
+    for i in range(command_count):
+        if cstr.equal(argv[0], commands[i].name):
+            commands[i].run(argc, addr(argv))
+            return
+    console.puts(argv[0])
+    console.puts(b": command not found (type `help`)\n")
+
+
+def run() -> None:
+    while True:
+        lineedit.read_line(b"$ ", addr(line), tty.read_byte)
+        execute(addr(line))
