@@ -431,4 +431,10 @@ def xrstor(area: Ptr[None], mask: u64) -> None:
     pass
 
 
-__all__ = sorted(_defaults) + ["fake", "reset"]
+# Linker symbols (runtime-c/include/symbols.h). Host mode links nothing: there is no line table,
+# which the kernel treats as "no source locations"; a test may rebind these to simulated memory.
+kernel_linetable_start = Ptr[u8](0)
+kernel_linetable_end = Ptr[u8](0)
+LINKER_SYMBOLS = ["kernel_linetable_start", "kernel_linetable_end"]
+
+__all__ = sorted(_defaults) + LINKER_SYMBOLS + ["fake", "reset"]

@@ -3,7 +3,7 @@ import pytest
 
 from cyrius import rt
 from cyrius.kernel.bootinfo import BootInfo, BootMemDesc, MEM_CONVENTIONAL, MEM_LOADER_DATA, MEM_BOOT_SERVICES_DATA
-from cyrius.kernel.mm import frames, phys
+from cyrius.kernel.mm import frames, heap, phys
 from cyrius.lang import Ptr, addr, memory, sizeof, u32, u64
 
 DIRECT_MAP = 0x40_0000_0000  # where "physical address 0" lives in simulated memory
@@ -43,5 +43,6 @@ def machine():
         (MEM_BOOT_SERVICES_DATA, 16 * MIB, 1 * MIB),
     ])
     frames.init(m.pointer)
+    heap.init()
     yield m
     rt.reset()

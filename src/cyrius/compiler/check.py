@@ -10,6 +10,7 @@ import ast
 
 from . import consteval
 from .errors import CompileError
+from .externs import ExternVariable
 from .resolve import Const, Extern, Function, Global, Intrinsic, Module, Program
 from .types import (BOOL, BYTES, INTS, NULLT, UNTYPED, VOID, ArrayType, EnumType, FuncType, IntType,
                     PtrType, StructType, Type)
@@ -494,6 +495,9 @@ class FunctionChecker:
         if isinstance(sym, Intrinsic) and sym.name == "NULL":
             e.kind = "null"
             return NULLT
+        if isinstance(sym, Extern) and isinstance(sym.fn, ExternVariable):
+            e.kind, e.sym = "externvar", sym.fn
+            return sym.fn.type
         what = {Module: "a module", StructType: "a struct type", EnumType: "an enum type",
                 Intrinsic: "a dialect intrinsic", Extern: "a C function"}.get(type(sym), "not a value")
         raise self.error(e, f"'{ast.unparse(e)}' is {what}, not a value",
@@ -743,6 +747,8 @@ class FunctionChecker:
             e.kind, e.sym = "call", sym
             self.args(e, [t for _, t in sym.params], sym.name)
             return sym.ret
+        if isinstance(sym, Extern) and isinstance(sym.fn, ExternVariable):
+            raise self.error(e, f"'{sym.fn.name}' is a linker symbol (its value is an address), not a function")
         if isinstance(sym, Extern):
             e.kind, e.sym = "extern", sym.fn
             self.args(e, [t for t, _ in sym.fn.params], sym.fn.name)

@@ -32,6 +32,15 @@ class ExternFunction:
     header: str
 
 
+@dataclass
+class ExternVariable:
+    """A symbol defined outside C (by the linker script), declared `extern T name[];`: its value
+    in the dialect is its address, a Ptr[T]."""
+    name: str
+    type: PtrType
+    header: str
+
+
 class ExternError(Exception):
     pass
 
@@ -61,9 +70,9 @@ def _c_text(node) -> str:
     return text
 
 
-def read_headers(include_dir: Path) -> dict[str, ExternFunction]:
-    """Parse every `*.h` directly under include_dir; return the functions they declare."""
-    functions: dict[str, ExternFunction] = {}
+def read_headers(include_dir: Path) -> dict[str, ExternFunction | ExternVariable]:
+    """Parse every `*.h` directly under include_dir; return the functions and extern arrays they declare."""
+    functions: dict[str, ExternFunction | ExternVariable] = {}
     for header in sorted(include_dir.glob("*.h")):
         pre = subprocess.run(
             ["gcc", "-E", "-P", "-nostdinc", "-D__CYRIUS_PYCPARSER__", f"-I{FAKE_LIBC}", f"-I{include_dir}",
@@ -75,6 +84,10 @@ def read_headers(include_dir: Path) -> dict[str, ExternFunction]:
         except Exception as exc:  # pycparser raises ParseError with file:line in the text
             raise ExternError(f"{header}: {exc}") from None
         for decl in ast.ext:
+            if isinstance(decl, c_ast.Decl) and isinstance(decl.type, c_ast.ArrayDecl) and "extern" in decl.storage:
+                elem = _dialect_type(decl.type.type, header.name, decl.name)
+                functions[decl.name] = ExternVariable(decl.name, PtrType(elem), header.name)
+                continue
             if not (isinstance(decl, c_ast.Decl) and isinstance(decl.type, c_ast.FuncDecl)):
                 continue
             fdecl = decl.type

@@ -243,6 +243,8 @@ class Lowerer:
             return e.sym.c_name
         if kind == "function":
             return f"(&{e.sym.c_name})"
+        if kind == "externvar":
+            return f"(({e.ty.c()}){e.sym.name})"
         if kind == "null":
             return "((void *)0)" if e.ty is NULLT else f"(({e.ty.c()})0)"
         return e.id

@@ -18,12 +18,12 @@ _next_free = _HEAP_BASE
 
 
 def reset() -> None:
-    """Forget every page, device window and allocation (tests call this between cases)."""
-    global _next_free
-    _pages.clear()
+    """Remove every device window (tests call this between cases).
+
+    Allocations are never reused, even across resets: module-level structs and arrays live in
+    this memory from import time on, exactly like a kernel's .data and .bss, and must stay valid.
+    """
     _devices.clear()
-    _interned.clear()
-    _next_free = _HEAP_BASE
 
 
 def _device_at(addr: int):

@@ -38,6 +38,15 @@ live_blocks: u64 = 0
 frames_held: u64 = 0
 
 
+def init() -> None:
+    global bytes_in_use, live_blocks, frames_held
+    for c in range(CLASSES):
+        free_lists[c] = NULL
+    bytes_in_use = 0
+    live_blocks = 0
+    frames_held = 0
+
+
 def class_for(size: usize) -> u32:
     c: u32 = 0
     while c < CLASSES and (usize(1) << (c + MIN_SHIFT)) < size + HEADER:

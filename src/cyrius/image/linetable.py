@@ -1,0 +1,120 @@
+"""Build the kernel's address -> Python line table from kernel.elf's DWARF (pyelftools).
+
+Generated C carries `#line` directives, so DWARF line rows already name the Python files; this
+module flattens them into the compact table `cyrius.kernel.debug.linetable` searches at panic time
+(layout documented there). Function names come from DW_TAG_subprogram ranges, translated from C
+symbols back to Python names with the map the compiler writes.
+"""
+from __future__ import annotations
+
+import bisect
+import struct
+from pathlib import Path
+
+from elftools.elf.elffile import ELFFile
+
+MAGIC = 0x544C5943  # "CYLT"
+HEADER = struct.Struct("<IIII")
+ENTRY = struct.Struct("<QIIII")
+
+
+def _subprograms(dwarf) -> list[tuple[int, int, str]]:
+    ranges = []
+    for cu in dwarf.iter_CUs():
+        for die in cu.iter_DIEs():
+            if die.tag != "DW_TAG_subprogram" or "DW_AT_low_pc" not in die.attributes:
+                continue
+            name = die.attributes.get("DW_AT_name")
+            if name is None:
+                continue
+            low = die.attributes["DW_AT_low_pc"].value
+            high_attr = die.attributes.get("DW_AT_high_pc")
+            if high_attr is None:
+                continue
+            high = high_attr.value if high_attr.form == "DW_FORM_addr" else low + high_attr.value
+            ranges.append((low, high, name.value.decode()))
+    ranges.sort()
+    return ranges
+
+
+def _file_name(lineprog, index: int, repo: Path) -> str:
+    entries = lineprog["file_entry"]
+    version = lineprog.header["version"]
+    entry = entries[index if version >= 5 else index - 1]
+    name = entry.name.decode()
+    if not name.startswith("/") and entry.dir_index is not None:
+        dirs = lineprog["include_directory"]
+        d = dirs[entry.dir_index if version >= 5 else entry.dir_index - 1] if (
+            version >= 5 or entry.dir_index > 0) else b""
+        d = d.decode() if isinstance(d, bytes) else d
+        if d.startswith("/") and not name.startswith("src/"):
+            name = f"{d}/{name}"
+    try:
+        return str(Path(name).resolve().relative_to(repo.resolve())) if name.startswith("/") else name
+    except ValueError:
+        return name
+
+
+def line_rows(elf_path: Path, repo: Path) -> list[tuple[int, str, int]]:
+    """(address, file, line) rows; line 0 marks the end of a sequence (no source)."""
+    with open(elf_path, "rb") as f:
+        elf = ELFFile(f)
+        if not elf.has_dwarf_info():
+            return []
+        dwarf = elf.get_dwarf_info()
+        rows = []
+        for cu in dwarf.iter_CUs():
+            lineprog = dwarf.line_program_for_CU(cu)
+            if lineprog is None:
+                continue
+            for entry in lineprog.get_entries():
+                state = entry.state
+                if state is None:
+                    continue
+                if state.end_sequence:
+                    rows.append((state.address, "", 0))
+                else:
+                    rows.append((state.address, _file_name(lineprog, state.file, repo), state.line))
+        return rows
+
+
+def build(elf_path: Path, repo: Path, python_names: dict[str, str]) -> bytes:
+    """The line table for kernel.elf, ready to be linked into its .linetable section."""
+    with open(elf_path, "rb") as f:
+        elf = ELFFile(f)
+        functions = _subprograms(elf.get_dwarf_info()) if elf.has_dwarf_info() else []
+    starts = [lo for lo, _, _ in functions]
+    rows = sorted(line_rows(elf_path, repo), key=lambda r: (r[0], r[2] == 0))
+    strings = bytearray(b"\0")
+    offsets: dict[str, int] = {"": 0}
+
+    def intern(s: str) -> int:
+        if s not in offsets:
+            offsets[s] = len(strings)
+            strings.extend(s.encode() + b"\0")
+        return offsets[s]
+
+    entries = []
+    last = None
+    for address, file, line in rows:
+        func = ""
+        if line:
+            i = bisect.bisect_right(starts, address) - 1
+            if i >= 0 and functions[i][0] <= address < functions[i][1]:
+                c_name = functions[i][2]
+                func = python_names.get(c_name, c_name)
+        key = (file, line, func)
+        if entries and entries[-1][0] == address:
+            entries[-1] = (address, *key)
+            last = key
+            continue
+        if key == last:
+            continue
+        entries.append((address, *key))
+        last = key
+    strings_offset = HEADER.size + ENTRY.size * len(entries)
+    out = bytearray(HEADER.pack(MAGIC, len(entries), strings_offset, 0))
+    for address, file, line, func in entries:
+        out += ENTRY.pack(address, line, intern(file), intern(func), 0)
+    out += strings
+    return bytes(out)
