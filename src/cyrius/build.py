@@ -27,6 +27,7 @@ KERNEL_CFLAGS = [
     "-std=c11", "-ffreestanding", "-O2", "-g", "-Wall", "-Wextra", "-Werror",
     "-mcmodel=kernel", "-mno-red-zone", "-mgeneral-regs-only", "-fno-omit-frame-pointer",
     "-fno-pic", "-fno-pie", "-fno-stack-protector", "-fno-builtin", "-nostdlib",
+    "-fno-optimize-sibling-calls",  # keep every caller's frame, so backtraces are complete
 ]
 
 
@@ -62,6 +63,16 @@ def toolchain_hash() -> str:
                        *RUNTIME_INCLUDE.rglob("*.h")])
 
 
+def python_names(program) -> dict[str, str]:
+    """C symbol -> Python name of every dialect function (for backtraces)."""
+    names = {}
+    for mod in program.order:
+        for fn in mod.functions:
+            owner = f"{fn.struct.name}." if fn.struct else ""
+            names[fn.c_name] = f"{owner}{fn.name}"
+    return names
+
+
 def kernel_modules(src_root: Path) -> list[str]:
     base = src_root / Path(*KERNEL_PACKAGE.split("."))
     names = []
@@ -82,6 +93,9 @@ class Builder:
         self.cdir = self.out / "kernel" / "c"
         self.odir = self.out / "kernel" / "obj"
         self.manifest_path = self.out / "kernel" / "manifest.json"
+        self.symbols_path = self.out / "kernel" / "symbols.json"
+        self.kernel_elf = self.out / "kernel.elf"
+        self.image = self.out / "cyrius.img"
         self.log = log
         self.jobs = jobs or os.cpu_count() or 1
 
@@ -109,13 +123,16 @@ class Builder:
         fingerprint = self.sources_fingerprint(modules)
         manifest = self._load_manifest()
         objects = [self.odir / o for o in manifest.get("objects", [])]
-        if manifest.get("fingerprint") == fingerprint and all(o.exists() for o in objects):
+        if (manifest.get("fingerprint") == fingerprint and all(o.exists() for o in objects)
+                and self.symbols_path.exists()):
             report.objects = objects
             self._stage("translate", t0, f"{len(modules)} modules up to date")
             return report
 
         report.translated = True
-        _, units = translate([self.src], modules, display_root=self.repo)
+        program, units = translate([self.src], modules, display_root=self.repo)
+        self.symbols_path.parent.mkdir(parents=True, exist_ok=True)
+        self.symbols_path.write_text(json.dumps(python_names(program), indent=0, sort_keys=True))
         self.cdir.mkdir(parents=True, exist_ok=True)
         self.odir.mkdir(parents=True, exist_ok=True)
         for unit in units:
@@ -183,3 +200,81 @@ class Builder:
                         seen.add(inc)
                         todo.append(inc)
         return seen
+
+    # ------------------------------------------------------------------ image
+
+    def link(self, objects: list[Path]) -> Path:
+        """kernel.elf, linked twice: the second link adds the line table made from the first
+        link's DWARF. The table's section is the image's last, so no other address moves."""
+        from .image import kernel_link, linetable
+
+        t0 = time.monotonic()
+        boot = kernel_link.build_boot_objects(self.out)
+        inputs = [*boot, *objects]
+        key = _sha(*[p.read_bytes() for p in inputs], kernel_link.KERNEL_LINKER_SCRIPT.read_bytes(),
+                   self.symbols_path.read_bytes(), Path(linetable.__file__).read_bytes())
+        stamp = self.kernel_elf.with_suffix(".elf.key")
+        if self.kernel_elf.exists() and stamp.exists() and stamp.read_text() == key:
+            self._stage("link", t0, "kernel.elf up to date")
+            return self.kernel_elf
+        ldir = self.out / "kernel" / "linetable"
+        ldir.mkdir(parents=True, exist_ok=True)
+        table_bin = ldir / "linetable.bin"
+        table_src = ldir / "linetable.S"
+        table_src.write_text('.section .linetable, "a"\n.balign 16\n.incbin "linetable.bin"\n')
+        table_bin.write_bytes(b"")
+        first = self.out / "kernel.pass1.elf"
+        kernel_link.link_kernel([*inputs, self._assemble(table_src, ldir)], first)
+        names = json.loads(self.symbols_path.read_text())
+        table_bin.write_bytes(linetable.build(first, self.repo, names))
+        kernel_link.link_kernel([*inputs, self._assemble(table_src, ldir)], self.kernel_elf)
+        _same_layout(first, self.kernel_elf)
+        stamp.write_text(key)
+        self._stage("link", t0, f"kernel.elf with a {table_bin.stat().st_size}-byte line table")
+        return self.kernel_elf
+
+    def _assemble(self, source: Path, workdir: Path) -> Path:
+        obj = workdir / "linetable.o"
+        result = subprocess.run(["gcc", "-c", str(source), "-o", str(obj)], cwd=workdir,
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            raise BuildError(f"assembling the line table failed:\n{result.stderr}")
+        return obj
+
+    def build_image(self) -> Path:
+        """Everything `cyrius run` needs: kernel.elf, BOOTX64.EFI and the ESP disk image."""
+        from .image import elfcheck, esp, uefi_build
+
+        report = self.build_objects()
+        elf = self.link(report.objects)
+        t0 = time.monotonic()
+        sizes = elfcheck.check_kernel_elf(elf)
+        self._stage("check", t0, f"kernel.elf: entry {sizes.entry:#x}, {sizes.loaded_size} bytes loaded")
+        for line in sizes.format().splitlines()[1:]:
+            self.log(f"           {line.strip()}")
+        t0 = time.monotonic()
+        efi = uefi_build.build_loader(self.out / "uefi")
+        self._stage("uefi", t0, f"{efi.name} ({efi.stat().st_size} bytes)")
+        t0 = time.monotonic()
+        key = _sha(efi.read_bytes(), elf.read_bytes())
+        stamp = self.image.with_suffix(".img.key")
+        if self.image.exists() and stamp.exists() and stamp.read_text() == key:
+            self._stage("image", t0, f"{self.image.name} up to date")
+            return self.image
+        esp.make_esp_image(self.image, efi, elf)
+        stamp.write_text(key)
+        self._stage("image", t0, f"{self.image} (FAT ESP: EFI/BOOT/BOOTX64.EFI, kernel.elf)")
+        return self.image
+
+
+def _same_layout(first: Path, second: Path) -> None:
+    """Both links must place every section before the line table identically."""
+    from elftools.elf.elffile import ELFFile
+
+    def layout(path):
+        with open(path, "rb") as f:
+            return [(s.name, s["sh_addr"], s["sh_size"]) for s in ELFFile(f).iter_sections()
+                    if s["sh_flags"] & 2 and s.name != ".linetable"]
+
+    if layout(first) != layout(second):
+        raise BuildError("adding the line table moved other sections: .linetable must be last in boot/kernel.ld")

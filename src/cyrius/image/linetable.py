@@ -38,21 +38,24 @@ def _subprograms(dwarf) -> list[tuple[int, int, str]]:
 
 
 def _file_name(lineprog, index: int, repo: Path) -> str:
-    entries = lineprog["file_entry"]
-    version = lineprog.header["version"]
-    entry = entries[index if version >= 5 else index - 1]
-    name = entry.name.decode()
-    if not name.startswith("/") and entry.dir_index is not None:
-        dirs = lineprog["include_directory"]
-        d = dirs[entry.dir_index if version >= 5 else entry.dir_index - 1] if (
-            version >= 5 or entry.dir_index > 0) else b""
-        d = d.decode() if isinstance(d, bytes) else d
-        if d.startswith("/") and not name.startswith("src/"):
-            name = f"{d}/{name}"
+    """The file of a line row, relative to the repository when it lies inside it.
+
+    DWARF 5 numbers files and directories from 0; directory 0 is the compilation directory and
+    other relative directories are relative to it (e.g. `#line 12 "src/cyrius/kernel/shell.py"`
+    becomes directory "src/cyrius/kernel" + file "shell.py")."""
+    v5 = lineprog.header["version"] >= 5
+    entry = lineprog["file_entry"][index if v5 else index - 1]
+    dirs = [d.decode() if isinstance(d, bytes) else d for d in lineprog["include_directory"]]
+    name = Path(entry.name.decode())
+    if not name.is_absolute():
+        comp_dir = Path(dirs[0]) if v5 and dirs else Path(".")
+        d_index = entry.dir_index if v5 else entry.dir_index - 1
+        d = Path(dirs[d_index]) if 0 <= d_index < len(dirs) else comp_dir
+        name = (d if d.is_absolute() else comp_dir / d) / name
     try:
-        return str(Path(name).resolve().relative_to(repo.resolve())) if name.startswith("/") else name
+        return str(name.resolve().relative_to(repo.resolve()))
     except ValueError:
-        return name
+        return str(name)
 
 
 def line_rows(elf_path: Path, repo: Path) -> list[tuple[int, str, int]]:
