@@ -5,7 +5,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 PACKAGES="gcc binutils make python3 python3-venv python3-pip qemu-system-x86 ovmf gnu-efi mtools dosfstools
-busybox-static umoci musl-tools"
+busybox-static umoci musl-tools gdb"
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
 missing=""

@@ -23,7 +23,8 @@ void cy_assert_fail(uint8_t *file, int32_t line, uint8_t *what) {
     abort();
 }
 void cy_index_fail(uint8_t *file, int32_t line, int64_t index, int64_t length) {
-    fprintf(stderr, "%s:%d: index %lld out of range 0..%lld\n", (char *)file, line, (long long)index, (long long)length - 1);
+    fprintf(stderr, "%s:%d: index %lld out of range 0..%lld\n", (char *)file, line, (long long)index,
+            (long long)length - 1);
     abort();
 }
 """

@@ -2,7 +2,7 @@
 import pytest
 
 from cyrius.kernel import console, lineedit, shell
-from cyrius.lang import NULL, Array, Ptr, addr, memory, u8, usize
+from cyrius.lang import NULL, Array, Ptr, addr, memory, u8
 
 
 class Terminal:

@@ -3,7 +3,7 @@
 Output goes through one sink function pointer so host-mode tests (and later a TTY layer) can
 capture it without a UART.
 """
-from cyrius.lang import Array, Callable, Final, NULL, Ptr, addr, i64, u8, u16, u32, u64, usize
+from cyrius.lang import Array, Callable, NULL, Ptr, addr, i64, u8, u16, u32, u64, usize
 from cyrius.rt import fmt_i64, fmt_u64
 
 from .dev import uart

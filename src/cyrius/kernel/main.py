@@ -1,12 +1,11 @@
 """kernel_main: the first Python the CPU runs, called by boot/x86_64/entry.S with the boot info."""
-from cyrius.lang import Final, Ptr, cast, export, u8, u32, u64, usize
+from cyrius.lang import Ptr, cast, export, u8, u64, usize
 from cyrius.rt import kernel_linetable_end, kernel_linetable_start, rdtsc, sti, sti_hlt
 
 from . import acpi, bootinfo, clock, console, shell, tty
 from .arch.x86_64 import ioapic, lapic, pic
 from .bootinfo import BootInfo
 from .debug import linetable
-from .dev import uart
 from .mm import frames, heap, paging, phys
 from .panic import panic
 
@@ -42,7 +41,8 @@ def kernel_main(info: Ptr[BootInfo]) -> None:
     console.init()
     if info.magic != bootinfo.BOOT_INFO_MAGIC or info.version != bootinfo.BOOT_INFO_VERSION:
         panic(b"boot: the boot-info block has a bad magic or version; BOOTX64.EFI and kernel.elf do not match")
-    linetable.install(kernel_linetable_start, usize(cast(u64, kernel_linetable_end) - cast(u64, kernel_linetable_start)))
+    table_size: u64 = cast(u64, kernel_linetable_end) - cast(u64, kernel_linetable_start)
+    linetable.install(kernel_linetable_start, usize(table_size))
     phys.direct_map = info.direct_map_base
     paging.kernel_root = info.page_table_root
     paging.drop_identity_map(info.page_table_root)

@@ -1,5 +1,5 @@
 """Kernel panics: say what happened, where (in Python terms), and stop the machine."""
-from cyrius.lang import Ptr, cast, export, i32, i64, u8, u64, usize
+from cyrius.lang import Ptr, export, i32, i64, u8, u64
 from cyrius.rt import cli, hlt, read_rbp
 
 from . import console

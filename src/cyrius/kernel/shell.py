@@ -2,7 +2,7 @@
 
 Commands are data: a table of (name, help, handler) filled at start-up.
 """
-from cyrius.lang import NULL, Array, Callable, Final, Ptr, addr, cast, struct, u8, u32, u64, usize
+from cyrius.lang import Array, Callable, Final, Ptr, addr, cast, struct, u8, u32, u64, usize
 
 from . import clock, console, lineedit, power, tty
 from .lib import cstr
