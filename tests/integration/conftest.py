@@ -49,9 +49,10 @@ class Console:
         The pty between QEMU and us adds a \\r before each \\n the kernel sends (\\r\\n becomes
         \\r\\r\\n), so line ends are matched as \\r+\\n."""
         self.child.send(command + "\r")
-        self.child.expect(re.escape(command) + r"\r+\n", timeout=timeout)  # the echo of what we typed
+        self.child.expect_exact(command, timeout=timeout)  # the echo of what we typed
         self.child.expect(PROMPT, timeout=timeout)
-        return self.child.before.replace("\r", "")
+        out = self.child.before.replace("\r", "")
+        return out[1:] if out.startswith("\n") else out
 
     def expect(self, pattern: str, timeout: float = COMMAND_TIMEOUT) -> re.Match:
         self.child.expect(pattern, timeout=timeout)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import jinja2
 
-from .lower import CFunction, global_initialiser, signature
+from .lower import CFunction, cname, global_initialiser, signature
 from .resolve import Module
 from .types import ArrayType, FuncType, PtrType, StructType, Type
 
@@ -71,7 +71,7 @@ def emit_module(mod: Module, functions: list[CFunction]) -> CUnit:
         for t in f.locals.values():
             _func_types(t, fts)
     structs = [{"c_name": s.c_name, "name": s.name, "line": s.node.lineno, "packed": s.packed, "size": s.size,
-                "fields": [t.declare(n) for n, t, _ in s.fields]} for s in _struct_order(mod.structs)]
+                "fields": [t.declare(cname(n)) for n, t, _ in s.fields]} for s in _struct_order(mod.structs)]
     stem = mod.prefix
     header = env.get_template("module.h.j2").render(
         source=mod.source.display, guard=f"CY_{stem.upper()}_H", deps=[d.prefix for d in dict.fromkeys(mod.deps)],

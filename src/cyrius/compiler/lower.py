@@ -34,6 +34,18 @@ class CFunction:
     body: list = field(default_factory=list)  # [CLine]
 
 
+# Python names that are C keywords (or reserved by the C library) get a trailing underscore in C.
+C_RESERVED = frozenset("""auto break case char const continue default do double else enum extern float for goto if
+inline int long register restrict return short signed sizeof static struct switch typedef union unsigned void
+volatile while _Bool _Complex _Imaginary _Alignas _Alignof _Atomic _Generic _Noreturn _Static_assert
+_Thread_local bool true false NULL errno asm typeof""".split())
+
+
+def cname(name: str) -> str:
+    """The C spelling of a local, parameter or field name."""
+    return name + "_" if name in C_RESERVED else name
+
+
 def c_string(data: bytes) -> str:
     out = []
     for b in data:
@@ -54,7 +66,7 @@ def untyped_literal(value: int) -> str:
 
 
 def signature(fn: Function) -> str:
-    params = ", ".join(t.declare(name) for name, t in fn.params) or "void"
+    params = ", ".join(t.declare(cname(name)) for name, t in fn.params) or "void"
     return f"{fn.ret.c()} {fn.c_name}({params})"
 
 
@@ -74,9 +86,9 @@ class Lowerer:
             if name in params:
                 continue
             init = "" if isinstance(t, (StructType, ArrayType)) else " = 0"
-            self.out.locals.append(f"{t.declare(name)} __attribute__((unused)){init};")
+            self.out.locals.append(f"{t.declare(cname(name))} __attribute__((unused)){init};")
         for name, _ in self.fn.params:
-            self.out.locals.append(f"(void){name};")
+            self.out.locals.append(f"(void){cname(name)};")
         self.block(self.fn.body)
         return self.out
 
@@ -129,7 +141,7 @@ class Lowerer:
         args = s.iter.args
         start = self.expr(args[0]) if len(args) > 1 else scalar_c_literal(t, 0)
         stop = self.expr(args[1] if len(args) > 1 else args[0])
-        i = s.target.id
+        i = cname(s.target.id)
         self.tmp += 1
         end = f"cy_end_{self.tmp}"
         step = s.step
@@ -170,7 +182,7 @@ class Lowerer:
 
     def assign(self, s, target, value):
         if getattr(value, "kind", None) == "ctor":
-            place = self.expr(target) if not isinstance(target, ast.Name) else target.id
+            place = self.expr(target) if not isinstance(target, ast.Name) else cname(target.id)
             t = value.ty
             if isinstance(t, ArrayType):
                 self.emit(s, f"__builtin_memset(&{place}, 0, sizeof({place}));")
@@ -178,13 +190,13 @@ class Lowerer:
                 self.emit(s, f"{place} = {self.struct_literal(t, value)};")
             return
         if isinstance(target, ast.Name) and getattr(target, "kind", None) is None and hasattr(target, "ty"):
-            place = target.id
+            place = cname(target.id)
         else:
             place = self.expr(target)
         self.emit(s, f"{place} = {self.expr(value)};")
 
     def struct_literal(self, t: StructType, call) -> str:
-        inits = ", ".join(f".{kw.arg} = {self.expr(kw.value)}" for kw in call.keywords)
+        inits = ", ".join(f".{cname(kw.arg)} = {self.expr(kw.value)}" for kw in call.keywords)
         return f"({t.c()}){{{inits}}}" if inits else f"({t.c()}){{0}}"
 
     def stmt_AugAssign(self, s):
@@ -247,7 +259,7 @@ class Lowerer:
             return f"(({e.ty.c()}){e.sym.name})"
         if kind == "null":
             return "((void *)0)" if e.ty is NULLT else f"(({e.ty.c()})0)"
-        return e.id
+        return cname(e.id)
 
     def expr_Attribute(self, e):
         kind = getattr(e, "kind", None)
@@ -255,7 +267,7 @@ class Lowerer:
             return self.expr_Name(e)
         if kind == "field":
             base = self.expr(e.value)
-            return f"{base}->{e.attr}" if e.via_ptr else f"{base}.{e.attr}"
+            return f"{base}->{cname(e.attr)}" if e.via_ptr else f"{base}.{cname(e.attr)}"
         raise AssertionError(f"unlowered attribute {ast.unparse(e)}")
 
     def expr_Subscript(self, e):
@@ -360,7 +372,7 @@ def global_initialiser(g: Global) -> str:
         if not value.keywords:
             return ""
         low = Lowerer.__new__(Lowerer)
-        inits = ", ".join(f".{kw.arg} = {low.expr(kw.value)}" for kw in value.keywords)
+        inits = ", ".join(f".{cname(kw.arg)} = {low.expr(kw.value)}" for kw in value.keywords)
         return f" = {{{inits}}}"
     if getattr(value, "kind", None) == "null":
         return " = 0"

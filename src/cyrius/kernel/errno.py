@@ -1,5 +1,5 @@
 """Linux errno values. Kernel functions return them negated (-ENOENT) as Linux syscalls do."""
-from cyrius.lang import Final
+from cyrius.lang import Final, Ptr, i64, u8
 
 EPERM: Final = 1
 ENOENT: Final = 2
@@ -135,3 +135,53 @@ EIDRM: Final = 43
 ENOMSG: Final = 42
 EWOULDBLOCK: Final = 11
 EDEADLOCK: Final = 35
+
+
+def message(code: i64) -> Ptr[u8]:
+    """What a (negative or positive) errno means, as strerror says it."""
+    e: i64 = -code if code < 0 else code
+    if e == ENOENT:
+        return b"No such file or directory"
+    if e == EEXIST:
+        return b"File exists"
+    if e == ENOTDIR:
+        return b"Not a directory"
+    if e == EISDIR:
+        return b"Is a directory"
+    if e == ENOTEMPTY:
+        return b"Directory not empty"
+    if e == EINVAL:
+        return b"Invalid argument"
+    if e == ENOMEM:
+        return b"Cannot allocate memory"
+    if e == ENOSPC:
+        return b"No space left on device"
+    if e == EACCES:
+        return b"Permission denied"
+    if e == EPERM:
+        return b"Operation not permitted"
+    if e == ELOOP:
+        return b"Too many levels of symbolic links"
+    if e == ENAMETOOLONG:
+        return b"File name too long"
+    if e == EBUSY:
+        return b"Device or resource busy"
+    if e == EXDEV:
+        return b"Invalid cross-device link"
+    if e == EIO:
+        return b"Input/output error"
+    if e == EROFS:
+        return b"Read-only file system"
+    if e == EBADF:
+        return b"Bad file descriptor"
+    if e == ENOEXEC:
+        return b"Exec format error"
+    if e == ENOSYS:
+        return b"Function not implemented"
+    if e == EFAULT:
+        return b"Bad address"
+    if e == EAGAIN:
+        return b"Resource temporarily unavailable"
+    if e == EBADMSG:
+        return b"Bad message"
+    return b"Unknown error"

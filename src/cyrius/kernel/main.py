@@ -2,7 +2,8 @@
 from cyrius.lang import Ptr, cast, export, u8, u64, usize
 from cyrius.rt import kernel_linetable_end, kernel_linetable_start, rdtsc, sti, sti_hlt
 
-from . import acpi, bootinfo, clock, console, shell, tty
+from . import acpi, bootinfo, clock, console, shell, shell_files, tty
+from .fs import namespace
 from .arch.x86_64 import ioapic, lapic, pic
 from .bootinfo import BootInfo
 from .debug import linetable
@@ -51,6 +52,8 @@ def kernel_main(info: Ptr[BootInfo]) -> None:
     acpi.init(info.acpi_rsdp)
     init_interrupts()
     clock.init()
+    namespace.init(clock.now_ns)
+    shell_files.init()
     shell.init()
     banner()
     sti()

@@ -4,7 +4,7 @@ Commands are data: a table of (name, help, handler) filled at start-up.
 """
 from cyrius.lang import Array, Callable, Final, Ptr, addr, cast, struct, u8, u32, u64, usize
 
-from . import clock, console, lineedit, power, tty
+from . import clock, console, lineedit, power, shell_files, tty
 from .lib import cstr
 from .mm import frames, heap
 
@@ -113,6 +113,14 @@ def init() -> None:
     register(b"echo", b"print the arguments", cmd_echo)
     register(b"mem", b"free physical frames and heap use", cmd_mem)
     register(b"uptime", b"time since boot", cmd_uptime)
+    register(b"ls", b"ls [-l] [PATH]: list a directory", shell_files.cmd_ls)
+    register(b"cd", b"cd [PATH]: change directory", shell_files.cmd_cd)
+    register(b"pwd", b"print the current directory", shell_files.cmd_pwd)
+    register(b"cat", b"cat PATH...: print files", shell_files.cmd_cat)
+    register(b"mkdir", b"mkdir PATH...: make directories", shell_files.cmd_mkdir)
+    register(b"rm", b"rm [-r] PATH...: remove files and directories", shell_files.cmd_rm)
+    register(b"write", b"write PATH TEXT...: write a line to a file", shell_files.cmd_write)
+    register(b"mount", b"list mounted filesystems", shell_files.cmd_mount)
     register(b"poweroff", b"power the machine off (ACPI S5)", cmd_poweroff)
     register(b"fault", b"(testing) fault on purpose to show a kernel panic", cmd_fault)
 

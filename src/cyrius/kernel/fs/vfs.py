@@ -12,6 +12,8 @@ filesystem's root, and `..` from a mounted root continues from the mount point.
 from cyrius.lang import NULL, Array, Callable, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
 
 from .. import errno
+from cyrius.rt import memmove
+
 from ..mm.heap import kalloc, kfree
 
 # st_mode type bits and permissions (Linux values)
@@ -113,6 +115,21 @@ class Mount:
 
 mounts: Array[Mount, MAX_MOUNTS] = Array[Mount, MAX_MOUNTS]()
 next_dev: u64 = 1
+clock: Callable[[], u64] = NULL  # wall/monotonic nanoseconds for timestamps; set at boot
+
+
+def init(clock_source: Callable[[], u64]) -> None:
+    """Empty mount table; timestamps from clock_source (NULL: all zero)."""
+    global clock
+    clock = clock_source
+    for i in range(MAX_MOUNTS):
+        mounts[i].used = False
+
+
+def now_ns() -> u64:
+    if clock == NULL:
+        return 0
+    return clock()
 
 
 # ---------------------------------------------------------------- inodes
@@ -226,3 +243,389 @@ def mount(mountpoint: Ptr[Inode], root: Ptr[Inode], source: Ptr[u8], fs_name: Pt
             copy_name(addr(m.path), usize(128), path)
             return 0
     return -errno.ENOMEM
+
+
+# ---------------------------------------------------------------- path resolution
+
+FOLLOW: Final = 1  # follow a symlink in the last component
+MAY_NOT_EXIST: Final = 2  # the last component may be missing (create, mkdir, ...)
+
+
+@struct
+class Walk:
+    """Where a path led. Both inodes hold a reference until done(walk)."""
+    parent: Ptr[Inode]  # directory holding the last component (NULL for "/" and ".")
+    node: Ptr[Inode]  # the inode named, or NULL when it does not exist (MAY_NOT_EXIST)
+    name_len: usize
+    name: Array[u8, 256]  # the last component
+    trailing_slash: bool
+
+
+def done(w: Ptr[Walk]) -> None:
+    put(w.parent)
+    put(w.node)
+    w.parent = NULL
+    w.node = NULL
+
+
+def lookup_in(dir: Ptr[Inode], name: Ptr[u8], length: usize, out: Ptr[Ptr[Inode]]) -> i64:
+    """One component in one directory, continuing onto a filesystem mounted there."""
+    if not is_dir(dir):
+        return -errno.ENOTDIR
+    if dir.ops.lookup == NULL:
+        return -errno.ENOENT
+    err: i64 = dir.ops.lookup(dir, name, length, out)
+    if err < 0:
+        return err
+    m: Ptr[Mount] = mount_at(out[0])
+    if m != NULL:
+        covered: Ptr[Inode] = out[0]
+        out[0] = get(m.root)
+        put(covered)
+    return 0
+
+
+def parent_of(root: Ptr[Inode], dir: Ptr[Inode], out: Ptr[Ptr[Inode]]) -> i64:
+    """`..` of dir, which never goes above root and crosses back over mount points."""
+    current: Ptr[Inode] = get(dir)
+    while current != root:
+        m: Ptr[Mount] = mount_of_root(current)
+        if m != NULL and m.mountpoint == root:
+            break
+        if m == NULL:
+            err: i64 = lookup_in(current, b"..", usize(2), out)
+            put(current)
+            return err
+        put(current)
+        current = get(m.mountpoint)  # `..` of a mounted root is `..` of the directory it covers
+    out[0] = current
+    return 0
+
+
+def resolve(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], flags: u32, w: Ptr[Walk]) -> i64:
+    """Walk `path` from root (absolute) or cwd (relative), following symlinks up to SYMLINK_LIMIT.
+
+    On success w.node is the inode (or NULL with MAY_NOT_EXIST), w.parent its directory and
+    w.name the last component; call done(w) afterwards. On failure nothing is held."""
+    w.parent = NULL
+    w.node = NULL
+    w.name_len = 0
+    w.trailing_slash = False
+    work: Ptr[u8] = cast(Ptr[u8], kalloc(usize(2 * PATH_MAX)))
+    link_buf: Ptr[u8] = cast(Ptr[u8], kalloc(usize(PATH_MAX)))
+    if work == NULL or link_buf == NULL:
+        kfree(cast(Ptr[None], work))
+        kfree(cast(Ptr[None], link_buf))
+        return -errno.ENOMEM
+    err: i64 = walk_path(root, cwd, path, flags, w, work, link_buf)
+    kfree(cast(Ptr[None], work))
+    kfree(cast(Ptr[None], link_buf))
+    if err < 0:
+        done(w)
+    return err
+
+
+def walk_path(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], flags: u32, w: Ptr[Walk], work: Ptr[u8],
+              link_buf: Ptr[u8]) -> i64:
+    length: usize = 0
+    while path[length] != 0:
+        length += 1
+        if length >= PATH_MAX:
+            return -errno.ENAMETOOLONG
+    if length == 0:
+        return -errno.ENOENT
+    for i in range(length + 1):
+        work[i] = path[i]
+    current: Ptr[Inode] = get(root) if work[0] == 0x2F else get(cwd)
+    slot: Array[Ptr[Inode], 1] = Array[Ptr[Inode], 1]()  # out-parameter for lookups
+    links: u32 = 0
+    pos: usize = 0
+    while True:
+        while work[pos] == 0x2F:
+            pos += 1
+        if work[pos] == 0:
+            # The path ended on a directory ("/", "a/", "."): it names `current` itself.
+            w.node = current
+            return 0
+        start: usize = pos
+        while work[pos] != 0 and work[pos] != 0x2F:
+            pos += 1
+        n: usize = pos - start
+        if n > NAME_MAX:
+            put(current)
+            return -errno.ENAMETOOLONG
+        rest: usize = pos
+        while work[rest] == 0x2F:
+            rest += 1
+        last: bool = work[rest] == 0
+        component: Ptr[u8] = work + start
+        if n == 1 and component[0] == 0x2E:
+            continue
+        if n == 2 and component[0] == 0x2E and component[1] == 0x2E:
+            err: i64 = parent_of(root, current, addr(slot))
+            put(current)
+            if err < 0:
+                return err
+            current = slot[0]
+            continue
+        if not is_dir(current):
+            put(current)
+            return -errno.ENOTDIR
+        err2: i64 = lookup_in(current, component, n, addr(slot))
+        child: Ptr[Inode] = slot[0] if err2 == 0 else cast(Ptr[Inode], NULL)
+        if last:
+            w.parent = current
+            w.name_len = n
+            for i in range(n):
+                w.name[i] = component[i]
+            w.name[n] = 0
+            w.trailing_slash = pos != rest
+        if err2 == -errno.ENOENT and last and (flags & MAY_NOT_EXIST) != 0:
+            return 0
+        if err2 < 0:
+            if not last:
+                put(current)
+            return err2
+        if is_symlink(child) and (not last or (flags & FOLLOW) != 0 or w.trailing_slash):
+            links += 1
+            if links > SYMLINK_LIMIT:
+                put(child)
+                if not last:
+                    put(current)
+                return -errno.ELOOP
+            got: i64 = read_link(child, link_buf, usize(PATH_MAX))
+            put(child)
+            if got < 0:
+                if not last:
+                    put(current)
+                return got
+            if last:
+                w.parent = NULL  # the walk continues: `current` is ours again
+            # Splice: work = target + "/" + rest of the path.
+            tail: usize = 0
+            while work[rest + tail] != 0:
+                tail += 1
+            if usize(got) + 1 + tail >= PATH_MAX:
+                put(current)
+                return -errno.ENAMETOOLONG
+            if tail > 0:
+                memmove(cast(Ptr[None], work + usize(got) + 1), cast(Ptr[None], work + rest), tail + 1)
+                work[usize(got)] = 0x2F
+            else:
+                work[usize(got)] = 0
+            for i in range(usize(got)):
+                work[i] = link_buf[i]
+            if link_buf[0] == 0x2F:
+                put(current)
+                current = get(root)
+            pos = 0
+            continue
+        if last:
+            w.node = child
+            if w.trailing_slash and not is_dir(child):
+                return -errno.ENOTDIR
+            return 0
+        put(current)
+        current = child
+
+
+def read_link(node: Ptr[Inode], buf: Ptr[u8], cap: usize) -> i64:
+    if node.ops.readlink == NULL:
+        return -errno.EINVAL
+    return node.ops.readlink(node, buf, cap)
+
+
+# ---------------------------------------------------------------- path operations
+
+def mkdir(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], mode: u32) -> i64:
+    w: Walk = Walk()
+    err: i64 = resolve(root, cwd, path, u32(MAY_NOT_EXIST), addr(w))
+    if err < 0:
+        return err
+    if w.node != NULL:
+        err = -errno.EEXIST
+    elif w.parent.ops.mkdir == NULL:
+        err = -errno.EPERM
+    else:
+        err = w.parent.ops.mkdir(w.parent, addr(w.name), w.name_len, mode)
+    done(addr(w))
+    return err
+
+
+def unlink(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8]) -> i64:
+    w: Walk = Walk()
+    err: i64 = resolve(root, cwd, path, u32(0), addr(w))
+    if err < 0:
+        return err
+    if w.parent == NULL:
+        err = -errno.EBUSY
+    elif is_dir(w.node):
+        err = -errno.EISDIR
+    elif w.parent.ops.unlink == NULL:
+        err = -errno.EPERM
+    else:
+        err = w.parent.ops.unlink(w.parent, addr(w.name), w.name_len)
+    done(addr(w))
+    return err
+
+
+def rmdir(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8]) -> i64:
+    w: Walk = Walk()
+    err: i64 = resolve(root, cwd, path, u32(0), addr(w))
+    if err < 0:
+        return err
+    if w.parent == NULL or w.node == root or mount_of_root(w.node) != NULL:
+        err = -errno.EBUSY
+    elif not is_dir(w.node):
+        err = -errno.ENOTDIR
+    elif w.parent.ops.rmdir == NULL:
+        err = -errno.EPERM
+    else:
+        err = w.parent.ops.rmdir(w.parent, addr(w.name), w.name_len)
+    done(addr(w))
+    return err
+
+
+def symlink(root: Ptr[Inode], cwd: Ptr[Inode], target: Ptr[u8], path: Ptr[u8]) -> i64:
+    w: Walk = Walk()
+    err: i64 = resolve(root, cwd, path, u32(MAY_NOT_EXIST), addr(w))
+    if err < 0:
+        return err
+    length: usize = 0
+    while target[length] != 0:
+        length += 1
+    if w.node != NULL:
+        err = -errno.EEXIST
+    elif w.parent.ops.symlink == NULL:
+        err = -errno.EPERM
+    else:
+        err = w.parent.ops.symlink(w.parent, addr(w.name), w.name_len, target, length)
+    done(addr(w))
+    return err
+
+
+def link(root: Ptr[Inode], cwd: Ptr[Inode], old_path: Ptr[u8], new_path: Ptr[u8]) -> i64:
+    old: Walk = Walk()
+    err: i64 = resolve(root, cwd, old_path, u32(0), addr(old))
+    if err < 0:
+        return err
+    new: Walk = Walk()
+    err = resolve(root, cwd, new_path, u32(MAY_NOT_EXIST), addr(new))
+    if err < 0:
+        done(addr(old))
+        return err
+    if new.node != NULL:
+        err = -errno.EEXIST
+    elif new.parent.dev != old.node.dev:
+        err = -errno.EXDEV
+    elif new.parent.ops.link == NULL:
+        err = -errno.EPERM
+    else:
+        err = new.parent.ops.link(new.parent, addr(new.name), new.name_len, old.node)
+    done(addr(old))
+    done(addr(new))
+    return err
+
+
+def rename(root: Ptr[Inode], cwd: Ptr[Inode], old_path: Ptr[u8], new_path: Ptr[u8]) -> i64:
+    old: Walk = Walk()
+    err: i64 = resolve(root, cwd, old_path, u32(0), addr(old))
+    if err < 0:
+        return err
+    new: Walk = Walk()
+    err = resolve(root, cwd, new_path, u32(MAY_NOT_EXIST), addr(new))
+    if err < 0:
+        done(addr(old))
+        return err
+    if old.parent == NULL or new.parent == NULL:
+        err = -errno.EBUSY
+    elif new.parent.dev != old.parent.dev:
+        err = -errno.EXDEV
+    elif old.parent.ops.rename == NULL:
+        err = -errno.EPERM
+    else:
+        err = old.parent.ops.rename(old.parent, addr(old.name), old.name_len, new.parent, addr(new.name),
+                                    new.name_len)
+    done(addr(old))
+    done(addr(new))
+    return err
+
+
+def lookup_path(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], follow: bool, out: Ptr[Ptr[Inode]]) -> i64:
+    """The inode a path names (one reference in out[0])."""
+    w: Walk = Walk()
+    err: i64 = resolve(root, cwd, path, u32(FOLLOW) if follow else u32(0), addr(w))
+    if err < 0:
+        return err
+    out[0] = get(w.node)
+    done(addr(w))
+    return 0
+
+
+def name_in_parent(parent: Ptr[Inode], child: Ptr[Inode], entry: Ptr[DirEntry]) -> i64:
+    """Find child's entry in parent (by inode number): 1 with `entry` filled, 0 if absent."""
+    if parent.ops.readdir == NULL:
+        return 0
+    cookie: u64 = 0
+    while True:
+        got: i64 = parent.ops.readdir(parent, cookie, entry)
+        if got <= 0:
+            return got
+        cookie = entry.next_cookie
+        is_dot: bool = entry.name[0] == 0x2E and (entry.name_len == 1 or (entry.name_len == 2 and entry.name[1] == 0x2E))
+        if not is_dot and entry.ino == child.ino:
+            return 1
+
+
+def path_of(root: Ptr[Inode], node: Ptr[Inode], buf: Ptr[u8], cap: usize) -> i64:
+    """The absolute path of directory `node` as seen from `root` (getcwd); its length, or -errno."""
+    if cap < 2:
+        return -errno.ERANGE
+    entry: Ptr[DirEntry] = cast(Ptr[DirEntry], kalloc(usize(sizeof(DirEntry))))
+    if entry == NULL:
+        return -errno.ENOMEM
+    slot: Array[Ptr[Inode], 1] = Array[Ptr[Inode], 1]()
+    end: usize = cap - 1  # the path is built backwards from the end of buf
+    buf[end] = 0
+    current: Ptr[Inode] = get(node)
+    err: i64 = 0
+    while current != root:
+        m: Ptr[Mount] = mount_of_root(current)
+        if m != NULL:
+            put(current)
+            current = get(m.mountpoint)
+            if current == root:
+                break
+        err = lookup_in(current, b"..", usize(2), addr(slot))
+        if err < 0:
+            break
+        parent: Ptr[Inode] = slot[0]
+        if parent == current:
+            put(parent)
+            break
+        err = name_in_parent(parent, current, entry)
+        put(current)
+        current = parent
+        if err <= 0:
+            err = -errno.ENOENT
+            break
+        n: usize = usize(entry.name_len)
+        if n + 1 > end:
+            err = -errno.ERANGE
+            break
+        end -= n
+        for i in range(n):
+            buf[end + i] = entry.name[i]
+        end -= 1
+        buf[end] = 0x2F
+        err = 0
+    put(current)
+    kfree(cast(Ptr[None], entry))
+    if err < 0:
+        return err
+    if end == cap - 1:
+        end -= 1
+        buf[end] = 0x2F
+    length: usize = cap - 1 - end
+    memmove(cast(Ptr[None], buf), cast(Ptr[None], buf + end), length + 1)
+    return i64(length)

@@ -1,0 +1,202 @@
+"""Open files: an inode, an offset and the open flags, shared by every descriptor that refers to it.
+
+open() follows Linux semantics for O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_DIRECTORY and O_NOFOLLOW;
+the access mode is checked against what the file allows.
+"""
+from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
+
+from .. import errno
+from ..mm.heap import kalloc, kfree
+from . import vfs
+
+O_ACCMODE: Final = 0o3
+O_RDONLY: Final = 0o0
+O_WRONLY: Final = 0o1
+O_RDWR: Final = 0o2
+O_CREAT: Final = 0o100
+O_EXCL: Final = 0o200
+O_NOCTTY: Final = 0o400
+O_TRUNC: Final = 0o1000
+O_APPEND: Final = 0o2000
+O_NONBLOCK: Final = 0o4000
+O_DIRECTORY: Final = 0o200000
+O_NOFOLLOW: Final = 0o400000
+O_CLOEXEC: Final = 0o2000000
+O_PATH: Final = 0o10000000
+
+SEEK_SET: Final = 0
+SEEK_CUR: Final = 1
+SEEK_END: Final = 2
+
+
+@struct
+class File:
+    inode: Ptr[vfs.Inode]  # holds a reference
+    offset: u64
+    flags: u32
+    refcount: u32
+    dir_cookie: u64  # where the next getdents continues
+
+
+def readable(f: Ptr[File]) -> bool:
+    return (f.flags & O_ACCMODE) != O_WRONLY
+
+
+def writable(f: Ptr[File]) -> bool:
+    mode: u32 = f.flags & O_ACCMODE
+    return mode == O_WRONLY or mode == O_RDWR
+
+
+def wrap(inode: Ptr[vfs.Inode], flags: u32, out: Ptr[Ptr[File]]) -> i64:
+    """A File for an inode the caller holds; the File takes over that reference."""
+    f: Ptr[File] = cast(Ptr[File], kalloc(usize(sizeof(File))))
+    if f == NULL:
+        vfs.put(inode)
+        return -errno.ENOMEM
+    f.inode = inode
+    f.flags = flags
+    f.refcount = 1
+    out[0] = f
+    return 0
+
+
+def open(root: Ptr[vfs.Inode], cwd: Ptr[vfs.Inode], path: Ptr[u8], flags: u32, mode: u32,
+         out: Ptr[Ptr[File]]) -> i64:
+    walk_flags: u32 = 0
+    if (flags & O_NOFOLLOW) == 0:
+        walk_flags |= vfs.FOLLOW
+    if (flags & O_CREAT) != 0:
+        walk_flags |= vfs.MAY_NOT_EXIST
+    w: vfs.Walk = vfs.Walk()
+    err: i64 = vfs.resolve(root, cwd, path, walk_flags, addr(w))
+    if err < 0:
+        return err
+    err = open_walked(addr(w), flags, mode)
+    if err < 0:
+        vfs.done(addr(w))
+        return err
+    node: Ptr[vfs.Inode] = vfs.get(w.node)
+    vfs.done(addr(w))
+    return wrap(node, flags, out)
+
+
+def open_walked(w: Ptr[vfs.Walk], flags: u32, mode: u32) -> i64:
+    """Checks and side effects of open() once the path is resolved; leaves the inode in w.node."""
+    created: bool = False
+    if w.node == NULL:
+        if w.trailing_slash:
+            return -errno.EISDIR
+        if w.parent.ops.create == NULL:
+            return -errno.EPERM
+        slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
+        err: i64 = w.parent.ops.create(w.parent, addr(w.name), w.name_len, mode & 0o7777, addr(slot))
+        if err < 0:
+            return err
+        w.node = slot[0]
+        created = True
+    elif (flags & O_CREAT) != 0 and (flags & O_EXCL) != 0:
+        return -errno.EEXIST
+    node: Ptr[vfs.Inode] = w.node
+    if vfs.is_symlink(node):
+        return -errno.ELOOP  # only reachable with O_NOFOLLOW
+    access: u32 = flags & O_ACCMODE
+    if (flags & O_DIRECTORY) != 0 and not vfs.is_dir(node):
+        return -errno.ENOTDIR
+    if vfs.is_dir(node) and (access != O_RDONLY or (flags & O_TRUNC) != 0):
+        return -errno.EISDIR
+    if (flags & O_TRUNC) != 0 and access != O_RDONLY and not created and (node.mode & vfs.S_IFMT) == vfs.S_IFREG:
+        if node.ops.truncate == NULL:
+            return -errno.EPERM
+        return node.ops.truncate(node, u64(0))
+    return 0
+
+
+def dup(f: Ptr[File]) -> Ptr[File]:
+    f.refcount += 1
+    return f
+
+
+def close(f: Ptr[File]) -> None:
+    f.refcount -= 1
+    if f.refcount == 0:
+        vfs.put(f.inode)
+        kfree(cast(Ptr[None], f))
+
+
+def read(f: Ptr[File], buf: Ptr[u8], count: usize) -> i64:
+    if not readable(f):
+        return -errno.EBADF
+    node: Ptr[vfs.Inode] = f.inode
+    if vfs.is_dir(node):
+        return -errno.EISDIR
+    if node.ops.read == NULL:
+        return -errno.EINVAL
+    n: i64 = node.ops.read(node, buf, count, f.offset)
+    if n > 0:
+        f.offset += u64(n)
+    return n
+
+
+def write(f: Ptr[File], buf: Ptr[u8], count: usize) -> i64:
+    if not writable(f):
+        return -errno.EBADF
+    node: Ptr[vfs.Inode] = f.inode
+    if node.ops.write == NULL:
+        return -errno.EINVAL
+    if (f.flags & O_APPEND) != 0:
+        f.offset = node.size
+    n: i64 = node.ops.write(node, buf, count, f.offset)
+    if n > 0:
+        f.offset += u64(n)
+    return n
+
+
+def pread(f: Ptr[File], buf: Ptr[u8], count: usize, offset: u64) -> i64:
+    if not readable(f):
+        return -errno.EBADF
+    if vfs.is_dir(f.inode):
+        return -errno.EISDIR
+    if f.inode.ops.read == NULL:
+        return -errno.EINVAL
+    return f.inode.ops.read(f.inode, buf, count, offset)
+
+
+def pwrite(f: Ptr[File], buf: Ptr[u8], count: usize, offset: u64) -> i64:
+    if not writable(f):
+        return -errno.EBADF
+    if f.inode.ops.write == NULL:
+        return -errno.EINVAL
+    return f.inode.ops.write(f.inode, buf, count, offset)
+
+
+def lseek(f: Ptr[File], offset: i64, whence: u32) -> i64:
+    base: i64 = 0
+    if whence == SEEK_SET:
+        base = 0
+    elif whence == SEEK_CUR:
+        base = i64(f.offset)
+    elif whence == SEEK_END:
+        base = i64(f.inode.size)
+    else:
+        return -errno.EINVAL
+    target: i64 = base + offset
+    if target < 0:
+        return -errno.EINVAL
+    f.offset = u64(target)
+    if vfs.is_dir(f.inode):
+        f.dir_cookie = u64(target)
+    return target
+
+
+def next_entry(f: Ptr[File], out: Ptr[vfs.DirEntry]) -> i64:
+    """The next directory entry of an open directory: 1, or 0 at the end, or -errno."""
+    node: Ptr[vfs.Inode] = f.inode
+    if not vfs.is_dir(node):
+        return -errno.ENOTDIR
+    if node.ops.readdir == NULL:
+        return 0
+    got: i64 = node.ops.readdir(node, f.dir_cookie, out)
+    if got > 0:
+        f.dir_cookie = out.next_cookie
+        f.offset = out.next_cookie
+    return got

@@ -1,0 +1,486 @@
+"""memfs: the in-memory filesystem behind the host root `/` and tmpfs mounts.
+
+Directories keep a singly linked list of entries; each entry holds a reference to its inode, so
+an inode lives while it has links or open references. File data is an array of 4 KiB pages where
+a NULL page is a hole that reads as zeros (sparse files cost nothing for their holes).
+"""
+from cyrius.lang import NULL, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
+from cyrius.rt import memcpy, memset
+
+from .. import errno
+from ..mm.heap import kalloc, kfree
+from . import vfs
+
+PAGE: Final = 4096
+MEMFS_MAGIC: Final = 0x01021994  # TMPFS_MAGIC, as statfs reports it on Linux
+
+
+@struct
+class MemEntry:
+    next: Ptr["MemEntry"]
+    node: Ptr[vfs.Inode]
+    name_len: u32
+    name: Ptr[u8]
+
+
+@struct
+class MemNode:
+    parent: Ptr[vfs.Inode]  # directories: the directory holding this one (not referenced)
+    entries: Ptr[MemEntry]
+    entry_count: u64
+    pages: Ptr[Ptr[u8]]  # regular files: page table, page_slots long
+    page_slots: u64
+    target: Ptr[u8]  # symlinks
+    target_len: u64
+
+
+ops: vfs.InodeOps = vfs.InodeOps()
+next_ino: u64 = 1
+
+
+def node_of(inode: Ptr[vfs.Inode]) -> Ptr[MemNode]:
+    return cast(Ptr[MemNode], inode.private)
+
+
+def touch(inode: Ptr[vfs.Inode]) -> None:
+    now: u64 = vfs.now_ns()
+    inode.mtime_ns = now
+    inode.ctime_ns = now
+
+
+def make_inode(mode: u32, dev: u64) -> Ptr[vfs.Inode]:
+    global next_ino
+    inode: Ptr[vfs.Inode] = vfs.new_inode(addr(ops), mode, next_ino, dev)
+    if inode == NULL:
+        return NULL
+    node: Ptr[MemNode] = cast(Ptr[MemNode], kalloc(usize(sizeof(MemNode))))
+    if node == NULL:
+        kfree(cast(Ptr[None], inode))
+        return NULL
+    next_ino += 1
+    inode.private = cast(Ptr[None], node)
+    now: u64 = vfs.now_ns()
+    inode.atime_ns = now
+    inode.mtime_ns = now
+    inode.ctime_ns = now
+    return inode
+
+
+def new_root() -> Ptr[vfs.Inode]:
+    """A fresh, empty memfs instance; returns its root directory (one reference)."""
+    root: Ptr[vfs.Inode] = make_inode(u32(vfs.S_IFDIR | 0o755), vfs.new_dev())
+    if root != NULL:
+        root.nlink = 2
+        node_of(root).parent = root
+    return root
+
+
+def find(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize) -> Ptr[MemEntry]:
+    e: Ptr[MemEntry] = node_of(dir).entries
+    while e != NULL:
+        if usize(e.name_len) == length and names_equal(e.name, name, length):
+            return e
+        e = e.next
+    return NULL
+
+
+def names_equal(a: Ptr[u8], b: Ptr[u8], length: usize) -> bool:
+    for i in range(length):
+        if a[i] != b[i]:
+            return False
+    return True
+
+
+def add_entry(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, inode: Ptr[vfs.Inode]) -> i64:
+    """Link inode into dir under name; the entry takes its own reference."""
+    if length == 0 or length > vfs.NAME_MAX:
+        return -errno.ENAMETOOLONG if length > 0 else -errno.ENOENT
+    e: Ptr[MemEntry] = cast(Ptr[MemEntry], kalloc(usize(sizeof(MemEntry))))
+    copy: Ptr[u8] = cast(Ptr[u8], kalloc(length + 1))
+    if e == NULL or copy == NULL:
+        kfree(cast(Ptr[None], e))
+        kfree(cast(Ptr[None], copy))
+        return -errno.ENOMEM
+    memcpy(cast(Ptr[None], copy), cast(Ptr[None], name), length)
+    e.name = copy
+    e.name_len = u32(length)
+    e.node = vfs.get(inode)
+    d: Ptr[MemNode] = node_of(dir)
+    e.next = d.entries
+    d.entries = e
+    d.entry_count += 1
+    dir.size = d.entry_count
+    touch(dir)
+    return 0
+
+
+def remove_entry(dir: Ptr[vfs.Inode], target: Ptr[MemEntry]) -> None:
+    """Unlink an entry and drop its reference (the caller has adjusted nlink)."""
+    d: Ptr[MemNode] = node_of(dir)
+    if d.entries == target:
+        d.entries = target.next
+    else:
+        e: Ptr[MemEntry] = d.entries
+        while e.next != target:
+            e = e.next
+        e.next = target.next
+    d.entry_count -= 1
+    dir.size = d.entry_count
+    touch(dir)
+    inode: Ptr[vfs.Inode] = target.node
+    kfree(cast(Ptr[None], target.name))
+    kfree(cast(Ptr[None], target))
+    vfs.put(inode)
+
+
+# ---------------------------------------------------------------- directory operations
+
+def lookup(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, out: Ptr[Ptr[vfs.Inode]]) -> i64:
+    if length == 1 and name[0] == 0x2E:
+        out[0] = vfs.get(dir)
+        return 0
+    if length == 2 and name[0] == 0x2E and name[1] == 0x2E:
+        out[0] = vfs.get(node_of(dir).parent)
+        return 0
+    e: Ptr[MemEntry] = find(dir, name, length)
+    if e == NULL:
+        return -errno.ENOENT
+    out[0] = vfs.get(e.node)
+    return 0
+
+
+def new_child(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, mode: u32) -> Ptr[vfs.Inode]:
+    """A new inode linked into dir (one reference for the caller), or NULL; sets err via errno_out."""
+    inode: Ptr[vfs.Inode] = make_inode(mode, dir.dev)
+    if inode == NULL:
+        return NULL
+    if add_entry(dir, name, length, inode) < 0:
+        vfs.put(inode)
+        return NULL
+    return inode
+
+
+def create(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, mode: u32, out: Ptr[Ptr[vfs.Inode]]) -> i64:
+    if find(dir, name, length) != NULL:
+        return -errno.EEXIST
+    if length > vfs.NAME_MAX:
+        return -errno.ENAMETOOLONG
+    inode: Ptr[vfs.Inode] = new_child(dir, name, length, u32(vfs.S_IFREG) | (mode & 0o7777))
+    if inode == NULL:
+        return -errno.ENOMEM
+    out[0] = inode
+    return 0
+
+
+def mkdir(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, mode: u32) -> i64:
+    if find(dir, name, length) != NULL:
+        return -errno.EEXIST
+    if length > vfs.NAME_MAX:
+        return -errno.ENAMETOOLONG
+    inode: Ptr[vfs.Inode] = new_child(dir, name, length, u32(vfs.S_IFDIR) | (mode & 0o7777))
+    if inode == NULL:
+        return -errno.ENOMEM
+    inode.nlink = 2
+    node_of(inode).parent = dir
+    dir.nlink += 1
+    vfs.put(inode)
+    return 0
+
+
+def symlink(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, target: Ptr[u8], target_len: usize) -> i64:
+    if find(dir, name, length) != NULL:
+        return -errno.EEXIST
+    if length > vfs.NAME_MAX:
+        return -errno.ENAMETOOLONG
+    if target_len == 0 or target_len >= vfs.PATH_MAX:
+        return -errno.ENOENT if target_len == 0 else -errno.ENAMETOOLONG
+    copy: Ptr[u8] = cast(Ptr[u8], kalloc(target_len + 1))
+    if copy == NULL:
+        return -errno.ENOMEM
+    memcpy(cast(Ptr[None], copy), cast(Ptr[None], target), target_len)
+    inode: Ptr[vfs.Inode] = new_child(dir, name, length, u32(vfs.S_IFLNK | 0o777))
+    if inode == NULL:
+        kfree(cast(Ptr[None], copy))
+        return -errno.ENOMEM
+    node_of(inode).target = copy
+    node_of(inode).target_len = u64(target_len)
+    inode.size = u64(target_len)
+    vfs.put(inode)
+    return 0
+
+
+def link(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, target: Ptr[vfs.Inode]) -> i64:
+    if vfs.is_dir(target):
+        return -errno.EPERM
+    if target.ops != addr(ops) or target.dev != dir.dev:
+        return -errno.EXDEV
+    if find(dir, name, length) != NULL:
+        return -errno.EEXIST
+    err: i64 = add_entry(dir, name, length, target)
+    if err < 0:
+        return err
+    target.nlink += 1
+    target.ctime_ns = vfs.now_ns()
+    return 0
+
+
+def unlink(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize) -> i64:
+    e: Ptr[MemEntry] = find(dir, name, length)
+    if e == NULL:
+        return -errno.ENOENT
+    if vfs.is_dir(e.node):
+        return -errno.EISDIR
+    e.node.nlink -= 1
+    e.node.ctime_ns = vfs.now_ns()
+    remove_entry(dir, e)
+    return 0
+
+
+def rmdir(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize) -> i64:
+    if length == 1 and name[0] == 0x2E:
+        return -errno.EINVAL
+    if length == 2 and name[0] == 0x2E and name[1] == 0x2E:
+        return -errno.ENOTEMPTY
+    e: Ptr[MemEntry] = find(dir, name, length)
+    if e == NULL:
+        return -errno.ENOENT
+    if not vfs.is_dir(e.node):
+        return -errno.ENOTDIR
+    if node_of(e.node).entry_count != 0:
+        return -errno.ENOTEMPTY
+    if vfs.mount_at(e.node) != NULL:
+        return -errno.EBUSY
+    e.node.nlink = 0
+    dir.nlink -= 1
+    remove_entry(dir, e)
+    return 0
+
+
+def is_ancestor(candidate: Ptr[vfs.Inode], dir: Ptr[vfs.Inode]) -> bool:
+    """Is candidate dir itself or one of its ancestors (within this memfs)?"""
+    current: Ptr[vfs.Inode] = dir
+    while True:
+        if current == candidate:
+            return True
+        parent: Ptr[vfs.Inode] = node_of(current).parent
+        if parent == current:
+            return False
+        current = parent
+
+
+def rename(old_dir: Ptr[vfs.Inode], old_name: Ptr[u8], old_len: usize, new_dir: Ptr[vfs.Inode],
+           new_name: Ptr[u8], new_len: usize) -> i64:
+    if new_dir.ops != addr(ops) or new_dir.dev != old_dir.dev:
+        return -errno.EXDEV
+    src: Ptr[MemEntry] = find(old_dir, old_name, old_len)
+    if src == NULL:
+        return -errno.ENOENT
+    moving: Ptr[vfs.Inode] = src.node
+    if vfs.is_dir(moving) and is_ancestor(moving, new_dir):
+        return -errno.EINVAL
+    dst: Ptr[MemEntry] = find(new_dir, new_name, new_len)
+    if dst != NULL:
+        if dst.node == moving:
+            return 0
+        if vfs.is_dir(moving) and not vfs.is_dir(dst.node):
+            return -errno.ENOTDIR
+        if not vfs.is_dir(moving) and vfs.is_dir(dst.node):
+            return -errno.EISDIR
+        if vfs.is_dir(dst.node):
+            if node_of(dst.node).entry_count != 0:
+                return -errno.ENOTEMPTY
+            dst.node.nlink = 0
+            new_dir.nlink -= 1
+        else:
+            dst.node.nlink -= 1
+        remove_entry(new_dir, dst)
+    vfs.get(moving)
+    err: i64 = add_entry(new_dir, new_name, new_len, moving)
+    if err < 0:
+        vfs.put(moving)
+        return err
+    remove_entry(old_dir, find(old_dir, old_name, old_len))
+    if vfs.is_dir(moving) and old_dir != new_dir:
+        node_of(moving).parent = new_dir
+        old_dir.nlink -= 1
+        new_dir.nlink += 1
+    moving.ctime_ns = vfs.now_ns()
+    vfs.put(moving)
+    return 0
+
+
+def readdir(dir: Ptr[vfs.Inode], cookie: u64, out: Ptr[vfs.DirEntry]) -> i64:
+    """Cookie 0 is ".", 1 is "..", 2 + k the k-th entry. Returns 1 for an entry, 0 at the end."""
+    if cookie == 0 or cookie == 1:
+        target: Ptr[vfs.Inode] = dir if cookie == 0 else node_of(dir).parent
+        out.ino = target.ino
+        out.type = u8(vfs.DT_DIR)
+        out.name_len = u8(cookie + 1)
+        out.name[0] = 0x2E
+        out.name[1] = 0x2E
+        out.name[cookie + 1] = 0
+        out.next_cookie = cookie + 1
+        return 1
+    e: Ptr[MemEntry] = node_of(dir).entries
+    skip: u64 = cookie - 2
+    while e != NULL and skip > 0:
+        e = e.next
+        skip -= 1
+    if e == NULL:
+        return 0
+    out.ino = e.node.ino
+    out.type = vfs.dtype_of(e.node.mode)
+    out.name_len = u8(e.name_len)
+    memcpy(cast(Ptr[None], addr(out.name)), cast(Ptr[None], e.name), usize(e.name_len))
+    out.name[e.name_len] = 0
+    out.next_cookie = cookie + 1
+    return 1
+
+
+# ---------------------------------------------------------------- file data
+
+def page_for(inode: Ptr[vfs.Inode], index: u64, allocate: bool) -> Ptr[u8]:
+    """The page holding file bytes [index*PAGE, (index+1)*PAGE), or NULL (a hole / no memory)."""
+    node: Ptr[MemNode] = node_of(inode)
+    if index >= node.page_slots:
+        if not allocate:
+            return NULL
+        slots: u64 = node.page_slots * 2 if node.page_slots > 0 else 8
+        while slots <= index:
+            slots *= 2
+        table: Ptr[Ptr[u8]] = cast(Ptr[Ptr[u8]], kalloc(usize(slots * 8)))
+        if table == NULL:
+            return NULL
+        if node.pages != NULL:
+            memcpy(cast(Ptr[None], table), cast(Ptr[None], node.pages), usize(node.page_slots * 8))
+            kfree(cast(Ptr[None], node.pages))
+        node.pages = table
+        node.page_slots = slots
+    page: Ptr[u8] = node.pages[index]
+    if page == NULL and allocate:
+        page = cast(Ptr[u8], kalloc(usize(PAGE)))
+        node.pages[index] = page
+        if page != NULL:
+            inode.blocks += PAGE // 512
+    return page
+
+
+def read(inode: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64) -> i64:
+    if vfs.is_dir(inode):
+        return -errno.EISDIR
+    if offset >= inode.size:
+        return 0
+    if u64(count) > inode.size - offset:
+        count = usize(inode.size - offset)
+    done: usize = 0
+    while done < count:
+        at: u64 = offset + u64(done)
+        within: u64 = at % PAGE
+        chunk: usize = usize(PAGE - within)
+        if chunk > count - done:
+            chunk = count - done
+        page: Ptr[u8] = page_for(inode, at // PAGE, False)
+        if page == NULL:
+            memset(cast(Ptr[None], buf + done), 0, chunk)
+        else:
+            memcpy(cast(Ptr[None], buf + done), cast(Ptr[None], page + within), chunk)
+        done += chunk
+    inode.atime_ns = vfs.now_ns()
+    return i64(count)
+
+
+def write(inode: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64) -> i64:
+    if vfs.is_dir(inode):
+        return -errno.EISDIR
+    done: usize = 0
+    while done < count:
+        at: u64 = offset + u64(done)
+        within: u64 = at % PAGE
+        chunk: usize = usize(PAGE - within)
+        if chunk > count - done:
+            chunk = count - done
+        page: Ptr[u8] = page_for(inode, at // PAGE, True)
+        if page == NULL:
+            break
+        memcpy(cast(Ptr[None], page + within), cast(Ptr[None], buf + done), chunk)
+        done += chunk
+    if done == 0 and count > 0:
+        return -errno.ENOSPC
+    if offset + u64(done) > inode.size:
+        inode.size = offset + u64(done)
+    touch(inode)
+    return i64(done)
+
+
+def truncate(inode: Ptr[vfs.Inode], size: u64) -> i64:
+    if vfs.is_dir(inode):
+        return -errno.EISDIR
+    node: Ptr[MemNode] = node_of(inode)
+    first_gone: u64 = (size + PAGE - 1) // PAGE
+    for i in range(first_gone, node.page_slots):
+        if node.pages[i] != NULL:
+            kfree(cast(Ptr[None], node.pages[i]))
+            node.pages[i] = NULL
+            inode.blocks -= PAGE // 512
+    if size % PAGE != 0 and size // PAGE < node.page_slots:
+        page: Ptr[u8] = node.pages[size // PAGE]
+        if page != NULL:  # bytes past the new end must read as zeros if the file grows again
+            memset(cast(Ptr[None], page + size % PAGE), 0, usize(PAGE - size % PAGE))
+    inode.size = size
+    touch(inode)
+    return 0
+
+
+def readlink(inode: Ptr[vfs.Inode], buf: Ptr[u8], cap: usize) -> i64:
+    node: Ptr[MemNode] = node_of(inode)
+    if not vfs.is_symlink(inode):
+        return -errno.EINVAL
+    n: usize = usize(node.target_len)
+    if n > cap:
+        n = cap
+    memcpy(cast(Ptr[None], buf), cast(Ptr[None], node.target), n)
+    return i64(n)
+
+
+def setattr(inode: Ptr[vfs.Inode]) -> i64:
+    return 0  # the inode is the only copy
+
+
+def fsync(inode: Ptr[vfs.Inode]) -> i64:
+    return 0
+
+
+def statfs(inode: Ptr[vfs.Inode], out: Ptr[vfs.StatFs]) -> i64:
+    out.fs_type = MEMFS_MAGIC
+    out.block_size = PAGE
+    out.name_max = vfs.NAME_MAX
+    return 0
+
+
+def release(inode: Ptr[vfs.Inode]) -> None:
+    node: Ptr[MemNode] = node_of(inode)
+    for i in range(node.page_slots):
+        kfree(cast(Ptr[None], node.pages[i]))
+    kfree(cast(Ptr[None], node.pages))
+    kfree(cast(Ptr[None], node.target))
+    kfree(cast(Ptr[None], node))
+
+
+def init() -> None:
+    ops.lookup = lookup
+    ops.create = create
+    ops.mkdir = mkdir
+    ops.symlink = symlink
+    ops.link = link
+    ops.unlink = unlink
+    ops.rmdir = rmdir
+    ops.rename = rename
+    ops.read = read
+    ops.write = write
+    ops.truncate = truncate
+    ops.readlink = readlink
+    ops.readdir = readdir
+    ops.setattr = setattr
+    ops.fsync = fsync
+    ops.release = release
+    ops.statfs = statfs
