@@ -188,3 +188,36 @@ def test_no_inode_leaks(fs, machine):
     vfs.unlink(fs, fs, cstr(b"/t/y"))
     vfs.rmdir(fs, fs, cstr(b"/t"))
     assert heap.live_blocks == before
+
+
+def test_devfs_devices(fs):
+    from cyrius.kernel.fs import devfs
+    vfs.mkdir(fs, fs, cstr(b"/dev"), u32(0o755))
+    _, dev = lookup(fs, b"/dev")
+    devroot = devfs.new_root()
+    devfs.seed(u64(1234), u64(5678))
+    assert vfs.mount(dev, devroot, cstr(b"devfs"), cstr(b"devfs"), cstr(b"/dev")) == 0
+    assert {b"null", b"zero", b"full", b"random", b"urandom", b"tty", b"console", b"fd", b"stdin"} <= names(fs, b"/dev")
+    slot = Array[Ptr[file.File], 1]()
+    buf = buffer(64)
+    memory.write(buf.address, b"\xff" * 64)
+    assert file.open(fs, fs, cstr(b"/dev/zero"), u32(file.O_RDWR), u32(0), addr(slot)) == 0
+    assert file.read(slot[0], buf, usize(64)) == 64 and memory.read(buf.address, 64) == bytes(64)
+    assert file.write(slot[0], buf, usize(64)) == 64
+    file.close(slot[0])
+    assert file.open(fs, fs, cstr(b"/dev/full"), u32(file.O_WRONLY), u32(0), addr(slot)) == 0
+    assert file.write(slot[0], buf, usize(1)) == -errno.ENOSPC
+    file.close(slot[0])
+    assert file.open(fs, fs, cstr(b"/dev/null"), u32(file.O_RDWR | file.O_TRUNC), u32(0), addr(slot)) == 0
+    assert file.read(slot[0], buf, usize(64)) == 0
+    file.close(slot[0])
+    assert file.open(fs, fs, cstr(b"/dev/urandom"), u32(file.O_RDONLY), u32(0), addr(slot)) == 0
+    assert file.read(slot[0], buf, usize(64)) == 64
+    first = memory.read(buf.address, 64)
+    file.read(slot[0], buf, usize(64))
+    assert first != memory.read(buf.address, 64) and len(set(first)) > 20
+    file.close(slot[0])
+    err, node = lookup(fs, b"/dev/stdout", follow=False)
+    assert err == 0 and vfs.is_symlink(node)
+    # `..` from the devfs root leads back to the host root
+    assert names(fs, b"/dev/..") >= {b"dev"}

@@ -3,7 +3,7 @@ from cyrius.lang import Ptr, cast, export, u8, u64, usize
 from cyrius.rt import kernel_linetable_end, kernel_linetable_start, rdtsc, sti, sti_hlt
 
 from . import acpi, bootinfo, clock, console, shell, shell_files, tty
-from .fs import namespace
+from .fs import devfs, namespace
 from .arch.x86_64 import ioapic, lapic, pic
 from .bootinfo import BootInfo
 from .debug import linetable
@@ -53,6 +53,8 @@ def kernel_main(info: Ptr[BootInfo]) -> None:
     init_interrupts()
     clock.init()
     namespace.init(clock.now_ns)
+    devfs.seed(rdtsc(), clock.now_ns())
+    devfs.terminal_write = console.write
     shell_files.init()
     shell.init()
     banner()

@@ -1,0 +1,204 @@
+"""devfs: the character devices every Linux program expects under /dev.
+
+A fixed table of nodes (name, type, device number); one operation table serves them all and
+dispatches on the device number, as Linux's mem driver does. /dev/fd and /dev/std{in,out,err}
+are symlinks into /proc/self/fd, which procfs provides.
+"""
+from cyrius.lang import NULL, Array, Callable, Final, Ptr, addr, i64, struct, u8, u32, u64, usize
+from cyrius.rt import memset
+
+from .. import errno
+from . import vfs
+
+DEV_NULL: Final = (1 << 8) | 3
+DEV_ZERO: Final = (1 << 8) | 5
+DEV_FULL: Final = (1 << 8) | 7
+DEV_RANDOM: Final = (1 << 8) | 8
+DEV_URANDOM: Final = (1 << 8) | 9
+DEV_TTY: Final = (5 << 8) | 0
+DEV_CONSOLE: Final = (5 << 8) | 1
+NODE_COUNT: Final = 11
+ROOT_INO: Final = 1
+
+
+@struct
+class DevNode:
+    name: Ptr[u8]
+    name_len: u32
+    mode: u32
+    rdev: u64
+    target: Ptr[u8]  # symlinks
+    target_len: u32
+
+
+nodes: Array[DevNode, NODE_COUNT] = Array[DevNode, NODE_COUNT]()
+ops: vfs.InodeOps = vfs.InodeOps()
+dev: u64 = 0
+random_state: Array[u64, 2] = Array[u64, 2]()
+# The terminal behind /dev/tty and /dev/console (set by the kernel; NULL reads nothing).
+terminal_write: Callable[[Ptr[u8], usize], None] = NULL
+terminal_read: Callable[[Ptr[u8], usize], i64] = NULL
+
+
+def define(index: u32, name: Ptr[u8], name_len: u32, mode: u32, rdev: u64, target: Ptr[u8], target_len: u32) -> None:
+    n: Ptr[DevNode] = addr(nodes) + index
+    n.name = name
+    n.name_len = name_len
+    n.mode = mode
+    n.rdev = rdev
+    n.target = target
+    n.target_len = target_len
+
+
+def seed(a: u64, b: u64) -> None:
+    """Seed the /dev/random generator (xorshift128+; not cryptographic, documented as such)."""
+    random_state[0] = a | 1
+    random_state[1] = b ^ 0x9E3779B97F4A7C15
+
+
+def next_random() -> u64:
+    s1: u64 = random_state[0]
+    s0: u64 = random_state[1]
+    random_state[0] = s0
+    s1 ^= s1 << 23
+    random_state[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26)
+    return random_state[1] + s0
+
+
+def fill_random(buf: Ptr[u8], count: usize) -> None:
+    i: usize = 0
+    while i < count:
+        word: u64 = next_random()
+        k: u32 = 0
+        while k < 8 and i < count:
+            buf[i] = u8(word >> (8 * k))
+            i += 1
+            k += 1
+
+
+def node_inode(index: u32) -> Ptr[vfs.Inode]:
+    n: Ptr[DevNode] = addr(nodes) + index
+    inode: Ptr[vfs.Inode] = vfs.new_inode(addr(ops), n.mode, u64(index) + 2, dev)
+    if inode != NULL:
+        inode.rdev = n.rdev
+        inode.size = u64(n.target_len)
+    return inode
+
+
+def lookup(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, out: Ptr[Ptr[vfs.Inode]]) -> i64:
+    if length == 1 and name[0] == 0x2E:
+        out[0] = vfs.get(dir)
+        return 0
+    if length == 2 and name[0] == 0x2E and name[1] == 0x2E:
+        out[0] = vfs.get(dir)  # the mount makes `..` leave devfs
+        return 0
+    for i in range(NODE_COUNT):
+        n: Ptr[DevNode] = addr(nodes) + i
+        if usize(n.name_len) != length:
+            continue
+        same: bool = True
+        for k in range(length):
+            if n.name[k] != name[k]:
+                same = False
+                break
+        if same:
+            inode: Ptr[vfs.Inode] = node_inode(u32(i))
+            if inode == NULL:
+                return -errno.ENOMEM
+            out[0] = inode
+            return 0
+    return -errno.ENOENT
+
+
+def readdir(dir: Ptr[vfs.Inode], cookie: u64, out: Ptr[vfs.DirEntry]) -> i64:
+    if cookie < 2:
+        out.ino = u64(ROOT_INO)
+        out.type = u8(vfs.DT_DIR)
+        out.name_len = u8(cookie + 1)
+        out.name[0] = 0x2E
+        out.name[1] = 0x2E
+        out.name[cookie + 1] = 0
+        out.next_cookie = cookie + 1
+        return 1
+    if cookie - 2 >= NODE_COUNT:
+        return 0
+    n: Ptr[DevNode] = addr(nodes) + (cookie - 2)
+    out.ino = cookie
+    out.type = vfs.dtype_of(n.mode)
+    out.name_len = u8(n.name_len)
+    for k in range(n.name_len):
+        out.name[k] = n.name[k]
+    out.name[n.name_len] = 0
+    out.next_cookie = cookie + 1
+    return 1
+
+
+def read(inode: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64) -> i64:
+    r: u64 = inode.rdev
+    if r == DEV_NULL:
+        return 0
+    if r == DEV_ZERO or r == DEV_FULL:
+        memset(buf, 0, count)
+        return i64(count)
+    if r == DEV_RANDOM or r == DEV_URANDOM:
+        fill_random(buf, count)
+        return i64(count)
+    if r == DEV_TTY or r == DEV_CONSOLE:
+        if terminal_read == NULL:
+            return 0
+        return terminal_read(buf, count)
+    return -errno.ENXIO
+
+
+def write(inode: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64) -> i64:
+    r: u64 = inode.rdev
+    if r == DEV_FULL:
+        return -errno.ENOSPC
+    if (r == DEV_TTY or r == DEV_CONSOLE) and terminal_write != NULL:
+        terminal_write(buf, count)
+    return i64(count)
+
+
+def truncate(inode: Ptr[vfs.Inode], size: u64) -> i64:
+    return 0  # O_TRUNC on a device is ignored, as on Linux
+
+
+def readlink(inode: Ptr[vfs.Inode], buf: Ptr[u8], cap: usize) -> i64:
+    if not vfs.is_symlink(inode):
+        return -errno.EINVAL
+    n: Ptr[DevNode] = addr(nodes) + (inode.ino - 2)
+    length: usize = usize(n.target_len)
+    if length > cap:
+        length = cap
+    for k in range(length):
+        buf[k] = n.target[k]
+    return i64(length)
+
+
+def new_root() -> Ptr[vfs.Inode]:
+    """The /dev directory (one reference)."""
+    global dev
+    dev = vfs.new_dev()
+    ops.lookup = lookup
+    ops.readdir = readdir
+    ops.read = read
+    ops.write = write
+    ops.truncate = truncate
+    ops.readlink = readlink
+    chr_mode: u32 = u32(vfs.S_IFCHR | 0o666)
+    lnk_mode: u32 = u32(vfs.S_IFLNK | 0o777)
+    define(u32(0), b"null", u32(4), chr_mode, u64(DEV_NULL), NULL, u32(0))
+    define(u32(1), b"zero", u32(4), chr_mode, u64(DEV_ZERO), NULL, u32(0))
+    define(u32(2), b"full", u32(4), chr_mode, u64(DEV_FULL), NULL, u32(0))
+    define(u32(3), b"random", u32(6), chr_mode, u64(DEV_RANDOM), NULL, u32(0))
+    define(u32(4), b"urandom", u32(7), chr_mode, u64(DEV_URANDOM), NULL, u32(0))
+    define(u32(5), b"tty", u32(3), chr_mode, u64(DEV_TTY), NULL, u32(0))
+    define(u32(6), b"console", u32(7), u32(vfs.S_IFCHR | 0o600), u64(DEV_CONSOLE), NULL, u32(0))
+    define(u32(7), b"fd", u32(2), lnk_mode, u64(0), b"/proc/self/fd", u32(13))
+    define(u32(8), b"stdin", u32(5), lnk_mode, u64(0), b"/proc/self/fd/0", u32(15))
+    define(u32(9), b"stdout", u32(6), lnk_mode, u64(0), b"/proc/self/fd/1", u32(15))
+    define(u32(10), b"stderr", u32(6), lnk_mode, u64(0), b"/proc/self/fd/2", u32(15))
+    root: Ptr[vfs.Inode] = vfs.new_inode(addr(ops), u32(vfs.S_IFDIR | 0o755), u64(ROOT_INO), dev)
+    if root != NULL:
+        root.nlink = 2
+    return root
