@@ -2,7 +2,7 @@
 import os
 
 from cyrius.kernel.dev import bcache, block
-from cyrius.lang import Ptr, addr, memory, u8, u32, u64, usize
+from cyrius.lang import Ptr, addr, memory, u8, u32, u64
 
 
 class Counting:

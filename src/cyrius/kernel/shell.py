@@ -2,9 +2,10 @@
 
 Commands are data: a table of (name, help, handler) filled at start-up.
 """
-from cyrius.lang import Array, Callable, Final, Ptr, addr, cast, struct, u8, u32, u64, usize
+from cyrius.lang import Array, Callable, Final, Ptr, addr, cast, i64, struct, u8, u32, u64, usize
 
-from . import clock, console, lineedit, power, shell_files, tty
+from . import clock, console, errno, lineedit, power, shell_files, tty
+from .dev import bcache
 from .lib import cstr
 from .mm import frames, heap
 
@@ -98,6 +99,14 @@ def cmd_uptime(argc: u32, args: Ptr[Ptr[u8]]) -> None:
     console.puts(b" s\n")
 
 
+def cmd_sync(argc: u32, args: Ptr[Ptr[u8]]) -> None:
+    err: i64 = bcache.sync_all()
+    if err < 0:
+        console.puts(b"sync: ")
+        console.puts(errno.message(err))
+        console.puts(b"\n")
+
+
 def cmd_poweroff(argc: u32, args: Ptr[Ptr[u8]]) -> None:
     power.poweroff()
 
@@ -121,7 +130,8 @@ def init() -> None:
     register(b"rm", b"rm [-r] PATH...: remove files and directories", shell_files.cmd_rm)
     register(b"write", b"write PATH TEXT...: write a line to a file", shell_files.cmd_write)
     register(b"mount", b"list mounted filesystems", shell_files.cmd_mount)
-    register(b"poweroff", b"power the machine off (ACPI S5)", cmd_poweroff)
+    register(b"sync", b"write cached disk sectors back", cmd_sync)
+    register(b"poweroff", b"sync and power the machine off (ACPI S5)", cmd_poweroff)
     register(b"fault", b"(testing) fault on purpose to show a kernel panic", cmd_fault)
 
 

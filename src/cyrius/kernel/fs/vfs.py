@@ -572,7 +572,8 @@ def name_in_parent(parent: Ptr[Inode], child: Ptr[Inode], entry: Ptr[DirEntry]) 
         if got <= 0:
             return got
         cookie = entry.next_cookie
-        is_dot: bool = entry.name[0] == 0x2E and (entry.name_len == 1 or (entry.name_len == 2 and entry.name[1] == 0x2E))
+        is_dot: bool = entry.name[0] == 0x2E and (
+            entry.name_len == 1 or (entry.name_len == 2 and entry.name[1] == 0x2E))
         if not is_dot and entry.ino == child.ino:
             return 1
 
