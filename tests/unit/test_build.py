@@ -37,8 +37,8 @@ def test_second_build_does_nothing_and_edits_rebuild_only_what_they_affect(tree)
     # An interface change: every unit that includes cstr's header is rebuilt, nothing else.
     cstr.write_text(cstr.read_text() + "\n\ndef is_empty(s: Ptr[u8]) -> bool:\n    return s[0] == 0\n")
     interface = builder(tree, lines).build_objects()
-    direct_users = {c.name.replace(".c", ".o") for c in (tree / "build/kernel/c").glob("*.c")
-                    if '#include "cyrius_kernel_lib_cstr.h"' in c.read_text()}
+    direct_users = {h.name.replace(".h", ".o") for h in (tree / "build/kernel/c").glob("*.h")
+                    if '#include "cyrius_kernel_lib_cstr.h"' in h.read_text()}
     assert "cyrius_kernel_console.o" in direct_users
     assert direct_users | {"cyrius_kernel_lib_cstr.o"} <= set(interface.compiled)
     assert "rt_mem.o" not in interface.compiled and "cyrius_kernel_mm_frames.o" not in interface.compiled
