@@ -41,7 +41,7 @@ def test_second_build_does_nothing_and_edits_rebuild_only_what_they_affect(tree)
                     if '#include "cyrius_kernel_lib_cstr.h"' in h.read_text()}
     assert "cyrius_kernel_console.o" in direct_users
     assert direct_users | {"cyrius_kernel_lib_cstr.o"} <= set(interface.compiled)
-    assert "rt_mem.o" not in interface.compiled and "cyrius_kernel_mm_frames.o" not in interface.compiled
+    assert "rt_mem.o" not in interface.compiled and "cyrius_kernel_mm_phys.o" not in interface.compiled
 
     final = builder(tree, lines).build_objects()
     assert final.compiled == [] and not final.translated
