@@ -70,6 +70,18 @@ def cmd_run(args) -> int:
         return subprocess.run(cmd).returncode
 
 
+def cmd_disk(args) -> int:
+    from .image.disk import make_data_disk
+    from .image.toolchain import ToolError
+
+    try:
+        make_data_disk(Path(args.directory), Path(args.output), size_mib=args.size)
+    except ToolError as err:
+        print(f"cyrius disk: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_lines(args) -> int:
     from .linecount import report
 
@@ -95,6 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-build", action="store_true", help="boot the existing image without building")
     p.add_argument("--out", help="build directory (default: build/)")
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser("disk", help="make a FAT32 data disk image from a host directory")
+    p.add_argument("directory", help="host directory whose contents go to the disk's root")
+    p.add_argument("-o", "--output", required=True, metavar="IMG", help="image file to write")
+    p.add_argument("--size", type=int, metavar="MiB", help="image size (default: fits the files, at least 64)")
+    p.set_defaults(func=cmd_disk)
     p = sub.add_parser("lines", help="kernel source lines by language and the C/asm share")
     p.set_defaults(func=cmd_lines)
     args = parser.parse_args(argv)
