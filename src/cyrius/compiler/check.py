@@ -134,6 +134,9 @@ class FunctionChecker:
         v = s.value
         if isinstance(v, ast.Constant) and isinstance(v.value, str):
             return  # a string statement is a comment
+        for kind, (msg, hint) in _REJECTED_EXPR.items():
+            if isinstance(v, kind):  # `yield x`, `await f()`: say what is wrong, not "no effect"
+                raise self.error(v, msg, hint)
         if not isinstance(v, ast.Call):
             raise self.error(s, "this expression statement has no effect", "assign the value or remove it")
         self.expr(v, statement=True)
@@ -193,8 +196,6 @@ class FunctionChecker:
             raise self.error(it, f"range bounds have different types: {', '.join(sorted(map(str, typed)))}",
                              "convert them to one type")
         kind = typed.pop() if typed else INTS["i64"]
-        for a in it.args:
-            self.coerce(a, kind, "range bound")
         step = 1
         if len(it.args) == 3:
             if not hasattr(it.args[2], "const"):
@@ -204,6 +205,8 @@ class FunctionChecker:
                 raise self.error(it.args[2], "range step must not be zero")
             if step < 0 and not kind.signed:
                 raise self.error(it.args[2], f"a negative step needs a signed loop variable, not {kind}")
+        for a in it.args:
+            self.coerce(a, kind, "range bound")
         s.step = step
         s.kind = kind
         name = s.target.id
@@ -323,6 +326,9 @@ class FunctionChecker:
                                      f"annotate it: {name}: u32 = ...")
                 if t is VOID:
                     raise self.error(s.value, "this call returns nothing")
+                if t is BYTES:
+                    raise self.error(s, f"the type of '{name}' cannot be inferred from a byte-string literal",
+                                     f"annotate it as a pointer: {name}: Ptr[u8] = ...")
                 if isinstance(t, (StructType, ArrayType)):
                     raise self.error(s.value, f"a {t} variable needs an annotation", f"{name}: {t} = {t}()")
                 self.declare_local(target, name, t)
@@ -361,6 +367,7 @@ class FunctionChecker:
         if result != t:
             raise self.error(s, f"'{ast.unparse(s)}' changes the type of its target from {t} to {result}")
         s.ty = t
+        s.kind = getattr(fake, "kind", None)  # "ptrarith" for p += n
 
     # ------------------------------------------------------------------ lvalues
 
@@ -781,12 +788,12 @@ class FunctionChecker:
             raise self.error(e, "len takes one argument")
         a = e.args[0]
         if isinstance(a, ast.Constant) and isinstance(a.value, bytes):
-            e.const = len(a.value)
+            e.const, e.kind = len(a.value), "const"
             a.ty = BYTES
             return UNTYPED
         t = self.expr(a)
         if isinstance(t, ArrayType):
-            e.const = t.length
+            e.const, e.kind = t.length, "const"
             return UNTYPED
         raise self.error(e, f"len() of {t} is not known", "len works on arrays and bytes literals")
 

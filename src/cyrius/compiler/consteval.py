@@ -50,9 +50,13 @@ def evaluate(program, mod, node) -> int:
         if isinstance(sym, Const):
             return sym.value
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        if (node.func.id == "len" and node.func.id not in mod.symbols and len(node.args) == 1
+                and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, bytes)):
+            return len(node.args[0].value)
         sym = program.lookup(mod, node.func)
         if isinstance(sym, Intrinsic) and sym.name in ("sizeof", "offsetof"):
             t = program.resolve_type(mod, node.args[0]) if node.args else None
+            program.complete_type(t)
             if sym.name == "sizeof" and len(node.args) == 1:
                 return t.size
             if (len(node.args) == 2 and isinstance(t, StructType) and isinstance(node.args[1], ast.Constant)

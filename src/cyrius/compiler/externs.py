@@ -5,6 +5,7 @@ signatures to type-check arguments, and the emitter casts each argument to the e
 """
 from __future__ import annotations
 
+import functools
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,7 +72,16 @@ def _c_text(node) -> str:
 
 
 def read_headers(include_dir: Path) -> dict[str, ExternFunction | ExternVariable]:
-    """Parse every `*.h` directly under include_dir; return the functions and extern arrays they declare."""
+    """Parse every `*.h` directly under include_dir; return the functions and extern arrays they declare.
+
+    The result is cached while no header under include_dir changes (tests translate many programs)."""
+    include_dir = Path(include_dir).resolve()
+    stamp = tuple((str(h), h.stat().st_mtime_ns, h.stat().st_size) for h in sorted(include_dir.rglob("*.h")))
+    return dict(_read_headers(include_dir, stamp))
+
+
+@functools.lru_cache(maxsize=8)
+def _read_headers(include_dir: Path, stamp: tuple) -> dict[str, ExternFunction | ExternVariable]:
     functions: dict[str, ExternFunction | ExternVariable] = {}
     for header in sorted(include_dir.glob("*.h")):
         pre = subprocess.run(

@@ -201,6 +201,9 @@ class Lowerer:
 
     def stmt_AugAssign(self, s):
         place = self.expr(s.target)
+        if s.kind == "ptrarith":
+            self.emit(s, f"{place} = {place} {_OPS[type(s.op)]} {self.expr(s.value)};")
+            return
         value = self.arith(s.op, s.ty, place, self.expr(s.value), s)
         self.emit(s, f"{place} = {value};")
 

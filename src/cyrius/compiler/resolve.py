@@ -13,7 +13,7 @@ from . import consteval
 from .errors import CompileError, CompileErrors, SourceFile
 from .externs import ExternFunction
 from .parse import parse_module
-from .types import (BOOL, BYTES, INTS, UNTYPED, VOID, ArrayType, EnumType, FuncType, IntType,
+from .types import (BOOL, INTS, UNTYPED, VOID, ArrayType, EnumType, FuncType, IntType,
                     PtrType, StructType, Type)
 
 LANG_MODULES = {"cyrius.lang"}
@@ -52,6 +52,14 @@ class Const:
     name: str
     type: Type  # UNTYPED or an IntType / BOOL
     value: int
+
+
+@dataclass(eq=False)
+class PendingConst:
+    """A Final constant declared but not yet evaluated (constants may refer to later ones)."""
+    module: "Module"
+    stmt: ast.AnnAssign
+    busy: bool = False
 
 
 @dataclass(eq=False)
@@ -103,6 +111,8 @@ class Program:
     # ------------------------------------------------------------- module discovery
 
     def find(self, modname: str) -> Path | None:
+        if not all(part.isidentifier() for part in modname.split(".")):
+            return None
         rel = Path(*modname.split("."))
         for root in self.roots:
             for candidate in (root / rel.with_suffix(".py"), root / rel / "__init__.py"):
@@ -160,7 +170,10 @@ class Program:
     def _import_from(self, mod: Module, stmt: ast.ImportFrom) -> None:
         base = stmt.module or ""
         if stmt.level:
-            pkg = self._package_of(mod).split(".")
+            pkg = [part for part in self._package_of(mod).split(".") if part]
+            if stmt.level - 1 >= len(pkg):
+                raise CompileError(mod.source, stmt, "relative import beyond the top-level package",
+                                   "import by the full module name")
             pkg = pkg[:len(pkg) - (stmt.level - 1)]
             base = ".".join(pkg + ([base] if base else []))
         if base == "__future__":
@@ -213,10 +226,16 @@ class Program:
             self._guard(mod, self._declare_types, mod)
         for mod in self.order:
             self._guard(mod, self._bind_from_imports, mod)
+        finals = [(mod, stmt) for mod in self.order for stmt in mod.tree.body
+                  if isinstance(stmt, ast.AnnAssign) and self._is_final(mod, stmt.annotation)]
+        for mod, stmt in finals:
+            self._guard(mod, self._declare_pending, mod, stmt)
+        for mod, stmt in finals:
+            if isinstance(stmt.target, ast.Name) and isinstance(mod.symbols.get(stmt.target.id), PendingConst):
+                self._guard(mod, self._evaluate_pending, mod.symbols[stmt.target.id])
         for mod in self.order:
-            for stmt in mod.tree.body:
-                if isinstance(stmt, ast.AnnAssign) and self._is_final(mod, stmt.annotation):
-                    self._guard(mod, self._declare_global, mod, stmt)
+            for en in mod.enums:
+                self._guard(mod, self._enum_members, mod, en)
         for mod in self.order:
             for st in mod.structs:
                 self._guard(mod, self._struct_fields, mod, st)
@@ -225,6 +244,8 @@ class Program:
                 self._guard(mod, self._layout, mod, st, ())
         for mod in self.order:
             self._guard(mod, self._declare_values, mod)
+        for mod in self.order:
+            self._guard(mod, self._check_from_imports, mod)
         if self.errors:
             raise CompileErrors(self.errors)
 
@@ -282,7 +303,13 @@ class Program:
 
     def _declare_enum(self, mod: Module, cls: ast.ClassDef) -> None:
         en = EnumType(mod.name, cls.name, f"{mod.prefix}__{cls.name}")
-        for i, stmt in enumerate(cls.body):
+        en.node = cls
+        mod.enums.append(en)
+        mod.symbols[cls.name] = en
+
+    def _enum_members(self, mod: Module, en: EnumType) -> None:
+        """Members are evaluated once every Final constant is known (they may use constants)."""
+        for i, stmt in enumerate(en.node.body):
             if i == 0 and _is_docstring(stmt):
                 continue
             if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
@@ -292,8 +319,6 @@ class Program:
             if not INTS["i32"].fits(value):
                 raise CompileError(mod.source, stmt.value, f"enum value {value} does not fit in i32")
             en.members[stmt.targets[0].id] = value
-        mod.enums.append(en)
-        mod.symbols[cls.name] = en
 
     def _check_free(self, mod, name, node):
         if name in mod.symbols:
@@ -313,6 +338,12 @@ class Program:
                     raise CompileError(mod.source, stmt, f"module '{target.name}' has no '{name}'")
                 mod.symbols[local] = ("lazy", target, name, stmt)
 
+    def _check_from_imports(self, mod: Module) -> None:
+        """`from m import g` of a mutable global is an error even where g is never used."""
+        for sym in list(mod.symbols.values()):
+            if isinstance(sym, tuple) and sym[0] == "lazy":
+                self._follow(mod, sym)
+
     def lookup(self, mod: Module, node) -> object | None:
         """The symbol an ast.Name or a dotted ast.Attribute chain refers to, or None."""
         if isinstance(node, ast.Name):
@@ -330,6 +361,12 @@ class Program:
                 return None
         else:
             return None
+        if isinstance(sym, PendingConst):
+            sym = self._evaluate_pending(sym)
+        return self._follow(mod, sym)
+
+    def _follow(self, mod: Module, sym):
+        """The symbol a `from m import name` binding stands for."""
         while isinstance(sym, tuple) and sym[0] == "lazy":
             _, target, name, stmt = sym
             sym = target.symbols.get(name)
@@ -338,6 +375,8 @@ class Program:
                                    "mutable global in Python", f"write 'import {target.name} as "
                                    f"{target.name.rpartition('.')[2]}' and use "
                                    f"{target.name.rpartition('.')[2]}.{name}")
+            if isinstance(sym, PendingConst):
+                sym = self._evaluate_pending(sym)
         return sym
 
     # ------------------------------------------------------------- types from annotations
@@ -359,7 +398,8 @@ class Program:
         if isinstance(node, ast.Name) and node.id == "bool":
             return BOOL
         if isinstance(node, ast.Name) and node.id == "bytes":
-            return BYTES
+            raise CompileError(mod.source, node, "bytes is the type of byte-string literals only, not of variables",
+                               "a literal is a pointer to its bytes: write Ptr[u8]")
         if isinstance(node, (ast.Name, ast.Attribute)):
             sym = self.lookup(mod, node)
             if isinstance(sym, Intrinsic) and sym.name in INTS:
@@ -416,6 +456,9 @@ class Program:
     # ------------------------------------------------------------- structs
 
     def _struct_fields(self, mod: Module, st: StructType) -> None:
+        if st.declared:
+            return
+        st.declared = True
         cls = st.node
         for i, stmt in enumerate(cls.body):
             if i == 0 and _is_docstring(stmt):
@@ -443,6 +486,7 @@ class Program:
         if st in stack:
             raise CompileError(mod.source, st.node, f"struct '{st.name}' contains itself by value",
                                "use a Ptr field")
+        self._struct_fields(mod, st)
         for _, ftype, _ in st.fields:
             inner = ftype
             while isinstance(inner, ArrayType):
@@ -451,6 +495,14 @@ class Program:
                 owner = self.modules[inner.module]
                 self._layout(owner, inner, stack + (st,))
         st.layout()
+
+    def complete_type(self, t: Type) -> None:
+        """Lay out the structs in `t` now: a constant such as sizeof(S) may need them before the
+        layout pass (which in turn may need constants, for array lengths)."""
+        while isinstance(t, ArrayType):
+            t = t.elem
+        if isinstance(t, StructType) and not t.complete:
+            self._layout(self.modules[t.module], t, ())
 
     # ------------------------------------------------------------- functions, globals, constants
 
@@ -511,19 +563,39 @@ class Program:
                                "add '-> None' or '-> u32' …")
         fn.ret = self.resolve_type(mod, node.returns, allow_void=True)
         self.check_param_type(mod, node.returns, fn.ret)
-        if fn.ret is BYTES:
-            raise CompileError(mod.source, node.returns, "functions cannot return bytes", "return Ptr[u8]")
         return fn
 
     def _is_final(self, mod: Module, ann) -> bool:
         head = ann.value if isinstance(ann, ast.Subscript) else ann
         return isinstance(head, (ast.Name, ast.Attribute)) and self._is_intrinsic(mod, head, "Final")
 
-    def _declare_global(self, mod: Module, stmt: ast.AnnAssign) -> None:
+    def _declare_pending(self, mod: Module, stmt: ast.AnnAssign) -> None:
+        if not isinstance(stmt.target, ast.Name):
+            raise CompileError(mod.source, stmt, "only simple names can be declared at module level")
+        self._check_free(mod, stmt.target.id, stmt)
+        mod.symbols[stmt.target.id] = PendingConst(mod, stmt)
+
+    def _evaluate_pending(self, pending: PendingConst) -> Const:
+        mod, stmt = pending.module, pending.stmt
+        name = stmt.target.id
+        if pending.busy:
+            raise CompileError(mod.source, stmt, f"constant '{name}' is defined in terms of itself")
+        pending.busy = True
+        try:
+            self._declare_global(mod, stmt, pending=True)
+        except CompileError:
+            mod.symbols[name] = Const(name, UNTYPED, 0)  # reported once; later uses do not cascade
+            raise
+        finally:
+            pending.busy = False
+        return mod.symbols[name]
+
+    def _declare_global(self, mod: Module, stmt: ast.AnnAssign, pending=False) -> None:
         if not isinstance(stmt.target, ast.Name):
             raise CompileError(mod.source, stmt, "only simple names can be declared at module level")
         name = stmt.target.id
-        self._check_free(mod, name, stmt)
+        if not pending:
+            self._check_free(mod, name, stmt)
         ann = stmt.annotation
         if stmt.value is None:
             raise CompileError(mod.source, stmt, f"global '{name}' needs an initial value",
@@ -546,8 +618,6 @@ class Program:
             mod.symbols[name] = Const(name, t, value)
             return
         t = self.resolve_type(mod, ann)
-        if t is BYTES:
-            raise CompileError(mod.source, ann, "bytes globals are not supported", "use a Final constant or a function")
         glob = Global(mod, name, f"{mod.prefix}__{name}", t, stmt)
         mod.globals.append(glob)
         mod.symbols[name] = glob

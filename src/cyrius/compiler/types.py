@@ -130,10 +130,12 @@ class FuncType(Type):
     align = 8
 
     def c(self):
-        return "cy_fn__" + self.mangle()
+        return "cy_fn__" + "_".join([self.ret.mangle(), *[p.mangle() for p in self.params]])
 
     def mangle(self):
-        return "_".join([self.ret.mangle(), *[p.mangle() for p in self.params]]) or "v"
+        # The parameter count keeps nested signatures apart: Callable[[u32], Callable[[u32], u32]]
+        # is f1_f1_u32_u32_u32, Callable[[u32, u32], u32] is f2_u32_u32_u32.
+        return "_".join([f"f{len(self.params)}", self.ret.mangle(), *[p.mangle() for p in self.params]])
 
     def typedef(self) -> str:
         args = ", ".join(p.c() for p in self.params) or "void"
@@ -153,7 +155,8 @@ class StructType(Type):
     methods: dict = field(default_factory=dict)  # name -> Function
     size: int = 0
     align: int = 1
-    complete: bool = False
+    declared: bool = False  # fields read from the class body
+    complete: bool = False  # laid out
 
     def c(self):
         return f"struct {self.c_name}"

@@ -14,14 +14,17 @@ import ast
 import importlib.abc
 import importlib.machinery
 import sys
+import types
 import typing
 
 from . import memory
 from .memtypes import PtrBase
-from .scalars import Scalar, i64
+from .scalars import Scalar, i64, u8
 
 CONV = "_cyrius_conv"
 RANGE = "_cyrius_range"
+SETATTR = "_cyrius_setattr"
+BYTE = "_cyrius_byte"
 
 _packages: set[str] = set()
 
@@ -36,6 +39,22 @@ def dialect_conv(slot_type, value):
     if isinstance(slot_type, type) and issubclass(slot_type, PtrBase) and isinstance(value, bytes):
         return slot_type(memory.intern_bytes(value))  # a byte-string literal is a pointer to its bytes
     return value
+
+
+def dialect_byte(data: bytes, index) -> u8:
+    """`b"..."[i]`: a byte of a literal is a u8 (CPython would give a plain int)."""
+    return u8(data[int(index)])
+
+
+def dialect_setattr(value, obj, name: str) -> None:
+    """`obj.name = value`; a value stored into another module's global takes the global's type."""
+    if isinstance(obj, types.ModuleType):
+        slot = getattr(obj, "__annotations__", {}).get(name)
+        if isinstance(slot, str):  # the module uses `from __future__ import annotations`
+            slot = eval(slot, vars(obj))  # noqa: S307 — an annotation of a dialect module
+        if slot is not None:
+            value = dialect_conv(slot, value)
+    setattr(obj, name, value)
 
 
 def dialect_range(*bounds):
@@ -103,6 +122,19 @@ class _Normalise(ast.NodeTransformer):
         slots = self.slots if self.slots is not None else self.module_slots
         if len(node.targets) == 1 and isinstance(target, ast.Name) and target.id in slots:
             node.value = self._conv(slots[target.id], node.value)
+        elif len(node.targets) == 1 and isinstance(target, ast.Attribute):
+            # Python evaluates the value before the object: keep that order.
+            call = ast.Call(func=ast.Name(SETATTR, ast.Load()),
+                            args=[node.value, self.visit(target.value), ast.Constant(target.attr)], keywords=[])
+            return ast.copy_location(ast.Expr(ast.copy_location(call, node)), node)
+        return node
+
+    def visit_Subscript(self, node):
+        self.generic_visit(node)
+        if isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Constant) and isinstance(
+                node.value.value, bytes):
+            call = ast.Call(func=ast.Name(BYTE, ast.Load()), args=[node.value, node.slice], keywords=[])
+            return ast.copy_location(call, node)
         return node
 
     def visit_For(self, node):
@@ -129,6 +161,8 @@ class _DialectLoader(importlib.machinery.SourceFileLoader):
     def exec_module(self, module):
         module.__dict__[CONV] = dialect_conv
         module.__dict__[RANGE] = dialect_range
+        module.__dict__[SETATTR] = dialect_setattr
+        module.__dict__[BYTE] = dialect_byte
         super().exec_module(module)
 
 

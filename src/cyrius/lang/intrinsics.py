@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from . import memory
-from .memtypes import ArrayBase, PtrBase, Ptr, StructBase, is_enum_type
+from .memtypes import ArrayBase, PtrBase, Ptr, StructBase, enum_value, is_enum_type
 from .scalars import Scalar
 
 
@@ -17,7 +17,7 @@ def cast(target, value):
     if isinstance(target, type) and issubclass(target, Scalar):
         return target(value.address if isinstance(value, PtrBase) else int(value))
     if is_enum_type(target):
-        return target(int(value))
+        return enum_value(target, int(value))
     raise TypeError(f"cast to {target!r} is not supported")
 
 

@@ -10,7 +10,7 @@ import enum
 import typing
 
 from . import memory
-from .scalars import Scalar, i32
+from .scalars import Scalar, i32, i64
 
 _structs_by_name: dict[str, type] = {}
 _FN_BASE = 0xF000_0000_0000_0000  # fake addresses for function pointers stored in memory
@@ -31,6 +31,16 @@ def is_callable_type(t) -> bool:
 
 def is_enum_type(t) -> bool:
     return isinstance(t, type) and issubclass(t, enum.IntEnum)
+
+
+def enum_value(t, value: int):
+    """`value` as enum `t`: its member, or (as in C, where an enum is an int32_t) the plain i32
+    for a value no member has — a zero-filled field, an error code from the hardware."""
+    value = i32(value)
+    try:
+        return t(value)
+    except ValueError:
+        return value
 
 
 def sizeof(t) -> int:
@@ -69,10 +79,10 @@ def load(t, addr: int):
     if isinstance(t, type) and issubclass(t, PtrBase):
         return t(value)
     if is_enum_type(t):
-        return t(i32(value))
+        return enum_value(t, value)
     if is_callable_type(t):
         if value == 0:
-            return None
+            return NULL  # compares equal to NULL and is false, like a C null function pointer
         return _functions[(value - _FN_BASE) // 16]
     raise TypeError(f"cannot load {t!r}")
 
@@ -85,7 +95,7 @@ def store(t, addr: int, value) -> None:
     if isinstance(t, type) and issubclass(t, PtrBase):
         raw = _address_of(value)
     elif is_callable_type(t):
-        raw = 0 if value is None else _function_id(value)
+        raw = 0 if value is None or isinstance(value, PtrBase) and value.address == 0 else _function_id(value)
     else:
         raw = int(value)
     memory.write(addr, (raw & ((1 << (8 * n)) - 1)).to_bytes(n, "little"))
@@ -130,7 +140,7 @@ class PtrBase:
 
     def __sub__(self, other):
         if isinstance(other, PtrBase):
-            return (self.address - other.address) // self._elem_size()
+            return i64((self.address - other.address) // self._elem_size())  # p - q is an i64
         return type(self)(self.address - int(other) * self._elem_size())
 
     def __getitem__(self, i):
@@ -150,6 +160,19 @@ class PtrBase:
 
     def __ne__(self, other):
         return not self.__eq__(other)
+
+    # Ordering compares addresses (C compares pointers into one object the same way).
+    def __lt__(self, other):
+        return self.address < _address_of(other)
+
+    def __le__(self, other):
+        return self.address <= _address_of(other)
+
+    def __gt__(self, other):
+        return self.address > _address_of(other)
+
+    def __ge__(self, other):
+        return self.address >= _address_of(other)
 
     def __hash__(self):
         return hash(self.address)
