@@ -221,3 +221,58 @@ def test_devfs_devices(fs):
     assert err == 0 and vfs.is_symlink(node)
     # `..` from the devfs root leads back to the host root
     assert names(fs, b"/dev/..") >= {b"dev"}
+
+
+def test_stat_chmod_chown_truncate_access(fs):
+    import struct as pystruct
+    from cyrius.lang import sizeof
+    assert sizeof(vfs.Stat) == 144
+    write_file(fs, b"/f", b"x" * 5000)
+    st = vfs.Stat()
+    assert vfs.stat(fs, fs, cstr(b"/f"), True, addr(st)) == 0
+    assert st.st_mode == vfs.S_IFREG | 0o644 and st.st_size == 5000 and st.st_nlink == 1 and st.st_blocks == 16
+    raw = memory.read(addr(st).address, 144)
+    assert pystruct.unpack_from("<QQQIII", raw, 0)[3] == vfs.S_IFREG | 0o644  # offsets as in <sys/stat.h>
+    assert pystruct.unpack_from("<q", raw, 48)[0] == 5000
+    assert vfs.chmod(fs, fs, cstr(b"/f"), u32(0o100755)) == 0
+    vfs.stat(fs, fs, cstr(b"/f"), True, addr(st))
+    assert st.st_mode == vfs.S_IFREG | 0o755
+    assert vfs.chown(fs, fs, cstr(b"/f"), u32(1000), u32(0xFFFFFFFF), True) == 0
+    vfs.stat(fs, fs, cstr(b"/f"), True, addr(st))
+    assert st.st_uid == 1000 and st.st_gid == 0
+    assert vfs.truncate(fs, fs, cstr(b"/f"), u64(10)) == 0
+    assert read_file(fs, b"/f") == b"x" * 10
+    assert vfs.truncate(fs, fs, cstr(b"/"), u64(0)) == -errno.EISDIR
+    vfs.chmod(fs, fs, cstr(b"/f"), u32(0o640))
+    assert vfs.access(fs, fs, cstr(b"/f"), u32(vfs.R_OK | vfs.W_OK), u32(0), u32(0)) == 0
+    assert vfs.access(fs, fs, cstr(b"/f"), u32(vfs.X_OK), u32(0), u32(0)) == -errno.EACCES
+    assert vfs.access(fs, fs, cstr(b"/f"), u32(vfs.W_OK), u32(1000), u32(5)) == 0  # the owner
+    assert vfs.access(fs, fs, cstr(b"/f"), u32(vfs.R_OK), u32(7), u32(0)) == 0  # the group
+    assert vfs.access(fs, fs, cstr(b"/f"), u32(vfs.R_OK), u32(7), u32(7)) == -errno.EACCES  # others
+
+
+def test_getdents64_records(fs):
+    import struct as pystruct
+    for name in (b"alpha", b"b", b"a-much-longer-name-than-the-others"):
+        write_file(fs, b"/" + name, b"")
+    slot = Array[Ptr[file.File], 1]()
+    assert file.open(fs, fs, cstr(b"/"), u32(file.O_RDONLY | file.O_DIRECTORY), u32(0), addr(slot)) == 0
+    seen = []
+    buf = buffer(64)  # small: forces several calls, each record must be handed back whole
+    while True:
+        n = file.getdents64(slot[0], buf, usize(64))
+        assert n >= 0
+        if n == 0:
+            break
+        raw = memory.read(buf.address, int(n))
+        pos = 0
+        while pos < len(raw):
+            ino, off, reclen, dtype = pystruct.unpack_from("<QqHB", raw, pos)
+            assert reclen % 8 == 0
+            seen.append(raw[pos + 19:pos + reclen].split(b"\0")[0])
+            pos += reclen
+    assert sorted(seen) == sorted([b".", b"..", b"alpha", b"b", b"a-much-longer-name-than-the-others"])
+    assert file.getdents64(slot[0], buf, usize(8)) == 0
+    file.lseek(slot[0], i64(0), u32(file.SEEK_SET))
+    assert file.getdents64(slot[0], buf, usize(8)) == -errno.EINVAL  # no record fits in 8 bytes
+    file.close(slot[0])

@@ -200,3 +200,48 @@ def next_entry(f: Ptr[File], out: Ptr[vfs.DirEntry]) -> i64:
         f.dir_cookie = out.next_cookie
         f.offset = out.next_cookie
     return got
+
+
+def fsync(f: Ptr[File]) -> i64:
+    if f.inode.ops.fsync == NULL:
+        return 0
+    return f.inode.ops.fsync(f.inode)
+
+
+def getdents64(f: Ptr[File], buf: Ptr[u8], size: usize) -> i64:
+    """Fill buf with Linux `struct linux_dirent64` records; bytes used, 0 at the end, or -errno.
+
+    Each record: d_ino u64, d_off i64 (cookie of the next entry), d_reclen u16, d_type u8, name + NUL,
+    padded to 8 bytes. A record that does not fit stays for the next call (-EINVAL if none fits)."""
+    entry: vfs.DirEntry = vfs.DirEntry()
+    used: usize = 0
+    while True:
+        saved_cookie: u64 = f.dir_cookie
+        got: i64 = next_entry(f, addr(entry))
+        if got <= 0:
+            if got < 0:
+                return got
+            return i64(used)
+        reclen: usize = (usize(19) + usize(entry.name_len) + 1 + 7) & ~usize(7)
+        if used + reclen > size:
+            f.dir_cookie = saved_cookie  # give this entry back
+            f.offset = saved_cookie
+            if used == 0:
+                return -errno.EINVAL
+            return i64(used)
+        rec: Ptr[u8] = buf + used
+        put_u64(rec, entry.ino)
+        put_u64(rec + 8, entry.next_cookie)
+        rec[16] = u8(reclen & 0xFF)
+        rec[17] = u8(reclen >> 8)
+        rec[18] = entry.type
+        for i in range(usize(entry.name_len)):
+            rec[19 + i] = entry.name[i]
+        for i in range(usize(19) + usize(entry.name_len), reclen):
+            rec[i] = 0
+        used += reclen
+
+
+def put_u64(p: Ptr[u8], value: u64) -> None:
+    for i in range(8):
+        p[i] = u8(value >> (8 * i))

@@ -630,3 +630,155 @@ def path_of(root: Ptr[Inode], node: Ptr[Inode], buf: Ptr[u8], cap: usize) -> i64
     length: usize = cap - 1 - end
     memmove(cast(Ptr[None], buf), cast(Ptr[None], buf + end), length + 1)
     return i64(length)
+
+
+# ---------------------------------------------------------------- attributes
+
+@struct
+class Stat:
+    """struct stat as Linux x86_64 lays it out (144 bytes)."""
+    st_dev: u64
+    st_ino: u64
+    st_nlink: u64
+    st_mode: u32
+    st_uid: u32
+    st_gid: u32
+    pad0: u32
+    st_rdev: u64
+    st_size: i64
+    st_blksize: i64
+    st_blocks: i64
+    st_atime: u64
+    st_atime_nsec: u64
+    st_mtime: u64
+    st_mtime_nsec: u64
+    st_ctime: u64
+    st_ctime_nsec: u64
+    reserved: Array[i64, 3]
+
+
+R_OK: Final = 4
+W_OK: Final = 2
+X_OK: Final = 1
+
+
+def fill_stat(node: Ptr[Inode], out: Ptr[Stat]) -> None:
+    out.st_dev = node.dev
+    out.st_ino = node.ino
+    out.st_nlink = u64(node.nlink)
+    out.st_mode = node.mode
+    out.st_uid = node.uid
+    out.st_gid = node.gid
+    out.pad0 = 0
+    out.st_rdev = node.rdev
+    out.st_size = i64(node.size)
+    out.st_blksize = 4096
+    out.st_blocks = i64(node.blocks)
+    out.st_atime = node.atime_ns // 1000000000
+    out.st_atime_nsec = node.atime_ns % 1000000000
+    out.st_mtime = node.mtime_ns // 1000000000
+    out.st_mtime_nsec = node.mtime_ns % 1000000000
+    out.st_ctime = node.ctime_ns // 1000000000
+    out.st_ctime_nsec = node.ctime_ns % 1000000000
+    for i in range(3):
+        out.reserved[i] = 0
+
+
+def stat(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], follow: bool, out: Ptr[Stat]) -> i64:
+    slot: Array[Ptr[Inode], 1] = Array[Ptr[Inode], 1]()
+    err: i64 = lookup_path(root, cwd, path, follow, addr(slot))
+    if err < 0:
+        return err
+    fill_stat(slot[0], out)
+    put(slot[0])
+    return 0
+
+
+def permitted(node: Ptr[Inode], uid: u32, gid: u32, want: u32) -> bool:
+    """Classic Unix permission bits; uid 0 may read and write anything, and execute what anyone may."""
+    if uid == 0:
+        return (want & X_OK) == 0 or is_dir(node) or (node.mode & 0o111) != 0
+    bits: u32 = node.mode & 0o7
+    if uid == node.uid:
+        bits = (node.mode >> 6) & 0o7
+    elif gid == node.gid:
+        bits = (node.mode >> 3) & 0o7
+    return (bits & want) == want
+
+
+def access(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], want: u32, uid: u32, gid: u32) -> i64:
+    if (want & ~u32(R_OK | W_OK | X_OK)) != 0:
+        return -errno.EINVAL
+    slot: Array[Ptr[Inode], 1] = Array[Ptr[Inode], 1]()
+    err: i64 = lookup_path(root, cwd, path, True, addr(slot))
+    if err < 0:
+        return err
+    if not permitted(slot[0], uid, gid, want):
+        err = -errno.EACCES
+    put(slot[0])
+    return err
+
+
+def change(node: Ptr[Inode], mode: u32, uid: u32, gid: u32, what: u32) -> i64:
+    """chmod (what=1: mode), chown (what=2: uid/gid; 0xffffffff keeps one), persisted by setattr."""
+    if what == 1:
+        node.mode = (node.mode & S_IFMT) | (mode & 0o7777)
+    else:
+        if uid != 0xFFFFFFFF:
+            node.uid = uid
+        if gid != 0xFFFFFFFF:
+            node.gid = gid
+    node.ctime_ns = now_ns()
+    if node.ops.setattr == NULL:
+        return 0
+    return node.ops.setattr(node)
+
+
+def chmod(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], mode: u32) -> i64:
+    slot: Array[Ptr[Inode], 1] = Array[Ptr[Inode], 1]()
+    err: i64 = lookup_path(root, cwd, path, True, addr(slot))
+    if err < 0:
+        return err
+    err = change(slot[0], mode, u32(0), u32(0), u32(1))
+    put(slot[0])
+    return err
+
+
+def chown(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], uid: u32, gid: u32, follow: bool) -> i64:
+    slot: Array[Ptr[Inode], 1] = Array[Ptr[Inode], 1]()
+    err: i64 = lookup_path(root, cwd, path, follow, addr(slot))
+    if err < 0:
+        return err
+    err = change(slot[0], u32(0), uid, gid, u32(2))
+    put(slot[0])
+    return err
+
+
+def truncate(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], size: u64) -> i64:
+    slot: Array[Ptr[Inode], 1] = Array[Ptr[Inode], 1]()
+    err: i64 = lookup_path(root, cwd, path, True, addr(slot))
+    if err < 0:
+        return err
+    node: Ptr[Inode] = slot[0]
+    if is_dir(node):
+        err = -errno.EISDIR
+    elif (node.mode & S_IFMT) != S_IFREG or node.ops.truncate == NULL:
+        err = -errno.EINVAL
+    else:
+        err = node.ops.truncate(node, size)
+    put(node)
+    return err
+
+
+def statfs(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], out: Ptr[StatFs]) -> i64:
+    slot: Array[Ptr[Inode], 1] = Array[Ptr[Inode], 1]()
+    err: i64 = lookup_path(root, cwd, path, True, addr(slot))
+    if err < 0:
+        return err
+    if slot[0].ops.statfs == NULL:
+        out.name_max = NAME_MAX
+        out.block_size = 4096
+    else:
+        err = slot[0].ops.statfs(slot[0], out)
+    put(slot[0])
+    return err
