@@ -130,6 +130,7 @@ def init() -> None:
     register(b"rm", b"rm [-r] PATH...: remove files and directories", shell_files.cmd_rm)
     register(b"write", b"write PATH TEXT...: write a line to a file", shell_files.cmd_write)
     register(b"mount", b"list mounted filesystems", shell_files.cmd_mount)
+    register(b"tar", b"tar ARCHIVE [DEST]: unpack a tar archive", shell_files.cmd_tar)
     register(b"sync", b"write cached disk sectors back", cmd_sync)
     register(b"poweroff", b"sync and power the machine off (ACPI S5)", cmd_poweroff)
     register(b"fault", b"(testing) fault on purpose to show a kernel panic", cmd_fault)

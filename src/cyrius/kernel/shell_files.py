@@ -6,7 +6,7 @@ through the same VFS calls the syscalls use.
 from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, u8, u32, u64, usize
 
 from . import console, errno
-from .fs import file, namespace, vfs
+from .fs import file, namespace, tar, tar_vfs, vfs
 from .lib import cstr
 from .mm.heap import kalloc, kfree
 
@@ -279,3 +279,76 @@ def cmd_mount(argc: u32, argv: Ptr[Ptr[u8]]) -> None:
             console.puts(b" type ")
             console.puts(addr(m.fs_name))
             console.puts(b"\n")
+
+
+def read_whole(path: Ptr[u8], out_size: Ptr[u64]) -> Ptr[u8]:
+    """A file's contents in a fresh kalloc buffer (NULL after printing why)."""
+    slot: Array[Ptr[file.File], 1] = Array[Ptr[file.File], 1]()
+    err: i64 = file.open(namespace.host_root, cwd, path, u32(file.O_RDONLY), u32(0), addr(slot))
+    if err < 0:
+        fail(b"tar", path, err)
+        return NULL
+    f: Ptr[file.File] = slot[0]
+    size: u64 = f.inode.size
+    data: Ptr[u8] = cast(Ptr[u8], kalloc(usize(size) + 1))
+    if data == NULL:
+        file.close(f)
+        fail(b"tar", path, i64(-errno.ENOMEM))
+        return NULL
+    done: u64 = 0
+    while done < size:
+        n: i64 = file.read(f, data + done, usize(size - done))
+        if n <= 0:
+            file.close(f)
+            kfree(cast(Ptr[None], data))
+            fail(b"tar", path, n if n < 0 else i64(-errno.EIO))
+            return NULL
+        done += u64(n)
+    file.close(f)
+    out_size[0] = size
+    return data
+
+
+def cmd_tar(argc: u32, argv: Ptr[Ptr[u8]]) -> None:
+    """tar ARCHIVE [DEST]: unpack a tar archive into DEST (created if missing; default: .)."""
+    if argc < 2:
+        console.puts(b"usage: tar ARCHIVE [DEST]\n")
+        return
+    size: Array[u64, 1] = Array[u64, 1]()
+    data: Ptr[u8] = read_whole(argv[1], addr(size))
+    if data == NULL:
+        return
+    dest_path: Ptr[u8] = b"."
+    if argc > 2:
+        dest_path = argv[2]
+        made: i64 = vfs.mkdir(namespace.host_root, cwd, dest_path, u32(0o755))
+        if made < 0 and made != -errno.EEXIST:
+            fail(b"tar", dest_path, made)
+            kfree(cast(Ptr[None], data))
+            return
+    slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
+    err: i64 = vfs.lookup_path(namespace.host_root, cwd, dest_path, True, addr(slot))
+    if err == 0 and not vfs.is_dir(slot[0]):
+        vfs.put(slot[0])
+        err = -errno.ENOTDIR
+    if err < 0:
+        fail(b"tar", dest_path, err)
+        kfree(cast(Ptr[None], data))
+        return
+    reader: Ptr[tar.TarReader] = cast(Ptr[tar.TarReader], kalloc(usize(sizeof(tar.TarReader))))
+    sink: tar_vfs.VfsSink = tar_vfs.VfsSink()
+    tar_vfs.init(addr(sink), slot[0])
+    if reader == NULL:
+        fail(b"tar", argv[1], i64(-errno.ENOMEM))
+    else:
+        tar.init_reader(reader, data, usize(size[0]))
+        got: i64 = tar.extract(reader, addr(sink.sink))
+        if got < 0:
+            console.puts(b"tar: ")
+            console.puts(argv[1])
+            console.puts(b": ")
+            console.puts(addr(reader.error))
+            console.puts(b"\n")
+    kfree(cast(Ptr[None], reader))
+    vfs.put(slot[0])
+    kfree(cast(Ptr[None], data))

@@ -1,0 +1,72 @@
+"""A TarSink that extracts into a VFS directory, treating that directory as the root.
+
+Because every path is resolved with the destination as root and cwd, an archive's absolute
+symlinks and `..` components land inside the destination, never outside it.
+"""
+from cyrius.lang import Array, Ptr, addr, cast, i64, struct, u8, u32, u64, usize
+
+from .. import errno
+from . import file, tar, vfs
+
+
+@struct
+class VfsSink:
+    sink: tar.TarSink  # first, so a Ptr[TarSink] is also a Ptr[VfsSink]
+    dest: Ptr[vfs.Inode]
+
+
+def dest_of(sink: Ptr[tar.TarSink]) -> Ptr[vfs.Inode]:
+    return cast(Ptr[VfsSink], sink).dest
+
+
+def sink_mkdir(sink: Ptr[tar.TarSink], path: Ptr[u8], length: usize, mode: u32) -> i64:
+    d: Ptr[vfs.Inode] = dest_of(sink)
+    return vfs.mkdir(d, d, path, mode)
+
+
+def sink_create_file(sink: Ptr[tar.TarSink], path: Ptr[u8], length: usize, mode: u32, data: Ptr[u8],
+                     size: u64) -> i64:
+    d: Ptr[vfs.Inode] = dest_of(sink)
+    slot: Array[Ptr[file.File], 1] = Array[Ptr[file.File], 1]()
+    flags: u32 = u32(file.O_WRONLY | file.O_CREAT | file.O_EXCL | file.O_NOFOLLOW)
+    err: i64 = file.open(d, d, path, flags, mode, addr(slot))
+    if err < 0:
+        return err
+    done: u64 = 0
+    while done < size and err >= 0:
+        err = file.write(slot[0], data + done, usize(size - done))
+        if err == 0:
+            err = -errno.EIO
+        if err > 0:
+            done += u64(err)
+    if err >= 0:
+        err = vfs.change(slot[0].inode, mode, u32(0), u32(0), u32(1))  # the exact mode, setuid bits included
+    file.close(slot[0])
+    return err if err < 0 else 0
+
+
+def sink_symlink(sink: Ptr[tar.TarSink], path: Ptr[u8], length: usize, target: Ptr[u8], target_len: usize) -> i64:
+    d: Ptr[vfs.Inode] = dest_of(sink)
+    return vfs.symlink(d, d, target, path)
+
+
+def sink_hardlink(sink: Ptr[tar.TarSink], path: Ptr[u8], length: usize, target: Ptr[u8], target_len: usize) -> i64:
+    d: Ptr[vfs.Inode] = dest_of(sink)
+    return vfs.link(d, d, target, path)
+
+
+def sink_remove(sink: Ptr[tar.TarSink], path: Ptr[u8], length: usize) -> i64:
+    d: Ptr[vfs.Inode] = dest_of(sink)
+    err: i64 = vfs.unlink(d, d, path)
+    if err == -errno.EISDIR:
+        err = vfs.rmdir(d, d, path)
+    return err
+
+
+def init(s: Ptr[VfsSink], dest: Ptr[vfs.Inode]) -> None:
+    s.sink.mkdir = sink_mkdir
+    s.sink.create_file = sink_create_file
+    s.sink.symlink = sink_symlink
+    s.sink.hardlink = sink_hardlink
+    s.sink.remove = sink_remove
+    s.dest = dest
