@@ -1,7 +1,7 @@
 """Write-back sector cache, presented as a BlockDevice wrapping another one.
 
 Reads fill the cache; writes only mark sectors dirty. Dirty sectors reach the disk when they are
-evicted (least recently used first), on `flush` of the cached device, or on `sync_all` (the
+evicted (clock algorithm: an approximation of least recently used), on `flush` of the cached device, or on `sync_all` (the
 shell's `sync` and `poweroff`). A filesystem mounted on the cached device never notices.
 """
 from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
@@ -19,8 +19,9 @@ NO_SECTOR: Final = 0xFFFFFFFFFFFFFFFF
 @struct
 class Line:
     lba: u64  # NO_SECTOR when empty
-    last_use: u64
+    referenced: bool  # used since the clock hand last passed (second chance)
     dirty: bool
+    hash_next: u32  # next line in the same hash bucket, as index + 1 (0: end)
     data: Ptr[u8]
 
 
@@ -30,7 +31,9 @@ class Cache:
     backing: Ptr[BlockDevice]
     lines: Ptr[Line]
     line_count: u32
-    clock: u64
+    buckets: Ptr[u32]  # first line of each bucket, as index + 1 (0: empty)
+    bucket_mask: u32
+    hand: u32  # the clock hand for eviction
     hits: u64
     misses: u64
     writebacks: u64
@@ -44,11 +47,36 @@ def cache_of(dev: Ptr[BlockDevice]) -> Ptr[Cache]:
     return cast(Ptr[Cache], dev.private)
 
 
+def bucket(c: Ptr[Cache], lba: u64) -> u32:
+    return u32((lba * 0x9E3779B97F4A7C15) >> 40) & c.bucket_mask
+
+
 def find(c: Ptr[Cache], lba: u64) -> Ptr[Line]:
-    for i in range(c.line_count):
-        if c.lines[i].lba == lba:
-            return c.lines + i
+    link: u32 = c.buckets[bucket(c, lba)]
+    while link != 0:
+        line: Ptr[Line] = c.lines + (link - 1)
+        if line.lba == lba:
+            return line
+        link = line.hash_next
     return NULL
+
+
+def hash_insert(c: Ptr[Cache], line: Ptr[Line]) -> None:
+    b: u32 = bucket(c, line.lba)
+    line.hash_next = c.buckets[b]
+    c.buckets[b] = u32(line - c.lines) + 1
+
+
+def hash_remove(c: Ptr[Cache], line: Ptr[Line]) -> None:
+    b: u32 = bucket(c, line.lba)
+    me: u32 = u32(line - c.lines) + 1
+    if c.buckets[b] == me:
+        c.buckets[b] = line.hash_next
+        return
+    prev: Ptr[Line] = c.lines + (c.buckets[b] - 1)
+    while prev.hash_next != me:
+        prev = c.lines + (prev.hash_next - 1)
+    prev.hash_next = line.hash_next
 
 
 def write_back(c: Ptr[Cache], line: Ptr[Line]) -> i64:
@@ -63,27 +91,29 @@ def write_back(c: Ptr[Cache], line: Ptr[Line]) -> i64:
 
 
 def victim(c: Ptr[Cache]) -> Ptr[Line]:
-    """An empty line, or the least recently used one (written back first if dirty)."""
-    best: Ptr[Line] = c.lines
-    for i in range(c.line_count):
-        line: Ptr[Line] = c.lines + i
+    """A line to reuse, chosen by the clock algorithm (recently used lines get a second chance);
+    written back first if dirty, and taken out of its hash bucket."""
+    while True:
+        line: Ptr[Line] = c.lines + c.hand
+        c.hand = (c.hand + 1) % c.line_count
         if line.lba == NO_SECTOR:
             return line
-        if line.last_use < best.last_use:
-            best = line
-    if write_back(c, best) < 0:
-        return NULL
-    best.lba = NO_SECTOR
-    return best
+        if line.referenced:
+            line.referenced = False
+            continue
+        if write_back(c, line) < 0:
+            return NULL
+        hash_remove(c, line)
+        line.lba = NO_SECTOR
+        return line
 
 
 def line_for(c: Ptr[Cache], lba: u64, fill: bool) -> Ptr[Line]:
     """The cached line for lba, reading it from the disk when `fill` (a partial overwrite needs it)."""
-    c.clock += 1
     line: Ptr[Line] = find(c, lba)
     if line != NULL:
         c.hits += 1
-        line.last_use = c.clock
+        line.referenced = True
         return line
     c.misses += 1
     line = victim(c)
@@ -93,7 +123,8 @@ def line_for(c: Ptr[Cache], lba: u64, fill: bool) -> Ptr[Line]:
         return NULL
     line.lba = lba
     line.dirty = False
-    line.last_use = c.clock
+    line.referenced = True
+    hash_insert(c, line)
     return line
 
 
@@ -144,12 +175,17 @@ def wrap(backing: Ptr[BlockDevice], lines: u32) -> Ptr[BlockDevice]:
     global cache_count
     if backing.sector_size != SECTOR or cache_count == MAX_CACHED_DEVICES or lines == 0:
         return NULL
+    buckets: u32 = 1
+    while buckets < lines:
+        buckets *= 2
     c: Ptr[Cache] = cast(Ptr[Cache], kalloc(usize(sizeof(Cache))))
     table: Ptr[Line] = cast(Ptr[Line], kalloc(usize(sizeof(Line)) * usize(lines)))
+    heads: Ptr[u32] = cast(Ptr[u32], kalloc(usize(buckets) * 4))
     data: Ptr[u8] = cast(Ptr[u8], kalloc(usize(lines) * SECTOR))
-    if c == NULL or table == NULL or data == NULL:
+    if c == NULL or table == NULL or heads == NULL or data == NULL:
         kfree(cast(Ptr[None], c))
         kfree(cast(Ptr[None], table))
+        kfree(cast(Ptr[None], heads))
         kfree(cast(Ptr[None], data))
         return NULL
     for i in range(lines):
@@ -158,6 +194,8 @@ def wrap(backing: Ptr[BlockDevice], lines: u32) -> Ptr[BlockDevice]:
     c.backing = backing
     c.lines = table
     c.line_count = lines
+    c.buckets = heads
+    c.bucket_mask = buckets - 1
     dev: Ptr[BlockDevice] = addr(c.device)
     dev.sector_size = SECTOR
     dev.sector_count = backing.sector_count

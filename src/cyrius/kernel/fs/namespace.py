@@ -1,8 +1,11 @@
 """The host world's file namespace: a memfs root with /mnt, /dev and /tmp."""
-from cyrius.lang import NULL, Array, Callable, Ptr, addr, u32, u64
+from cyrius.lang import NULL, Array, Callable, Final, Ptr, addr, i64, u8, u32, u64
 
+from .. import console, errno
+from ..dev import bcache
+from ..dev.block import BlockDevice
 from ..panic import panic
-from . import devfs, memfs, vfs
+from . import devfs, fat32, memfs, vfs
 
 host_root: Ptr[vfs.Inode] = NULL
 
@@ -29,3 +32,37 @@ def mount_devfs() -> None:
         panic(b"vfs: cannot mount devfs on /dev")
     vfs.put(root)
     vfs.put(slot[0])
+
+
+DATA_CACHE_SECTORS: Final = 4096  # 2 MiB of write-back cache for the data disk
+
+
+def mount_data_disk(disk: Ptr[BlockDevice], name: Ptr[u8]) -> i64:
+    """Mount the FAT32 volume on `disk` (through a write-back cache) at /mnt, as the seed's
+    `[vfs] mounted FAT32 at /mnt from virtio-blk0 (N blocks)` says."""
+    cached: Ptr[BlockDevice] = bcache.wrap(disk, u32(DATA_CACHE_SECTORS))
+    if cached == NULL:
+        return -errno.ENOMEM
+    slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
+    err: i64 = fat32.mount(cached, addr(slot))
+    if err < 0:
+        console.puts(b"[vfs] ")
+        console.puts(name)
+        console.puts(b" holds no FAT32 volume we can mount (")
+        console.puts(errno.message(err))
+        console.puts(b"); /mnt stays empty\n")
+        return err
+    root: Ptr[vfs.Inode] = slot[0]
+    err = vfs.lookup_path(host_root, host_root, b"/mnt", True, addr(slot))
+    if err == 0:
+        err = vfs.mount(slot[0], root, name, b"vfat", b"/mnt")
+        vfs.put(slot[0])
+    vfs.put(root)
+    if err < 0:
+        return err
+    console.puts(b"[vfs] mounted FAT32 at /mnt from ")
+    console.puts(name)
+    console.puts(b" (")
+    console.put_dec(disk.sector_count)
+    console.puts(b" blocks)\n")
+    return 0

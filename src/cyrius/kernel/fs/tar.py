@@ -114,10 +114,11 @@ class TarSink:
     path[len]; so is a symlink target (kept verbatim). A hard link's target is the path of a
     member extracted earlier. The sink must resolve paths with the destination as the root, so
     that symlinks from the archive cannot lead outside it. File data points into the archive and
-    is valid only during the call. Each function returns 0 or -errno and must not replace
-    anything: a path that exists gives -EEXIST (extract accepts that for directories only, which
-    then keep their mode). `remove` undoes any of the others: unlink, or rmdir of a directory
-    (empty by then). The sink's functions get the sink itself first, to reach `private`."""
+    is valid only during the call. Each function returns 0, or -errno having left nothing behind
+    (extract undoes only what succeeded). None may replace anything: a path that exists gives
+    -EEXIST (extract accepts that for directories only, which then keep their mode). `remove`
+    undoes any of the others: unlink, or rmdir of a directory (empty by then). The sink's
+    functions get the sink itself first, to reach `private`."""
     mkdir: Callable[[Ptr["TarSink"], Ptr[u8], usize, u32], i64]  # (sink, path, len, mode)
     create_file: Callable[[Ptr["TarSink"], Ptr[u8], usize, u32, Ptr[u8], u64], i64]  # (..., mode, data, size)
     symlink: Callable[[Ptr["TarSink"], Ptr[u8], usize, Ptr[u8], usize], i64]  # (sink, path, len, target, tlen)
@@ -579,7 +580,7 @@ def read_header(r: Ptr[TarReader], h: Ptr[u8], m: Ptr[TarMember]) -> i64:
     if kind == TAR_FILE and m.path_len > 0 and path[m.path_len - 1] == SLASH:
         kind = TAR_DIR  # old tars marked directories with a trailing slash only
     if kind != TAR_FILE:
-        pass  # POSIX: no data follows links, directories and devices, whatever size says
+        m.size = 0  # POSIX: no data follows links, directories and devices, whatever size says
 
     if not fits(r, m.size):
         return fail(r, -errno.EINVAL, path, m.path_len, b"data runs past the end of the archive")

@@ -42,7 +42,10 @@ def sink_create_file(sink: Ptr[tar.TarSink], path: Ptr[u8], length: usize, mode:
     if err >= 0:
         err = vfs.change(slot[0].inode, mode, u32(0), u32(0), u32(1))  # the exact mode, setuid bits included
     file.close(slot[0])
-    return err if err < 0 else 0
+    if err < 0:
+        vfs.unlink(d, d, path)  # the contract: a failed call leaves nothing behind
+        return err
+    return 0
 
 
 def sink_symlink(sink: Ptr[tar.TarSink], path: Ptr[u8], length: usize, target: Ptr[u8], target_len: usize) -> i64:
