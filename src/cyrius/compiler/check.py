@@ -863,6 +863,9 @@ class FunctionChecker:
             if not is_place or not isinstance(t, (StructType, ArrayType)):
                 raise self.error(a, f"addr() takes a struct or array variable or field, not {t}",
                                  'for a scalar field use offsetof: cast(Ptr[u32], cast(usize, p) + offsetof(S, "f"))')
+            if isinstance(t, ArrayType) and isinstance(t.elem, ArrayType):
+                raise self.error(a, f"addr() of {t} would be a pointer to an array, which the dialect does not have",
+                                 f"take the address of one row: addr({ast.unparse(a)}[i])")
             e.kind = "addr"
             return PtrType(t.elem) if isinstance(t, ArrayType) else PtrType(t)
         if name == "volatile_load":

@@ -43,6 +43,7 @@ def evaluate(program, mod, node) -> int:
         if isinstance(node, ast.Attribute) and isinstance(node.value, (ast.Name, ast.Attribute)):
             owner = program.lookup(mod, node.value)
             if isinstance(owner, EnumType):
+                program.complete_type(owner)
                 if node.attr not in owner.members:
                     raise CompileError(src, node, f"enum {owner.name} has no member '{node.attr}'")
                 return owner.members[node.attr]

@@ -56,7 +56,8 @@ class Const:
 
 @dataclass(eq=False)
 class PendingConst:
-    """A Final constant declared but not yet evaluated (constants may refer to later ones)."""
+    """A Final constant not evaluated yet: constants are evaluated on first use, because one may need
+    a struct's layout (sizeof) that in turn needs other constants (array lengths)."""
     module: "Module"
     stmt: ast.AnnAssign
     busy: bool = False
@@ -308,17 +309,24 @@ class Program:
         mod.symbols[cls.name] = en
 
     def _enum_members(self, mod: Module, en: EnumType) -> None:
-        """Members are evaluated once every Final constant is known (they may use constants)."""
+        """Evaluate the members (after the enum's first use or the Final constants: they may use
+        constants, and constants may use them)."""
+        if en.evaluated:
+            return
+        en.evaluated = True
         for i, stmt in enumerate(en.node.body):
             if i == 0 and _is_docstring(stmt):
                 continue
             if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
                     and isinstance(stmt.targets[0], ast.Name)):
                 raise CompileError(mod.source, stmt, "an IntEnum body holds only 'NAME = constant' lines")
+            name = stmt.targets[0].id
+            if name in en.members:
+                raise CompileError(mod.source, stmt, f"enum {en.name} already has a member '{name}'")
             value = consteval.evaluate(self, mod, stmt.value)
             if not INTS["i32"].fits(value):
                 raise CompileError(mod.source, stmt.value, f"enum value {value} does not fit in i32")
-            en.members[stmt.targets[0].id] = value
+            en.members[name] = value
 
     def _check_free(self, mod, name, node):
         if name in mod.symbols:
@@ -441,6 +449,7 @@ class Program:
                 for p, pn in zip(params, node.slice.elts[0].elts):
                     self.check_param_type(mod, pn, p)
                 ret = self.resolve_type(mod, node.slice.elts[1], allow_void=True)
+                self.check_param_type(mod, node.slice.elts[1], ret)
                 return FuncType(params, ret)
             if name == "Final":
                 raise CompileError(mod.source, node, "Final is only allowed on module constants")
@@ -497,12 +506,14 @@ class Program:
         st.layout()
 
     def complete_type(self, t: Type) -> None:
-        """Lay out the structs in `t` now: a constant such as sizeof(S) may need them before the
-        layout pass (which in turn may need constants, for array lengths)."""
+        """Lay out the structs in `t` (evaluate an enum's members) now: a constant such as sizeof(S)
+        may need them before their pass, which in turn may need constants (array lengths)."""
         while isinstance(t, ArrayType):
             t = t.elem
         if isinstance(t, StructType) and not t.complete:
             self._layout(self.modules[t.module], t, ())
+        if isinstance(t, EnumType) and not t.evaluated:
+            self._enum_members(self.modules[t.module], t)
 
     # ------------------------------------------------------------- functions, globals, constants
 

@@ -194,6 +194,7 @@ class EnumType(Type):
     name: str
     c_name: str
     members: dict = field(default_factory=dict)
+    evaluated: bool = False  # members computed (on first use: they may use constants, and constants them)
     size = 4
     align = 4
 
