@@ -3,9 +3,9 @@ import io
 import tarfile
 
 from cyrius.kernel.fs import memfs, tar, tar_vfs, vfs
-from cyrius.lang import NULL, Array, Ptr, addr, memory, u8, u64, usize
+from cyrius.lang import NULL, Ptr, addr, memory, u8, usize
 
-from test_vfs import cstr, lookup, names, read_file
+from test_vfs import lookup, names, read_file
 
 
 def archive(members) -> bytes:

@@ -189,7 +189,7 @@ class FunctionChecker:
             raise self.error(s.target, "the loop target must be a single name")
         types = [self.expr(a) for a in it.args]
         typed = {t for t in types if t is not UNTYPED}
-        for t, a in zip(types, it.args):
+        for t, a in zip(types, it.args, strict=True):
             if t is not UNTYPED and not isinstance(t, IntType):
                 raise self.error(a, f"range bounds must be integers, not {t}")
         if len(typed) > 1:
@@ -780,7 +780,7 @@ class FunctionChecker:
     def args(self, e, params, name):
         if len(e.args) != len(params):
             raise self.error(e, f"{name}() takes {len(params)} argument(s), {len(e.args)} given")
-        for i, (a, t) in enumerate(zip(e.args, params)):
+        for i, (a, t) in enumerate(zip(e.args, params, strict=True)):
             self.coerce(a, t, f"argument {i + 1} of {name}()")
 
     def call_len(self, e):

@@ -157,7 +157,8 @@ class Lowerer:
         else:
             test = f"{i} > {end}"
             advance = (f"{i}--" if step == -1 else
-                       f"{i} = (({ut})({i}) - ({ut})({end}) <= ({ut}){-step}) ? {end} : ({t.c()})(({ut}){i} - {-step}U)")
+                       f"{i} = (({ut})({i}) - ({ut})({end}) <= ({ut}){-step}) ? {end} "
+                       f": ({t.c()})(({ut}){i} - {-step}U)")
         self.emit(s, f"for ({i} = {start}; {test}; {advance}) {{")
         self.nested(s.body)
         self.emit(None, "}")
@@ -172,7 +173,8 @@ class Lowerer:
 
     def stmt_Assert(self, s):
         text = ast.unparse(s.test).encode()
-        self.emit(s, f"if (!({self.cond(s.test)})) cy_assert_fail((uint8_t *)__FILE__, __LINE__, (uint8_t *){c_string(text)});")
+        self.emit(s, f"if (!({self.cond(s.test)})) "
+                     f"cy_assert_fail((uint8_t *)__FILE__, __LINE__, (uint8_t *){c_string(text)});")
 
     def stmt_AnnAssign(self, s):
         self.assign(s, s.target, s.value)
@@ -334,7 +336,7 @@ class Lowerer:
         if kind == "call":
             return f"{e.sym.c_name}({', '.join(args)})"
         if kind == "extern":
-            cast_args = [f"({ctype}){a}" for a, (_, ctype) in zip(args, e.sym.params)]
+            cast_args = [f"({ctype}){a}" for a, (_, ctype) in zip(args, e.sym.params, strict=True)]
             call = f"{e.sym.name}({', '.join(cast_args)})"
             return call if e.sym.ret is VOID else f"(({e.sym.ret.c()}){call})"
         if kind == "method":

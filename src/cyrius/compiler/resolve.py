@@ -446,7 +446,7 @@ class Program:
                     raise CompileError(mod.source, node, "Callable takes [argument types] and a return type",
                                        "Callable[[u32, u32], u32]")
                 params = tuple(self.resolve_type(mod, p) for p in node.slice.elts[0].elts)
-                for p, pn in zip(params, node.slice.elts[0].elts):
+                for p, pn in zip(params, node.slice.elts[0].elts, strict=True):
                     self.check_param_type(mod, pn, p)
                 ret = self.resolve_type(mod, node.slice.elts[1], allow_void=True)
                 self.check_param_type(mod, node.slice.elts[1], ret)

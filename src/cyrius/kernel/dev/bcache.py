@@ -1,8 +1,9 @@
 """Write-back sector cache, presented as a BlockDevice wrapping another one.
 
 Reads fill the cache; writes only mark sectors dirty. Dirty sectors reach the disk when they are
-evicted (clock algorithm: an approximation of least recently used), on `flush` of the cached device, or on `sync_all` (the
-shell's `sync` and `poweroff`). A filesystem mounted on the cached device never notices.
+evicted (clock algorithm: an approximation of least recently used), on `flush` of the cached
+device, or on `sync_all` (the shell's `sync` and `poweroff`). A filesystem mounted on the cached
+device never notices.
 """
 from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
 from cyrius.rt import memcpy
