@@ -1,5 +1,5 @@
 """kernel_main: the first Python the CPU runs, called by boot/x86_64/entry.S with the boot info."""
-from cyrius.lang import Ptr, cast, export, u8, u64, usize
+from cyrius.lang import Ptr, cast, export, u8, u32, u64, usize
 from cyrius.rt import kernel_linetable_end, kernel_linetable_start, rdtsc, sti, sti_hlt
 
 from . import acpi, bootinfo, clock, console, shell, shell_files, tty
@@ -7,6 +7,7 @@ from .fs import devfs, namespace
 from .arch.x86_64 import ioapic, lapic, pic
 from .bootinfo import BootInfo
 from .debug import linetable
+from .dev import blk_selftest, pci, virtio_blk
 from .mm import frames, heap, paging, phys
 from .panic import panic
 
@@ -52,9 +53,14 @@ def kernel_main(info: Ptr[BootInfo]) -> None:
     acpi.init(info.acpi_rsdp)
     init_interrupts()
     clock.init()
+    pci.init(info)
+    virtio_blk.init()
+    blk_selftest.run_if_requested(info)
     namespace.init(clock.now_ns)
     devfs.seed(rdtsc(), clock.now_ns())
     devfs.terminal_write = console.write
+    if virtio_blk.count > 0:
+        namespace.mount_data_disk(virtio_blk.block_device(u32(0)), virtio_blk.disk_name(u32(0)))
     shell_files.init()
     shell.init()
     banner()
