@@ -4,13 +4,14 @@ from cyrius.rt import outw
 
 from . import acpi, console
 from .dev import bcache
+from .fs import vfs
 from .panic import halt_forever
 
 SLP_EN: Final = 1 << 13
 
 
 def poweroff() -> None:
-    if bcache.sync_all() < 0:
+    if vfs.sync_filesystems() < 0 or bcache.sync_all() < 0:
         console.log(b"power", b"warning: writing cached disk sectors back failed")
     console.log(b"power", b"powering off")
     if acpi.info.s5_found and acpi.info.pm1a_control_port != 0:

@@ -6,6 +6,7 @@ from cyrius.lang import Array, Callable, Final, Ptr, addr, cast, i64, struct, u8
 
 from . import clock, console, errno, lineedit, power, shell_files, tty
 from .dev import bcache
+from .fs import vfs
 from .lib import cstr
 from .mm import frames, heap
 
@@ -100,7 +101,9 @@ def cmd_uptime(argc: u32, args: Ptr[Ptr[u8]]) -> None:
 
 
 def cmd_sync(argc: u32, args: Ptr[Ptr[u8]]) -> None:
-    err: i64 = bcache.sync_all()
+    err: i64 = vfs.sync_filesystems()
+    if err == 0:
+        err = bcache.sync_all()
     if err < 0:
         console.puts(b"sync: ")
         console.puts(errno.message(err))

@@ -782,3 +782,15 @@ def statfs(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], out: Ptr[StatFs]) -
         err = slot[0].ops.statfs(slot[0], out)
     put(slot[0])
     return err
+
+
+def sync_filesystems() -> i64:
+    """Ask every mounted filesystem to write its cached state to its device (sync, poweroff)."""
+    result: i64 = 0
+    for i in range(MAX_MOUNTS):
+        m: Ptr[Mount] = addr(mounts) + i
+        if m.used and m.root.ops.fsync != NULL:
+            err: i64 = m.root.ops.fsync(m.root)
+            if err < 0 and result == 0:
+                result = err
+    return result
