@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Console
+from qemu_console import Console
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(shutil.which("mkfs.fat") is None, reason="dosfstools is installed by setup")]
