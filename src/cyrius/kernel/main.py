@@ -60,7 +60,8 @@ def kernel_main(info: Ptr[BootInfo]) -> None:
     devfs.seed(rdtsc(), clock.now_ns())
     devfs.terminal_write = console.write
     if virtio_blk.count > 0:
-        namespace.mount_data_disk(virtio_blk.block_device(u32(0)), virtio_blk.disk_name(u32(0)))
+        # The seed's log line names the first virtio disk this way.
+        namespace.mount_data_disk(virtio_blk.block_device(u32(0)), b"virtio-blk0")
     shell_files.init()
     shell.init()
     banner()
