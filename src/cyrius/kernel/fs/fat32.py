@@ -35,13 +35,13 @@ from .. import errno
 from ..dev.block import BlockDevice
 from ..mm.heap import kalloc, kfree
 from . import vfs
-from .fat32_disk import (MAX_FILE, Chain, Volume, append, chain_length, close_volume, cluster_at, cluster_byte,
-                         clusters_for, alloc_cluster, flush, free_chain, open_volume, truncate_chain, valid_cluster,
-                         bytes_io)
+from .fat32_disk import (MAX_FILE, Chain, Volume, alloc_cluster, append, bytes_io, chain_length, close_volume,
+                         cluster_at, cluster_byte, clusters_for, flush, free_chain, open_volume, truncate_chain,
+                         valid_cluster)
 from .fat32_dir import (ATTR_ARCHIVE, ATTR_DIRECTORY, ATTR_READ_ONLY, DOT, Name, RawEntry, Slot, add_name,
-                        dos_date_time, entry_cluster, entry_pos, exact_name, from_utf8, init_dir, is_dir_entry,
-                        is_empty, load_entry, new_entry, remove_set, scan, set_entry_cluster, short_name, store_entry, to_utf8,
-                        unix_seconds, valid_long_name)
+                        count_subdirs, dos_date_time, entry_cluster, entry_pos, exact_name, from_utf8, init_dir,
+                        is_dir_entry, is_empty, load_entry, new_entry, remove_set, scan, set_entry_cluster, short_name,
+                        store_entry, to_utf8, unix_seconds, valid_long_name)
 
 ROOT_INO: Final = 1
 MSDOS_SUPER_MAGIC: Final = 0x4D44  # what statfs reports for FAT on Linux
@@ -155,19 +155,10 @@ def measure_dir(inode: Ptr[vfs.Inode]) -> i64:
     clusters: i64 = chain_length(v, addr(n.chain))
     if clusters < 0:
         return clusters
-    subdirs: u32 = 0
-    s: Slot = Slot()
-    index: u32 = 0
-    while True:
-        got: i64 = scan(v, addr(n.chain), index, NULL, addr(s))
-        if got < 0:
-            return got
-        if got == 0:
-            break
-        if is_dir_entry(addr(s.entry)):
-            subdirs += 1
-        index = s.index + 1
-    inode.nlink = 2 + subdirs
+    subdirs: i64 = count_subdirs(v, addr(n.chain))
+    if subdirs < 0:
+        return subdirs
+    inode.nlink = 2 + u32(subdirs)
     inode.size = u64(clusters) << v.cluster_shift
     inode.blocks = inode.size >> 9
     return 0

@@ -100,6 +100,15 @@ def entry_pos(v: Ptr[Volume], dir: Ptr[Chain], index: u32) -> i64:
     return i64(cluster_byte(v, u32(c)) + (u64(within) << ENTRY_SHIFT))
 
 
+def step_pos(v: Ptr[Volume], dir: Ptr[Chain], index: u32, previous: i64) -> i64:
+    """entry_pos of entry `index`, given that of entry index - 1 (0 when there is none): within a
+    cluster the next entry is simply 32 bytes on, so sequential scans rarely touch the FAT."""
+    per_mask: u32 = (u32(1) << (v.cluster_shift - ENTRY_SHIFT)) - 1
+    if previous > 0 and (index & per_mask) != 0:
+        return previous + 32
+    return entry_pos(v, dir, index)
+
+
 def load_entry(v: Ptr[Volume], pos: u64, out: Ptr[RawEntry]) -> i64:
     p: Ptr[u8] = sector(v, pos >> v.sector_shift, True)
     if p == NULL:
@@ -131,7 +140,9 @@ def same_name(a: Ptr[Name], b: Ptr[Name]) -> bool:
     if a.len != b.len:
         return False
     for i in range(a.len):
-        if ascii_upper(a.units[i]) != ascii_upper(b.units[i]):
+        x: u16 = a.units[i]
+        y: u16 = b.units[i]
+        if x != y and ascii_upper(x) != ascii_upper(y):
             return False
     return True
 
@@ -416,64 +427,15 @@ def put_tail(name11: Ptr[u8], value: u32) -> None:
         value //= 10
 
 
-def free_tail(v: Ptr[Volume], dir: Ptr[Chain], basis: Ptr[u8]) -> i64:
-    """The smallest N such that no short name in the directory is basis~N (one pass over the
-    directory, marking the tails in use), or -errno."""
-    used: Ptr[u8] = cast(Ptr[u8], kalloc(usize((MAX_TAIL + 1) // 8)))
-    if used == NULL:
-        return -errno.ENOMEM
-    found: Slot = Slot()
-    index: u32 = 0
-    got: i64 = 1
-    while got == 1:
-        got = scan(v, dir, index, NULL, addr(found))
-        if got == 1:
-            n: u32 = tail_of(addr(found.entry.name), basis)
-            if n <= MAX_TAIL:
-                used[n >> 3] |= u8(1) << (n & 7)
-            index = found.index + 1
-    result: i64 = got
-    if got == 0:
-        result = -errno.ENOSPC
-        for n2 in range(u32(1), u32(MAX_TAIL + 1)):
-            if (used[n2 >> 3] & (u8(1) << (n2 & 7))) == 0:
-                result = i64(n2)
-                break
-    kfree(cast(Ptr[None], used))
-    return result
-
-
-def make_short(v: Ptr[Volume], dir: Ptr[Chain], name: Ptr[Name], e: Ptr[RawEntry]) -> i64:
-    """Choose e's short name for `name` in directory `dir`: 0 when the short entry alone holds the
-    name, 1 when long-name entries are needed as well, or -errno. A name that is not its own upper-
-    case 8.3 form gets the first free numeric tail (LONGNA~1.TXT), as Windows and Linux do."""
-    if fits_short(name, e):
-        return 0
-    e.case = u8(0)
-    if short_basis(name, addr(e.name)):
-        return 1  # only the case differs ("Readme.txt"): lookup already proved "README.TXT" unused
-    tail: i64 = free_tail(v, dir, addr(e.name))
-    if tail < 0:
-        return tail
-    put_tail(addr(e.name), u32(tail))
-    return 1
+def first_free_tail(used: Ptr[u8]) -> u32:
+    """The smallest N in 1..MAX_TAIL whose bit is clear in the bitmap, or 0."""
+    for n in range(u32(1), u32(MAX_TAIL + 1)):
+        if (used[n >> 3] & (u8(1) << (n & 7))) == 0:
+            return n
+    return 0
 
 
 # ---------------------------------------------------------------- long-name entries
-
-def lfn_offset(k: u32) -> u32:
-    """Byte offset of character k (0..12) in an LFN entry: 5, 6 and 2 characters in three runs."""
-    if k < 5:
-        return 1 + 2 * k
-    if k < 11:
-        return 14 + 2 * (k - 5)
-    return 28 + 2 * (k - 11)
-
-
-def lfn_char(raw: Ptr[u8], k: u32) -> u16:
-    at: u32 = lfn_offset(k)
-    return u16(raw[at]) | (u16(raw[at + 1]) << 8)
-
 
 def checksum(name11: Ptr[u8]) -> u8:
     sum: u8 = 0
@@ -486,32 +448,75 @@ def lfn_take(s: Ptr[Slot], raw: Ptr[u8], index: u32) -> None:
     """Add one LFN entry to the set being collected; restart or give up on anything out of order."""
     order: u32 = u32(raw[0])
     k: u32 = order & 0x3F
-    if (order & LFN_LAST) != 0:
+    last: bool = (order & LFN_LAST) != 0
+    if last:
         if k == 0 or k > LFN_MAX_ENTRIES:
             s.lfn_next = 0
             s.has_long = False
             return
-        chars: u32 = LFN_CHARS
-        for j in range(u32(LFN_CHARS)):
-            if lfn_char(raw, j) == 0:
-                chars = j
-                break
         s.first = index
         s.lfn_sum = raw[13]
         s.lfn_next = k
-        s.name.len = (k - 1) * LFN_CHARS + chars
-        if s.name.len == 0 or s.name.len > NAME_UNITS:
-            s.lfn_next = 0
     if s.lfn_next == 0 or k != s.lfn_next or raw[13] != s.lfn_sum:
         s.lfn_next = 0
         s.has_long = False
         return
-    for j in range(u32(LFN_CHARS)):
-        at: u32 = (k - 1) * LFN_CHARS + j
-        if at < s.name.len:
-            s.name.units[at] = lfn_char(raw, j)
+    part: Ptr[u16] = addr(s.name.units) + (k - 1) * LFN_CHARS
+    copy_lfn(part, raw, False)
+    if last:
+        chars: u32 = LFN_CHARS
+        for j in range(u32(LFN_CHARS)):
+            if part[j] == 0:
+                chars = j
+                break
+        s.name.len = (k - 1) * LFN_CHARS + chars
+        if s.name.len == 0 or s.name.len > NAME_UNITS:
+            s.lfn_next = 0
+            s.has_long = False
+            return
     s.lfn_next = k - 1
     s.has_long = k == 1  # complete; the short entry that follows must carry the checksum
+
+
+def copy_lfn(part: Ptr[u16], raw: Ptr[u8], to_disk: bool) -> None:
+    """Move the 13 UTF-16 units of an LFN entry between `part` and the entry, where they lie in runs
+    of 5, 6 and 2 at bytes 1, 14 and 28, little-endian like the CPU."""
+    if to_disk:
+        memcpy(cast(Ptr[None], raw + 1), cast(Ptr[None], part), usize(10))
+        memcpy(cast(Ptr[None], raw + 14), cast(Ptr[None], part + 5), usize(12))
+        memcpy(cast(Ptr[None], raw + 28), cast(Ptr[None], part + 11), usize(4))
+    else:
+        memcpy(cast(Ptr[None], part), cast(Ptr[None], raw + 1), usize(10))
+        memcpy(cast(Ptr[None], part + 5), cast(Ptr[None], raw + 14), usize(12))
+        memcpy(cast(Ptr[None], part + 11), cast(Ptr[None], raw + 28), usize(4))
+
+
+def is_short_name(e: Ptr[RawEntry]) -> bool:
+    """Is this a file's or directory's short entry? Not free, ".", "..", a volume label, nor an LFN
+    part (whose attribute byte, ATTR_LONG_NAME, includes the volume-label bit)."""
+    lead: u8 = e.name[0]
+    return lead != 0 and lead != ENTRY_DELETED and lead != DOT and (e.attr & ATTR_VOLUME_ID) == 0
+
+
+def count_subdirs(v: Ptr[Volume], dir: Ptr[Chain]) -> i64:
+    """How many directories the directory holds (for its link count), or -errno."""
+    e: RawEntry = RawEntry()
+    count: i64 = 0
+    pos: i64 = 0
+    index: u32 = 0
+    while index < MAX_ENTRIES:
+        pos = step_pos(v, dir, index, pos)
+        if pos <= 0:
+            return pos if pos < 0 else count
+        err: i64 = load_entry(v, u64(pos), addr(e))
+        if err < 0:
+            return err
+        if e.name[0] == 0:
+            break
+        if is_short_name(addr(e)) and is_dir_entry(addr(e)):
+            count += 1
+        index += 1
+    return count
 
 
 def scan(v: Ptr[Volume], dir: Ptr[Chain], start: u32, want: Ptr[Name], out: Ptr[Slot]) -> i64:
@@ -523,8 +528,9 @@ def scan(v: Ptr[Volume], dir: Ptr[Chain], start: u32, want: Ptr[Name], out: Ptr[
     out.lfn_next = 0
     e: Ptr[RawEntry] = addr(out.entry)
     index: u32 = start
+    pos: i64 = 0
     while index < MAX_ENTRIES:
-        pos: i64 = entry_pos(v, dir, index)
+        pos = step_pos(v, dir, index, pos)
         if pos <= 0:
             return pos
         err: i64 = load_entry(v, u64(pos), e)
@@ -547,7 +553,7 @@ def scan(v: Ptr[Volume], dir: Ptr[Chain], start: u32, want: Ptr[Name], out: Ptr[
             out.pos = u64(pos)
             if want == NULL or same_name(addr(out.name), want):
                 return 1
-            if out.has_long:
+            if out.has_long and want.len <= 12:
                 short_name(e, addr(alias))
                 if same_name(addr(alias), want):
                     return 1
@@ -558,15 +564,20 @@ def scan(v: Ptr[Volume], dir: Ptr[Chain], start: u32, want: Ptr[Name], out: Ptr[
 
 # ---------------------------------------------------------------- adding and removing names
 
-def find_free(v: Ptr[Volume], dir: Ptr[Chain], count: u32) -> i64:
-    """Index of the first run of `count` unused entries, growing the directory by zeroed clusters
-    when it has none; or -errno (-ENOSPC when the directory would pass MAX_ENTRIES)."""
+def find_room(v: Ptr[Volume], dir: Ptr[Chain], count: u32, basis: Ptr[u8], used: Ptr[u8]) -> i64:
+    """One pass over the directory: the index of the first run of `count` unused entries (growing the
+    directory by zeroed clusters when it has none), and, when `used` is not NULL, the numeric tails
+    taken by short names of the form basis~N marked in that bitmap. -ENOSPC when the directory
+    would pass MAX_ENTRIES."""
     e: RawEntry = RawEntry()
     run: u32 = 0
     start: u32 = 0
+    found: bool = False
+    ended: bool = False  # past the end marker, where every entry is unused
+    pos: i64 = 0
     index: u32 = 0
     while index < MAX_ENTRIES:
-        pos: i64 = entry_pos(v, dir, index)
+        pos = step_pos(v, dir, index, pos)
         if pos < 0:
             return pos
         if pos == 0:
@@ -574,15 +585,24 @@ def find_free(v: Ptr[Volume], dir: Ptr[Chain], count: u32) -> i64:
         err: i64 = load_entry(v, u64(pos), addr(e))
         if err < 0:
             return err
-        if e.name[0] == 0 or e.name[0] == ENTRY_DELETED:
-            if run == 0:
-                start = index
-            run += 1
-            if run == count:
+        ended = ended or e.name[0] == 0
+        if ended or e.name[0] == ENTRY_DELETED:
+            if not found:
+                if run == 0:
+                    start = index
+                run += 1
+                found = run == count
+            if found and (used == NULL or ended):
                 return i64(start)
         else:
             run = 0
+            if used != NULL and is_short_name(addr(e)):
+                n: u32 = tail_of(addr(e.name), basis)
+                if n <= MAX_TAIL:
+                    used[n >> 3] |= u8(1) << (n & 7)
         index += 1
+    if found:
+        return i64(start)
     if run == 0:
         start = index
     if u64(start) + u64(count) > MAX_ENTRIES:
@@ -603,6 +623,7 @@ def write_set(v: Ptr[Volume], dir: Ptr[Chain], start: u32, name: Ptr[Name], long
     on: the short entry's disk position, or -errno."""
     lfn: RawEntry = RawEntry()
     raw: Ptr[u8] = cast(Ptr[u8], addr(lfn))
+    part: Array[u16, LFN_CHARS] = Array[u16, LFN_CHARS]()
     sum: u8 = checksum(addr(e.name))
     index: u32 = start
     k: u32 = long_entries
@@ -613,14 +634,12 @@ def write_set(v: Ptr[Volume], dir: Ptr[Chain], start: u32, name: Ptr[Name], long
         raw[13] = sum
         for j in range(u32(LFN_CHARS)):
             at: u32 = (k - 1) * LFN_CHARS + j
-            unit: u16 = 0xFFFF  # padding after the terminating NUL
+            part[j] = 0xFFFF  # padding after the terminating NUL
             if at < name.len:
-                unit = name.units[at]
+                part[j] = name.units[at]
             elif at == name.len:
-                unit = 0
-            off: u32 = lfn_offset(j)
-            raw[off] = u8(unit)
-            raw[off + 1] = u8(unit >> 8)
+                part[j] = 0
+        copy_lfn(addr(part), raw, True)
         pos: i64 = entry_pos(v, dir, index)
         if pos <= 0:
             return pos if pos < 0 else -errno.EIO
@@ -639,13 +658,29 @@ def write_set(v: Ptr[Volume], dir: Ptr[Chain], start: u32, name: Ptr[Name], long
 
 
 def add_name(v: Ptr[Volume], dir: Ptr[Chain], name: Ptr[Name], e: Ptr[RawEntry]) -> i64:
-    """Add `name` to the directory for short entry e (whose name and case flags are chosen here):
-    the disk position of the new short entry, or -errno. The caller checked the name is unused."""
-    need_long: i64 = make_short(v, dir, name, e)
-    if need_long < 0:
-        return need_long
-    long_entries: u32 = (name.len + LFN_CHARS - 1) // LFN_CHARS if need_long == 1 else u32(0)
-    start: i64 = find_free(v, dir, long_entries + 1)
+    """Add `name` to the directory for short entry e, choosing e's short name and case flags: the
+    disk position of the new short entry, or -errno. The caller checked the name is unused.
+
+    A name that is its own 8.3 form (each part in one case) needs no LFN entries. One that is so in
+    upper case ("Readme.txt") gets that short name: lookup already proved it unused. Any other gets
+    the basis with the first free numeric tail (LONGNA~1.TXT), as Windows and Linux do."""
+    long_entries: u32 = 0
+    used: Ptr[u8] = NULL
+    if not fits_short(name, e):
+        e.case = u8(0)
+        long_entries = (name.len + LFN_CHARS - 1) // LFN_CHARS
+        if not short_basis(name, addr(e.name)):
+            used = cast(Ptr[u8], kalloc(usize((MAX_TAIL + 1) // 8)))
+            if used == NULL:
+                return -errno.ENOMEM
+    start: i64 = find_room(v, dir, long_entries + 1, addr(e.name), used)
+    if used != NULL:
+        tail: u32 = first_free_tail(used)
+        kfree(cast(Ptr[None], used))
+        if start >= 0 and tail == 0:
+            start = -errno.ENOSPC
+        if start >= 0:
+            put_tail(addr(e.name), tail)
     if start < 0:
         return start
     return write_set(v, dir, u32(start), name, long_entries, e)
