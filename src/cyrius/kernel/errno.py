@@ -184,4 +184,8 @@ def message(code: i64) -> Ptr[u8]:
         return b"Resource temporarily unavailable"
     if e == EBADMSG:
         return b"Bad message"
+    if e == EUCLEAN:
+        return b"Structure needs cleaning"
+    if e == EFBIG:
+        return b"File too large"
     return b"Unknown error"
