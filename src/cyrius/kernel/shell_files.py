@@ -105,8 +105,7 @@ def list_directory(f: Ptr[file.File], long: bool) -> None:
     count: u32 = 0
     while count < MAX_LIST and file.next_entry(f, entries + count) == 1:
         e: Ptr[vfs.DirEntry] = entries + count
-        dots: bool = e.name[0] == 0x2E and (e.name_len == 1 or (e.name_len == 2 and e.name[1] == 0x2E))
-        if not dots:
+        if not vfs.is_dot_entry(e):
             count += 1
     for i in range(u32(1), count):  # insertion sort: directories are small
         j: u32 = i
@@ -211,7 +210,7 @@ def remove_tree(dir_path: Ptr[u8]) -> i64:
         return -errno.ENOMEM
     while err == 0 and file.next_entry(f, addr(entry)) == 1:
         n: usize = usize(entry.name_len)
-        if entry.name[0] == 0x2E and (n == 1 or (n == 2 and entry.name[1] == 0x2E)):
+        if vfs.is_dot_entry(addr(entry)):
             continue
         for k in range(base):
             child[k] = dir_path[k]

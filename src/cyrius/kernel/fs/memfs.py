@@ -150,7 +150,7 @@ def lookup(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, out: Ptr[Ptr[vfs.I
 
 
 def new_child(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, mode: u32) -> Ptr[vfs.Inode]:
-    """A new inode linked into dir (one reference for the caller), or NULL; sets err via errno_out."""
+    """A new inode linked into dir (one reference for the caller), or NULL when memory is exhausted."""
     inode: Ptr[vfs.Inode] = make_inode(mode, dir.dev)
     if inode == NULL:
         return NULL

@@ -562,6 +562,11 @@ def lookup_path(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], follow: bool, 
     return 0
 
 
+def is_dot_entry(entry: Ptr[DirEntry]) -> bool:
+    """Is this readdir entry `.` or `..`?"""
+    return entry.name[0] == 0x2E and (entry.name_len == 1 or (entry.name_len == 2 and entry.name[1] == 0x2E))
+
+
 def name_in_parent(parent: Ptr[Inode], child: Ptr[Inode], entry: Ptr[DirEntry]) -> i64:
     """Find child's entry in parent (by inode number): 1 with `entry` filled, 0 if absent."""
     if parent.ops.readdir == NULL:
@@ -572,9 +577,7 @@ def name_in_parent(parent: Ptr[Inode], child: Ptr[Inode], entry: Ptr[DirEntry]) 
         if got <= 0:
             return got
         cookie = entry.next_cookie
-        is_dot: bool = entry.name[0] == 0x2E and (
-            entry.name_len == 1 or (entry.name_len == 2 and entry.name[1] == 0x2E))
-        if not is_dot and entry.ino == child.ino:
+        if not is_dot_entry(entry) and entry.ino == child.ino:
             return 1
 
 
