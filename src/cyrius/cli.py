@@ -33,6 +33,28 @@ def cmd_build(args) -> int:
     return 0 if build_image(args.out, args.jobs) else 1
 
 
+def bundle_busybox(out: Path) -> Path | None:
+    """Make the BusyBox bundle and data disk under `out`; print errors and return None on failure."""
+    from .bundle import make_busybox_bundle
+    from .image.toolchain import ToolError
+
+    start = time.monotonic()
+    try:
+        made = make_busybox_bundle(out)
+    except ToolError as err:
+        print(f"cyrius bundle: {err}", file=sys.stderr)
+        return None
+    print(f"[bundle] done in {time.monotonic() - start:.2f} s: bundle {made.bundle}, tarball {made.tarball}, "
+          f"data disk {made.disk}")
+    return made.disk
+
+
+def cmd_bundle(args) -> int:
+    from .bundle import default_out
+
+    return 0 if bundle_busybox(Path(args.out) if args.out else default_out(REPO_ROOT / "build")) else 1
+
+
 def parse_forward(text: str) -> tuple[int, int]:
     host, sep, guest = text.partition(":")
     if not sep or not host.isdigit() or not guest.isdigit() or not (0 < int(host) < 65536 and 0 < int(guest) < 65536):
@@ -54,7 +76,18 @@ def cmd_run(args) -> int:
     for host, guest in args.forward or []:
         forwards = {h: g for h, g in forwards.items() if g != guest and h != host}
         forwards[host] = guest
-    cfg = RunConfig(esp_image=image, data_disk=Path(args.disk) if args.disk else None, memory_mib=args.memory,
+    if args.disk:
+        disk = Path(args.disk)
+    else:  # the default BusyBox data disk, made once
+        from .bundle import default_out, disk_path
+
+        out = default_out(Path(args.out or REPO_ROOT / "build"))
+        disk = disk_path(out)
+        if not disk.exists():
+            print(f"[run] no data disk at {disk}: making it (cyrius bundle busybox)")
+            if bundle_busybox(out) is None:
+                return 1
+    cfg = RunConfig(esp_image=image, data_disk=disk, memory_mib=args.memory,
                     accel=args.accel, port_forwards=sorted(forwards.items()), gdb=args.gdb,
                     probe_dir=Path(args.out or REPO_ROOT / "build"))
     with tempfile.TemporaryDirectory(prefix="cyrius-run-") as work:
@@ -97,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-j", "--jobs", type=int, default=None, help="parallel compile jobs (default: CPU count)")
     p.set_defaults(func=cmd_build)
     p = sub.add_parser("run", help="build, then boot Cyrius in QEMU with the serial console on this terminal")
-    p.add_argument("--disk", metavar="IMG", help="data disk image (virtio-blk)")
+    p.add_argument("--disk", metavar="IMG",
+                   help="data disk image (virtio-blk; default: the BusyBox one `cyrius bundle busybox` makes)")
     p.add_argument("--memory", metavar="MiB", type=int, default=512, help="guest memory (default 512)")
     p.add_argument("--accel", choices=["auto", "tcg", "kvm"], default="auto",
                    help="auto uses KVM only when a probe boot shows OVMF works under it")
@@ -107,6 +141,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-build", action="store_true", help="boot the existing image without building")
     p.add_argument("--out", help="build directory (default: build/)")
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser("bundle", help="make an OCI bundle (umoci + Debian's busybox-static), its tarball and "
+                                      "the data disk `cyrius run` boots with")
+    p.add_argument("name", choices=["busybox"], help="the bundle recipe (bundles/NAME/)")
+    p.add_argument("--out", metavar="DIR", help="output directory (default: build/bundles/busybox/)")
+    p.set_defaults(func=cmd_bundle)
     p = sub.add_parser("disk", help="make a FAT32 data disk image from a host directory")
     p.add_argument("directory", help="host directory whose contents go to the disk's root")
     p.add_argument("-o", "--output", required=True, metavar="IMG", help="image file to write")
