@@ -24,8 +24,9 @@
 #define USER_CS   0x23 /* 0x20 | RPL 3 */
 #define TSS_SEL   0x28
 
-/* Value for MSR_STAR (0xc0000081): bits 63:48 SYSRET base, 47:32 SYSCALL base. */
-#define STAR_VALUE ((0x10ULL << 48) | ((unsigned long long)KERNEL_CS << 32))
+/* High half of MSR_STAR (0xc0000081): bits 63:48 SYSRET base, 47:32 SYSCALL base
+ * (the low half is unused in long mode). */
+#define STAR_HIGH ((KERNEL_DS << 16) | KERNEL_CS)
 
 /* Interrupt stack table slots used in the IDT (TSS.ist[n-1]). */
 #define IST_DOUBLE_FAULT 1 /* vector 8 */

@@ -13,7 +13,9 @@
  *      register - CS with a far return, since there is no "mov cs";
  *   3. load the TSS (RSP0, IST1 = double fault, IST2 = NMI);
  *   4. build and load the IDT from isr_stub_table (isr.S);
- *   5. call kernel_main(boot_info) with RBP = 0 so backtraces end there.
+ *   5. enable SYSCALL (EFER.SCE) with STAR, LSTAR = syscall_entry (syscall.S)
+ *      and FMASK;
+ *   6. call kernel_main(boot_info) with RBP = 0 so backtraces end there.
  * Interrupts stay disabled: the kernel enables them when it is ready.
  *
  * The GDT, TSS and IDT are exported (boot_gdt, boot_tss, boot_idt) so the
@@ -27,6 +29,13 @@
 
 /* IDT gate attribute byte: present, DPL 0, 64-bit interrupt gate (clears IF). */
 #define GATE_INTERRUPT   0x8e
+
+#define MSR_EFER         0xc0000080
+#define MSR_STAR         0xc0000081
+#define MSR_LSTAR        0xc0000082
+#define MSR_FMASK        0xc0000084
+#define EFER_SCE         0x1
+#define SYSCALL_RFLAGS_MASK 0x47700
 
     .section .text.entry, "ax"
     .globl _start
@@ -108,6 +117,26 @@ _start:
     movb    $IST_DOUBLE_FAULT, 8*16+4(%rdi)
     movb    $IST_NMI, 2*16+4(%rdi)
     lidt    boot_idtr(%rip)
+
+    /* --- SYSCALL: segments from STAR (segments.h), entry at syscall_entry,
+     * and FMASK clears IF, DF, TF, AC, NT and IOPL on entry, as Linux does. --- */
+    movl    $MSR_EFER, %ecx
+    rdmsr
+    orl     $EFER_SCE, %eax
+    wrmsr
+    movl    $MSR_STAR, %ecx
+    xorl    %eax, %eax
+    movl    $STAR_HIGH, %edx
+    wrmsr
+    movl    $MSR_LSTAR, %ecx
+    leaq    syscall_entry(%rip), %rax
+    movq    %rax, %rdx
+    shrq    $32, %rdx
+    wrmsr
+    movl    $MSR_FMASK, %ecx
+    movl    $SYSCALL_RFLAGS_MASK, %eax
+    xorl    %edx, %edx
+    wrmsr
 
     /* --- Into the kernel. RSP is 16-byte aligned here, so the callee sees
      * the ABI's RSP+8 alignment after the call pushes the return address. --- */

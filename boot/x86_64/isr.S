@@ -11,9 +11,10 @@
  * On return everything is popped back (including any change kernel_trap
  * made to the frame) and iretq resumes the interrupted context.
  *
- * No swapgs here: the kernel does not use GS-relative per-CPU data yet.
- * When it does, isr_common must swapgs when (cs & 3) != 0, on entry and
- * again before iretq.
+ * GS: while the CPU runs kernel code, GS base is the per-CPU block (see
+ * boot/include/percpu.h); user code has its own GS base.  isr_common and
+ * trap_return swap them (swapgs) when the frame comes from or returns to
+ * ring 3 ((cs & 3) != 0).
  */
 #include "trap_frame.h"
 
@@ -48,6 +49,10 @@ isr_stubs_start:
     .type isr_common, @function
 isr_common:
     cld                             /* the C ABI wants DF = 0 */
+    testb   $3, 24(%rsp)            /* CS above vector, error code, RIP */
+    jz      1f
+    swapgs
+1:
     pushq   %rax
     pushq   %rbx
     pushq   %rcx
@@ -81,12 +86,19 @@ isr_common:
 
 /*
  * trap_return: RSP points at a struct trap_frame; restore it and iretq.
- * Reached by falling through from isr_common, or jumped to by the kernel
- * to start a thread from a hand-built frame.
+ * Reached by falling through from isr_common, from syscall_entry, or from
+ * thread_entry to start a thread from a hand-built frame.  Interrupts stay
+ * off from the swapgs to the iretq: an interrupt in between would run the
+ * kernel with the user's GS base.
  */
     .globl trap_return
     .type trap_return, @function
 trap_return:
+    cli
+    testb   $3, TF_CS(%rsp)
+    jz      1f
+    swapgs
+1:
     popq    %r15
     popq    %r14
     popq    %r13

@@ -431,10 +431,17 @@ def xrstor(area: Ptr[None], mask: u64) -> None:
     pass
 
 
+@_extern
+def switch_context(save_rsp: Ptr[u64], next_rsp: u64) -> None:
+    raise _no_fake("switch_context", "switch_context")
+
+
 # Linker symbols (runtime-c/include/symbols.h). Host mode links nothing: there is no line table,
 # which the kernel treats as "no source locations"; a test may rebind these to simulated memory.
 kernel_linetable_start = Ptr[u8](0)
 kernel_linetable_end = Ptr[u8](0)
-LINKER_SYMBOLS = ["kernel_linetable_start", "kernel_linetable_end"]
+thread_entry = Ptr[u8](0)
+boot_tss = Ptr[u8](0)
+LINKER_SYMBOLS = ["kernel_linetable_start", "kernel_linetable_end", "thread_entry", "boot_tss"]
 
 __all__ = sorted(_defaults) + LINKER_SYMBOLS + ["fake", "reset"]

@@ -289,9 +289,9 @@ def test_stat_fields(kernel, image):
     mtools("mattrib", "-i", str(image), "+r", "::/UPPER.TXT")
     disk = Fat(image)
     big = disk.inode(b"/big.bin")
-    assert big.size == 300_000 and big.mode == vfs.S_IFREG | 0o644 and big.uid == 0 and big.nlink == 1
+    assert big.size == 300_000 and big.mode == vfs.S_IFREG | 0o755 and big.uid == 0 and big.nlink == 1
     assert big.blocks == 586  # whole 512-byte clusters
-    assert disk.inode(b"/UPPER.TXT").mode == vfs.S_IFREG | 0o444
+    assert disk.inode(b"/UPPER.TXT").mode == vfs.S_IFREG | 0o555
     d = disk.inode(b"/dir")
     assert d.mode == vfs.S_IFDIR | 0o755 and d.nlink == 3  # ".", its entry, and "sub dir"/".."
     assert disk.inode(b"/empty").size == 0
@@ -518,7 +518,7 @@ def test_setattr_and_timestamps(kernel, image):
     node.mtime_ns = u64(1262304000 * 10**9)  # 2010-01-01 00:00:00
     node.uid = u32(1000)
     assert node.ops.setattr(node) == 0
-    assert node.mode == vfs.S_IFREG | 0o444 and node.uid == 0
+    assert node.mode == vfs.S_IFREG | 0o555 and node.uid == 0
     disk.save()
     fsck(image)
     assert " R " in mtools("mattrib", "-i", str(image), "::/stamped").stdout.decode()

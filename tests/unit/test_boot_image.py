@@ -50,6 +50,7 @@ def test_link_rejects_weak_undefined_symbol(tmp_path):
         #include "trap_frame.h"
         extern void not_written_yet(void) __attribute__((weak));
         void kernel_trap(struct trap_frame *tf) { (void)tf; }
+        void kernel_syscall(struct trap_frame *tf) { (void)tf; }
         void kernel_main(struct boot_info *bi) { (void)bi; not_written_yet(); for (;;) {} }
         """)
 
@@ -60,6 +61,7 @@ def test_elfcheck_reports_undefined_symbols(tmp_path):
         #include "boot_info.h"
         #include "trap_frame.h"
         void kernel_trap(struct trap_frame *tf) { (void)tf; }
+        void kernel_syscall(struct trap_frame *tf) { (void)tf; }
         void kernel_main(struct boot_info *bi) { (void)bi; for (;;) {} }
     """)
     # ld -r keeps undefined references in .symtab: a stand-in for such an image.

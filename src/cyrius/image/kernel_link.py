@@ -14,7 +14,7 @@ from .elfcheck import KernelElfError, undefined_symbols
 from .toolchain import BOOT_DIR, BOOT_INCLUDE, Log, Stamp, fingerprint, require_tool, run
 
 KERNEL_LINKER_SCRIPT = BOOT_DIR / "kernel.ld"
-BOOT_ASM_SOURCES = [BOOT_DIR / "x86_64" / "entry.S", BOOT_DIR / "x86_64" / "isr.S"]
+BOOT_ASM_SOURCES = [BOOT_DIR / "x86_64" / name for name in ("entry.S", "isr.S", "syscall.S")]
 
 # Flags for every object that goes into kernel.elf (DESIGN.md section 4).
 KERNEL_CFLAGS = [

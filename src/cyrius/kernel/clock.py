@@ -11,6 +11,7 @@ from . import acpi, console
 from .arch.x86_64 import irq, lapic, trap
 from .arch.x86_64.trapframe import TrapFrame
 from .panic import panic
+from .proc import sched
 
 TICK_HZ: Final = 100
 TIMER_VECTOR: Final = 32
@@ -62,6 +63,7 @@ def on_tick(frame: Ptr[TrapFrame]) -> None:
     global ticks, announced_first_tick
     ticks += 1
     advance()
+    sched.on_tick(now_ns())
     if not announced_first_tick:
         announced_first_tick = True
         console.log(b"timer", b"first tick")

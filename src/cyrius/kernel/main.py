@@ -4,11 +4,13 @@ from cyrius.rt import kernel_linetable_end, kernel_linetable_start, rdtsc, sti, 
 
 from . import acpi, bootinfo, clock, console, shell, shell_files, tty
 from .fs import devfs, namespace
-from .arch.x86_64 import ioapic, lapic, pic
+from .arch.x86_64 import cpu, ioapic, lapic, pic
 from .bootinfo import BootInfo
 from .debug import linetable
 from .dev import blk_selftest, pci, virtio_blk
-from .mm import frames, heap, paging, phys
+from .linux import abi
+from .mm import frames, heap, paging, phys, uspace
+from .proc import entry, process, sched
 from .panic import panic
 
 
@@ -50,6 +52,8 @@ def kernel_main(info: Ptr[BootInfo]) -> None:
     paging.drop_identity_map(info.page_table_root)
     frames.init(info)
     heap.init()
+    uspace.init()
+    cpu.init()
     acpi.init(info.acpi_rsdp)
     init_interrupts()
     clock.init()
@@ -58,11 +62,13 @@ def kernel_main(info: Ptr[BootInfo]) -> None:
     blk_selftest.run_if_requested(info)
     namespace.init(clock.now_ns)
     devfs.seed(rdtsc(), clock.now_ns())
-    devfs.terminal_write = console.write
     if virtio_blk.count > 0:
         # The seed's log line names the first virtio disk this way.
         namespace.mount_data_disk(virtio_blk.block_device(u32(0)), b"virtio-blk0")
     shell_files.init()
+    process.init_host(sched.init(), namespace.host_root)
+    entry.init()
+    abi.init()
     shell.init()
     banner()
     sti()

@@ -4,7 +4,7 @@ Commands are data: a table of (name, help, handler) filled at start-up.
 """
 from cyrius.lang import Array, Callable, Final, Ptr, addr, cast, i64, struct, u8, u32, u64, usize
 
-from . import clock, console, errno, lineedit, power, shell_files, tty
+from . import clock, console, errno, lineedit, power, shell_files, shell_proc, tty
 from .dev import bcache
 from .fs import vfs
 from .lib import cstr
@@ -37,21 +37,39 @@ def register(name: Ptr[u8], help: Ptr[u8], run: Callable[[u32, Ptr[Ptr[u8]]], No
 
 
 def split(text: Ptr[u8], out: Ptr[Ptr[u8]]) -> u32:
-    """Split text in place at spaces; return the number of words (at most MAX_ARGS)."""
+    """Split text in place into words (at most MAX_ARGS) as a POSIX shell would for plain words:
+    spaces separate, '...' and "..." quote (the quotes are removed), a backslash escapes the next
+    character. Words are rewritten in place, so each ends with a NUL."""
     argc: u32 = 0
     i: usize = 0
-    while text[i] != 0:
+    while True:
         while text[i] == 0x20:
-            text[i] = 0
             i += 1
-        if text[i] == 0:
-            break
-        if argc == MAX_ARGS:
+        if text[i] == 0 or argc == MAX_ARGS:
             break
         out[argc] = text + i
         argc += 1
-        while text[i] != 0 and text[i] != 0x20:
+        w: usize = i  # where the word's next character is written
+        quote: u8 = 0
+        while text[i] != 0 and (quote != 0 or text[i] != 0x20):
+            c: u8 = text[i]
+            if quote != 0 and c == quote:
+                quote = 0
+            elif quote == 0 and (c == 0x27 or c == 0x22):
+                quote = c
+            elif quote == 0 and c == 0x5C and text[i + 1] != 0:
+                i += 1
+                text[w] = text[i]
+                w += 1
+            else:
+                text[w] = c
+                w += 1
             i += 1
+        ended: bool = text[i] == 0
+        text[w] = 0
+        if ended:
+            break
+        i += 1
     return argc
 
 
@@ -135,6 +153,8 @@ def init() -> None:
     register(b"mount", b"list mounted filesystems", shell_files.cmd_mount)
     register(b"tar", b"tar ARCHIVE [DEST]: unpack a tar archive", shell_files.cmd_tar)
     register(b"sync", b"write cached disk sectors back", cmd_sync)
+    register(b"run", b"run PATH [ARGS...]: run a Linux program on the console and wait for it", shell_proc.cmd_run)
+    register(b"ps", b"list processes", shell_proc.cmd_ps)
     register(b"poweroff", b"sync and power the machine off (ACPI S5)", cmd_poweroff)
     register(b"fault", b"(testing) fault on purpose to show a kernel panic", cmd_fault)
 

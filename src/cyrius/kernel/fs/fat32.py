@@ -26,7 +26,8 @@ write; stat shows the access date FAT keeps.
 
 Limits: ASCII-only case folding in names; no symlinks, hard links or special files; owner and
 group are always 0 and the only permission FAT stores is the read-only attribute, so files are
-0o644, or 0o444 when read-only, and directories 0o755 (setattr snaps other modes to these).
+0o755, or 0o555 when read-only, and directories 0o755, as Linux's vfat shows them with its default
+umask of 022 (programs on a data disk can be run); setattr snaps other modes to these.
 """
 from cyrius.lang import NULL, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u16, u32, u64, usize
 from cyrius.rt import memcpy
@@ -94,8 +95,8 @@ def mode_for(attr: u8) -> u32:
     if (attr & ATTR_DIRECTORY) != 0:
         return u32(vfs.S_IFDIR | 0o755)
     if (attr & ATTR_READ_ONLY) != 0:
-        return u32(vfs.S_IFREG | 0o444)
-    return u32(vfs.S_IFREG | 0o644)
+        return u32(vfs.S_IFREG | 0o555)
+    return u32(vfs.S_IFREG | 0o755)
 
 
 def set_size(inode: Ptr[vfs.Inode], size: u64) -> None:

@@ -16,6 +16,10 @@ VECTOR_PAGE_FAULT: Final = 14
 FIRST_IRQ_VECTOR: Final = 32
 
 handlers: Array[Callable[[Ptr[TrapFrame]], None], 256] = Array[Callable[[Ptr[TrapFrame]], None], 256]()
+# Installed by the process layer: an exception in ring 3 (fault handling, signals), and the work
+# done before any return to ring 3 (rescheduling, signal delivery).
+user_exception: Callable[[Ptr[TrapFrame]], None] = NULL
+user_return: Callable[[Ptr[TrapFrame]], None] = NULL
 unexpected: u64 = 0
 
 
@@ -91,8 +95,13 @@ def fatal_exception(frame: Ptr[TrapFrame]) -> None:
 def kernel_trap(frame: Ptr[TrapFrame]) -> None:
     global unexpected
     vector: u64 = frame.vector
+    from_user: bool = (frame.cs & 3) != 0 and user_return != NULL
     if vector < FIRST_IRQ_VECTOR:
-        fatal_exception(frame)
+        if not from_user:
+            fatal_exception(frame)
+            return
+        user_exception(frame)
+        user_return(frame)
         return
     if vector == lapic.SPURIOUS_VECTOR:
         return  # spurious interrupts are not acknowledged
@@ -102,3 +111,5 @@ def kernel_trap(frame: Ptr[TrapFrame]) -> None:
     else:
         unexpected += 1
     lapic.eoi()
+    if from_user:
+        user_return(frame)

@@ -1,0 +1,129 @@
+"""Memory system calls: brk, mmap, munmap, mprotect, madvise."""
+from cyrius.lang import NULL, Array, Final, Ptr, addr, i64, u32, u64
+
+from .. import errno
+from ..arch.x86_64.trapframe import TrapFrame
+from ..fs import file
+from ..mm import uspace
+from ..proc import process
+from .syscalls import FULL, PARTIAL, define
+
+MAP_SHARED: Final = 0x01
+MAP_PRIVATE: Final = 0x02
+MAP_FIXED: Final = 0x10
+MAP_ANONYMOUS: Final = 0x20
+MAP_FIXED_NOREPLACE: Final = 0x100000
+MADV_DONTNEED: Final = 4
+PROT_ALL: Final = 7
+
+
+def space() -> Ptr[uspace.AddressSpace]:
+    return process.current().space
+
+
+def sys_brk(f: Ptr[TrapFrame]) -> i64:
+    return i64(uspace.set_brk(space(), f.rdi))
+
+
+def do_mmap(addr_hint: u64, length: u64, prot: u32, flags: u32, fd: i64, offset: u64) -> i64:
+    s: Ptr[uspace.AddressSpace] = space()
+    if length == 0 or (offset & (uspace.PAGE - 1)) != 0 or (prot & ~u32(PROT_ALL)) != 0:
+        return -errno.EINVAL
+    size: u64 = uspace.page_up(length)
+    if size == 0 or size >= uspace.USER_TOP:
+        return -errno.ENOMEM
+    kind: u32 = flags & u32(MAP_SHARED | MAP_PRIVATE)
+    if kind != MAP_PRIVATE and kind != MAP_SHARED:
+        return -errno.EINVAL
+    f: Ptr[file.File] = NULL
+    if (flags & MAP_ANONYMOUS) == 0:
+        f = process.fd_get(process.current(), fd)
+        if f == NULL:
+            return -errno.EBADF
+        if not file.readable(f) or f.inode.ops.read == NULL:
+            return -errno.EACCES
+        if kind == MAP_SHARED and (prot & uspace.PROT_WRITE) != 0:
+            return -errno.ENODEV  # writes would have to reach the file: not supported
+    start: u64 = 0
+    if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0:
+        if (addr_hint & (uspace.PAGE - 1)) != 0 or addr_hint + size > uspace.USER_TOP or addr_hint + size < addr_hint:
+            return -errno.EINVAL
+        start = addr_hint
+        if (flags & MAP_FIXED_NOREPLACE) != 0 and uspace.overlaps(s, start, start + size):
+            return -errno.EEXIST
+        r: i64 = uspace.unmap(s, start, start + size)
+        if r < 0:
+            return r
+    else:
+        hint: u64 = uspace.page_down(addr_hint)
+        fits: bool = hint != 0 and hint + size <= uspace.MMAP_TOP and hint + size > hint
+        if fits and not uspace.overlaps(s, hint, hint + size):
+            start = hint
+        else:
+            start = uspace.find_free(s, size)
+        if start == 0:
+            return -errno.ENOMEM
+    if f != NULL:
+        file_bytes: u64 = 0
+        if f.inode.size > offset:
+            file_bytes = f.inode.size - offset
+        r2: i64 = uspace.add(s, start, start + size, prot, f.inode, offset, file_bytes)
+        if r2 < 0:
+            return r2
+    else:
+        r3: i64 = uspace.add(s, start, start + size, prot, NULL, u64(0), u64(0))
+        if r3 < 0:
+            return r3
+    return i64(start)
+
+
+def sys_mmap(f: Ptr[TrapFrame]) -> i64:
+    return do_mmap(f.rdi, f.rsi, u32(f.rdx), u32(f.r10), i64(f.r8), f.r9)
+
+
+def checked_range(start: u64, length: u64, out_end: Ptr[u64]) -> i64:
+    if (start & (uspace.PAGE - 1)) != 0:
+        return -errno.EINVAL
+    end: u64 = start + uspace.page_up(length)
+    if end < start or end > uspace.USER_TOP:
+        return -errno.EINVAL
+    out_end[0] = end
+    return 0
+
+
+def sys_munmap(f: Ptr[TrapFrame]) -> i64:
+    end: Array[u64, 1] = Array[u64, 1]()
+    if f.rsi == 0:
+        return -errno.EINVAL
+    r: i64 = checked_range(f.rdi, f.rsi, addr(end))
+    if r < 0:
+        return r
+    return uspace.unmap(space(), f.rdi, end[0])
+
+
+def sys_mprotect(f: Ptr[TrapFrame]) -> i64:
+    end: Array[u64, 1] = Array[u64, 1]()
+    r: i64 = checked_range(f.rdi, f.rsi, addr(end))
+    if r < 0:
+        return r
+    if (u32(f.rdx) & ~u32(PROT_ALL | 0x01000000 | 0x02000000)) != 0:
+        return -errno.EINVAL
+    return uspace.protect(space(), f.rdi, end[0], u32(f.rdx) & u32(PROT_ALL))
+
+
+def sys_madvise(f: Ptr[TrapFrame]) -> i64:
+    end: Array[u64, 1] = Array[u64, 1]()
+    r: i64 = checked_range(f.rdi, f.rsi, addr(end))
+    if r < 0:
+        return r
+    if f.rdx == MADV_DONTNEED:
+        uspace.drop_pages(space(), f.rdi, end[0])  # private memory reads back as zero or file data
+    return 0
+
+
+def init() -> None:
+    define(u32(12), sys_brk, FULL, NULL)
+    define(u32(9), sys_mmap, PARTIAL, b"MAP_SHARED file mappings are read-only (writable ones: ENODEV)")
+    define(u32(11), sys_munmap, FULL, NULL)
+    define(u32(10), sys_mprotect, FULL, NULL)
+    define(u32(28), sys_madvise, PARTIAL, b"MADV_DONTNEED drops pages; other advice is accepted and ignored")

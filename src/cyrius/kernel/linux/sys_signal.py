@@ -1,0 +1,166 @@
+"""Signal system calls: rt_sigaction, rt_sigprocmask, rt_sigreturn, kill, tkill, tgkill, pause."""
+from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i32, i64, sizeof, u8, u32, u64
+
+from .. import errno
+from ..arch.x86_64.trapframe import TrapFrame
+from ..mm import uaccess
+from ..proc import process, sched, signal, task
+from ..proc.task import Process
+from .syscalls import FULL, PARTIAL, define
+
+SIG_BLOCK: Final = 0
+SIG_UNBLOCK: Final = 1
+SIG_SETMASK: Final = 2
+SIGSET_SIZE: Final = 8
+
+
+def me() -> Ptr[Process]:
+    return process.current()
+
+
+def sys_rt_sigaction(f: Ptr[TrapFrame]) -> i64:
+    sig: u64 = f.rdi
+    if f.r10 != SIGSET_SIZE:
+        return -errno.EINVAL
+    if sig == 0 or sig > task.NSIG:
+        return -errno.EINVAL
+    p: Ptr[Process] = me()
+    act: Ptr[task.SigAction] = addr(p.actions[sig - 1])
+    fresh: task.SigAction = task.SigAction()
+    if f.rsi != 0:
+        if sig == signal.SIGKILL or sig == signal.SIGSTOP:
+            return -errno.EINVAL
+        if uaccess.copy_in(p.space, cast(Ptr[u8], addr(fresh)), f.rsi, u64(sizeof(task.SigAction))) < 0:
+            return -errno.EFAULT
+    if f.rdx != 0 and uaccess.copy_out(p.space, f.rdx, cast(Ptr[u8], act), u64(sizeof(task.SigAction))) < 0:
+        return -errno.EFAULT
+    if f.rsi != 0:
+        act[0] = fresh
+        act.mask &= ~u64(signal.UNBLOCKABLE)
+        if signal.ignored(p, u32(sig)):
+            p.sig_pending &= ~signal.bit(u32(sig))  # POSIX: setting SIG_IGN discards a pending one
+    return 0
+
+
+def sys_rt_sigprocmask(f: Ptr[TrapFrame]) -> i64:
+    if f.r10 != SIGSET_SIZE:
+        return -errno.EINVAL
+    t: Ptr[task.Task] = sched.current
+    p: Ptr[Process] = me()
+    old: u64 = t.sig_blocked
+    if f.rsi != 0:
+        box: Array[u64, 1] = Array[u64, 1]()
+        if uaccess.get_u64(p.space, f.rsi, addr(box)) < 0:
+            return -errno.EFAULT
+        how: u64 = f.rdi
+        if how == SIG_BLOCK:
+            t.sig_blocked |= box[0]
+        elif how == SIG_UNBLOCK:
+            t.sig_blocked &= ~box[0]
+        elif how == SIG_SETMASK:
+            t.sig_blocked = box[0]
+        else:
+            return -errno.EINVAL
+        t.sig_blocked &= ~u64(signal.UNBLOCKABLE)
+    if f.rdx != 0 and uaccess.put_u64(p.space, f.rdx, old) < 0:
+        return -errno.EFAULT
+    return 0
+
+
+def sys_rt_sigpending(f: Ptr[TrapFrame]) -> i64:
+    p: Ptr[Process] = me()
+    if uaccess.put_u64(p.space, f.rdi, p.sig_pending & sched.current.sig_blocked) < 0:
+        return -errno.EFAULT
+    return 0
+
+
+def sys_rt_sigreturn(f: Ptr[TrapFrame]) -> i64:
+    return signal.sigreturn(f)
+
+
+def permitted(sender: Ptr[Process], p: Ptr[Process]) -> bool:
+    return sender.euid == 0 or sender.uid == p.uid or sender.euid == p.uid
+
+
+def kill_one(p: Ptr[Process], sig: u32) -> i64:
+    if not permitted(me(), p):
+        return -errno.EPERM
+    if p.abi != task.ABI_LINUX:
+        return -errno.EPERM  # the host world is not a target for Linux processes
+    signal.send(p, sig)
+    return 0
+
+
+def do_kill(pid: i64, sig: u32) -> i64:
+    if sig > task.NSIG:
+        return -errno.EINVAL
+    if pid > 0:
+        p: Ptr[Process] = process.find(u32(pid))
+        if p == NULL or p.state != task.PROC_ALIVE:
+            return -errno.ESRCH
+        return kill_one(p, sig)
+    group: u32 = me().pgid
+    if pid < -1:
+        group = u32(-pid)
+    found: bool = False
+    result: i64 = -errno.ESRCH
+    q: Ptr[Process] = process.table
+    while q != NULL:
+        nxt: Ptr[Process] = q.next_in_table
+        if q.state == task.PROC_ALIVE and q.abi == task.ABI_LINUX and q.container == me().container:
+            if (pid == -1 and q != me()) or (pid != -1 and q.pgid == group):
+                found = True
+                result = kill_one(q, sig)
+        q = nxt
+    if found and result == -errno.ESRCH:
+        result = 0
+    return result
+
+
+def sys_kill(f: Ptr[TrapFrame]) -> i64:
+    return do_kill(i64(i32(u32(f.rdi))), u32(f.rsi))
+
+
+def sys_tkill(f: Ptr[TrapFrame]) -> i64:
+    tid: i64 = i64(i32(u32(f.rdi)))
+    if tid <= 0:
+        return -errno.EINVAL
+    return do_kill(tid, u32(f.rsi))
+
+
+def sys_tgkill(f: Ptr[TrapFrame]) -> i64:
+    tgid: i64 = i64(i32(u32(f.rdi)))
+    tid: i64 = i64(i32(u32(f.rsi)))
+    if tgid <= 0 or tid <= 0:
+        return -errno.EINVAL
+    if tgid != tid:
+        return -errno.ESRCH  # one thread per process
+    return do_kill(tid, u32(f.rdx))
+
+
+def sys_pause(f: Ptr[TrapFrame]) -> i64:
+    p: Ptr[Process] = me()
+    while not process.signal_waiting(p):
+        sched.block_on(NULL, u64(0))
+    return -errno.EINTR
+
+
+def sys_sigaltstack(f: Ptr[TrapFrame]) -> i64:
+    if f.rsi != 0:
+        zero: Array[u64, 3] = Array[u64, 3]()
+        zero[1] = 2  # SS_DISABLE
+        if uaccess.copy_out(me().space, f.rsi, cast(Ptr[u8], addr(zero)), u64(24)) < 0:
+            return -errno.EFAULT
+    return 0
+
+
+def init() -> None:
+    define(u32(13), sys_rt_sigaction, FULL, NULL)
+    define(u32(14), sys_rt_sigprocmask, FULL, NULL)
+    define(u32(127), sys_rt_sigpending, FULL, NULL)
+    define(u32(15), sys_rt_sigreturn, FULL, NULL)
+    define(u32(62), sys_kill, PARTIAL, b"within the caller's container; stop and continue act as ignore")
+    define(u32(200), sys_tkill, FULL, NULL)
+    define(u32(234), sys_tgkill, FULL, NULL)
+    define(u32(34), sys_pause, FULL, NULL)
+    define(u32(131), sys_sigaltstack, PARTIAL, b"reports no alternate stack; handlers run on the thread stack")

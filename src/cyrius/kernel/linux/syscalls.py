@@ -1,0 +1,49 @@
+"""The Linux system-call table: data, one entry per implemented call, filled by each family's
+module (sys_fs, sys_proc, sys_mm, sys_signal, sys_time, sys_info). docs/linux-syscalls.md is
+generated from this table (python -m cyrius.tools.syscall_doc).
+
+A handler is thin: it decodes its arguments from the trap frame (rdi, rsi, rdx, r10, r8, r9)
+and calls the real work. Unknown numbers return -ENOSYS, logged once per number by name.
+"""
+from cyrius.lang import NULL, Array, Callable, Final, Ptr, struct, i64, u8, u32, u64
+
+from .. import console, errno
+from ..arch.x86_64.trapframe import TrapFrame
+from . import syscall_names
+
+FULL: Final = 1
+PARTIAL: Final = 2
+
+
+
+@struct
+class Syscall:
+    handler: Callable[[Ptr[TrapFrame]], i64]
+    support: u32  # FULL, PARTIAL; 0 = not implemented (ENOSYS)
+    logged: bool
+    note: Ptr[u8]  # what a PARTIAL implementation leaves out
+
+
+table: Array[Syscall, syscall_names.COUNT] = Array[Syscall, syscall_names.COUNT]()
+
+
+def define(nr: u32, handler: Callable[[Ptr[TrapFrame]], i64], support: u32, note: Ptr[u8]) -> None:
+    table[nr].handler = handler
+    table[nr].support = support
+    table[nr].note = note
+
+
+def dispatch(frame: Ptr[TrapFrame]) -> i64:
+    nr: u64 = frame.rax
+    if nr >= syscall_names.COUNT or table[nr].handler == NULL:
+        if nr < syscall_names.COUNT:
+            if table[nr].logged:
+                return -errno.ENOSYS
+            table[nr].logged = True
+        console.puts(b"[linux] unimplemented system call ")
+        console.puts(syscall_names.name_of(nr))
+        console.puts(b" (")
+        console.put_dec(nr)
+        console.puts(b"): ENOSYS\n")
+        return -errno.ENOSYS
+    return table[nr].handler(frame)

@@ -1,0 +1,450 @@
+"""User address spaces: the lower half of a page-table root, described by a sorted list of
+mappings (Vma). Pages are made present on first touch (demand paging): anonymous memory is zeroed,
+file-backed memory is read from the file into a private frame. fork() shares every frame
+read-only and counts its users; the first write to a shared frame copies it (copy-on-write).
+
+Every function takes the space explicitly, so the ELF loader can fill a space that is not yet
+running and the fault handler does not need to know who is current.
+"""
+from cyrius.lang import NULL, Final, Ptr, cast, i64, sizeof, struct, u8, u16, u32, u64, usize
+from cyrius.rt import memcpy, memset
+
+from .. import errno
+from ..fs import vfs
+from .heap import kalloc, kfree
+from . import frames, paging, phys
+
+PROT_READ: Final = 1
+PROT_WRITE: Final = 2
+PROT_EXEC: Final = 4
+
+USER_TOP: Final = 0x0000800000000000  # first non-canonical address: user space ends below it
+STACK_TOP: Final = 0x00007FFFFFFFF000
+STACK_SIZE: Final = 8 << 20
+MMAP_TOP: Final = 0x00007F0000000000  # mmap without a hint places mappings below this, top down
+PAGE: Final = 4096
+TABLE_SPAN: Final = 1 << 21  # bytes one page table (level 1) covers
+
+# The number of address spaces (beyond the first) that map each physical frame: a frame with
+# sharers is copied before it is written.
+sharers: Ptr[u16] = NULL
+tracked_frames: u64 = 0
+
+
+@struct
+class Vma:
+    start: u64
+    end: u64  # exclusive; both page aligned
+    prot: u32
+    inode: Ptr[vfs.Inode]  # NULL for anonymous memory; holds a reference
+    file_offset: u64  # file offset of `start`
+    file_bytes: u64  # bytes from `start` that come from the file; the rest reads as zero
+    next: Ptr["Vma"]
+
+
+@struct
+class AddressSpace:
+    root: u64
+    vmas: Ptr[Vma]
+    brk_start: u64
+    brk: u64
+    resident: u64  # present user pages
+
+
+def init() -> None:
+    global sharers, tracked_frames
+    tracked_frames = frames.frame_count
+    sharers = cast(Ptr[u16], kalloc(usize(tracked_frames * 2)))
+
+
+def page_down(a: u64) -> u64:
+    return a & ~u64(PAGE - 1)
+
+
+def page_up(a: u64) -> u64:
+    return (a + PAGE - 1) & ~u64(PAGE - 1)
+
+
+def share(frame: u64) -> None:
+    i: u64 = frame >> phys.PAGE_SHIFT
+    sharers[i] = sharers[i] + 1
+
+
+def release(frame: u64) -> None:
+    """One address space stops using `frame`; the last one frees it."""
+    i: u64 = frame >> phys.PAGE_SHIFT
+    if sharers[i] > 0:
+        sharers[i] = sharers[i] - 1
+    else:
+        frames.free(frame)
+
+
+def create() -> Ptr[AddressSpace]:
+    s: Ptr[AddressSpace] = cast(Ptr[AddressSpace], kalloc(usize(sizeof(AddressSpace))))
+    if s == NULL:
+        return NULL
+    s.root = paging.new_space()
+    if s.root == 0:
+        kfree(cast(Ptr[None], s))
+        return NULL
+    return s
+
+
+def find(s: Ptr[AddressSpace], a: u64) -> Ptr[Vma]:
+    v: Ptr[Vma] = s.vmas
+    while v != NULL:
+        if a < v.start:
+            return NULL
+        if a < v.end:
+            return v
+        v = v.next
+    return NULL
+
+
+def overlaps(s: Ptr[AddressSpace], start: u64, end: u64) -> bool:
+    v: Ptr[Vma] = s.vmas
+    while v != NULL:
+        if v.start < end and start < v.end:
+            return True
+        v = v.next
+    return False
+
+
+def insert(s: Ptr[AddressSpace], vma: Ptr[Vma]) -> None:
+    """Link vma into the sorted list (the range must be free)."""
+    prev: Ptr[Vma] = NULL
+    cur: Ptr[Vma] = s.vmas
+    while cur != NULL and cur.start < vma.start:
+        prev = cur
+        cur = cur.next
+    vma.next = cur
+    if prev == NULL:
+        s.vmas = vma
+    else:
+        prev.next = vma
+
+
+def add(s: Ptr[AddressSpace], start: u64, end: u64, prot: u32, inode: Ptr[vfs.Inode], file_offset: u64,
+        file_bytes: u64) -> i64:
+    """Describe [start, end) as a new mapping; nothing is made present until it is touched."""
+    if (start & (PAGE - 1)) != 0 or (end & (PAGE - 1)) != 0 or start >= end or end > USER_TOP:
+        return -errno.EINVAL
+    if overlaps(s, start, end):
+        return -errno.EEXIST
+    v: Ptr[Vma] = cast(Ptr[Vma], kalloc(usize(sizeof(Vma))))
+    if v == NULL:
+        return -errno.ENOMEM
+    v.start = start
+    v.end = end
+    v.prot = prot
+    v.inode = inode
+    if inode != NULL:
+        vfs.get(inode)
+    v.file_offset = file_offset
+    v.file_bytes = file_bytes
+    insert(s, v)
+    return 0
+
+
+def leaf(s: Ptr[AddressSpace], a: u64) -> Ptr[u64]:
+    """The page-table entry for a, or NULL when no page table covers it."""
+    return paging.entry_at(s.root, a, u64(1), False)
+
+
+def pte_flags(prot: u32) -> u64:
+    flags: u64 = paging.PTE_USER
+    if (prot & PROT_WRITE) != 0:
+        flags |= paging.PTE_WRITE
+    if (prot & PROT_EXEC) == 0:
+        flags |= paging.PTE_NX
+    return flags
+
+
+def fill(v: Ptr[Vma], page: u64, dest: Ptr[u8]) -> i64:
+    """The initial contents of `page` of v: file bytes, then zeros."""
+    memset(cast(Ptr[None], dest), 0, usize(PAGE))
+    if v.inode == NULL:
+        return 0
+    rel: u64 = page - v.start
+    if rel >= v.file_bytes:
+        return 0
+    count: u64 = v.file_bytes - rel
+    if count > PAGE:
+        count = PAGE
+    got: i64 = v.inode.ops.read(v.inode, dest, usize(count), v.file_offset + rel)
+    if got < 0:
+        return got
+    return 0
+
+
+def fault(s: Ptr[AddressSpace], a: u64, write: bool) -> i64:
+    """Make the page holding `a` present (and private if `write`); -EFAULT if the access is not
+    allowed, -ENOMEM if memory ran out."""
+    v: Ptr[Vma] = find(s, a)
+    if v == NULL:
+        return -errno.EFAULT
+    if write and (v.prot & PROT_WRITE) == 0:
+        return -errno.EFAULT
+    if not write and (v.prot & (PROT_READ | PROT_EXEC)) == 0:
+        return -errno.EFAULT
+    page: u64 = page_down(a)
+    e: Ptr[u64] = paging.entry_at(s.root, page, u64(1), True)
+    if e == NULL:
+        return -errno.ENOMEM
+    if (e[0] & paging.PTE_PRESENT) != 0:
+        if (e[0] & paging.PTE_USER) == 0:  # back from PROT_NONE
+            e[0] = (e[0] & paging.ADDR_MASK) | (pte_flags(v.prot) & ~u64(paging.PTE_WRITE)) | paging.PTE_PRESENT
+            paging.flush(s.root, page)
+        if not write or (e[0] & paging.PTE_WRITE) != 0:
+            return 0
+        old: u64 = e[0] & paging.ADDR_MASK
+        if sharers[old >> phys.PAGE_SHIFT] == 0:
+            e[0] = e[0] | paging.PTE_WRITE  # the last user of a shared frame owns it
+        else:
+            copy: u64 = frames.alloc()
+            if copy == 0:
+                return -errno.ENOMEM
+            memcpy(cast(Ptr[None], phys.bytes_at(copy)), cast(Ptr[None], phys.bytes_at(old)), usize(PAGE))
+            release(old)
+            e[0] = copy | pte_flags(v.prot) | paging.PTE_PRESENT
+        paging.flush(s.root, page)
+        return 0
+    frame: u64 = frames.alloc()
+    if frame == 0:
+        return -errno.ENOMEM
+    r: i64 = fill(v, page, phys.bytes_at(frame))
+    if r < 0:
+        frames.free(frame)
+        return -errno.EIO
+    e[0] = frame | pte_flags(v.prot) | paging.PTE_PRESENT
+    s.resident += 1
+    paging.flush(s.root, page)
+    return 0
+
+
+def next_table_boundary(a: u64) -> u64:
+    return (a + TABLE_SPAN) & ~u64(TABLE_SPAN - 1)
+
+
+def drop_pages(s: Ptr[AddressSpace], start: u64, end: u64) -> None:
+    """Unmap and release every present page in [start, end)."""
+    a: u64 = start
+    while a < end:
+        e: Ptr[u64] = leaf(s, a)
+        if e == NULL:
+            a = next_table_boundary(a)
+            continue
+        if (e[0] & paging.PTE_PRESENT) != 0:
+            release(e[0] & paging.ADDR_MASK)
+            e[0] = 0
+            paging.flush(s.root, a)
+            s.resident -= 1
+        a += PAGE
+
+
+def protect_pages(s: Ptr[AddressSpace], start: u64, end: u64, prot: u32) -> None:
+    """New rights for present pages; write access is granted again by the next write fault, which
+    also settles copy-on-write."""
+    a: u64 = start
+    while a < end:
+        e: Ptr[u64] = leaf(s, a)
+        if e == NULL:
+            a = next_table_boundary(a)
+            continue
+        if (e[0] & paging.PTE_PRESENT) != 0:
+            e[0] = (e[0] & paging.ADDR_MASK) | (pte_flags(prot) & ~u64(paging.PTE_WRITE)) | paging.PTE_PRESENT
+            if (prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) == 0:
+                e[0] = e[0] & ~u64(paging.PTE_USER)  # PROT_NONE keeps the contents, not the access
+            paging.flush(s.root, a)
+        a += PAGE
+
+
+def free_vma(v: Ptr[Vma]) -> None:
+    if v.inode != NULL:
+        vfs.put(v.inode)
+    kfree(cast(Ptr[None], v))
+
+
+def split(s: Ptr[AddressSpace], v: Ptr[Vma], at: u64) -> bool:
+    """Cut v in two at `at` (inside it); False when out of memory."""
+    tail: Ptr[Vma] = cast(Ptr[Vma], kalloc(usize(sizeof(Vma))))
+    if tail == NULL:
+        return False
+    memcpy(cast(Ptr[None], tail), cast(Ptr[None], v), usize(sizeof(Vma)))
+    rel: u64 = at - v.start
+    tail.start = at
+    tail.file_offset = v.file_offset + rel
+    if v.file_bytes > rel:
+        tail.file_bytes = v.file_bytes - rel
+    else:
+        tail.file_bytes = 0
+    if tail.inode != NULL:
+        vfs.get(tail.inode)
+    v.end = at
+    v.next = tail
+    return True
+
+
+def isolate(s: Ptr[AddressSpace], start: u64, end: u64) -> i64:
+    """Split mappings so none straddles start or end."""
+    v: Ptr[Vma] = s.vmas
+    while v != NULL:
+        if v.start < start and start < v.end:
+            if not split(s, v, start):
+                return -errno.ENOMEM
+        elif v.start < end and end < v.end:
+            if not split(s, v, end):
+                return -errno.ENOMEM
+        v = v.next
+    return 0
+
+
+def unmap(s: Ptr[AddressSpace], start: u64, end: u64) -> i64:
+    """munmap: forget [start, end) (page aligned); unmapped parts are fine."""
+    r: i64 = isolate(s, start, end)
+    if r < 0:
+        return r
+    prev: Ptr[Vma] = NULL
+    v: Ptr[Vma] = s.vmas
+    while v != NULL:
+        nxt: Ptr[Vma] = v.next
+        if v.start >= start and v.end <= end:
+            drop_pages(s, v.start, v.end)
+            if prev == NULL:
+                s.vmas = nxt
+            else:
+                prev.next = nxt
+            free_vma(v)
+        else:
+            prev = v
+        v = nxt
+    return 0
+
+
+def protect(s: Ptr[AddressSpace], start: u64, end: u64, prot: u32) -> i64:
+    """mprotect: every page of [start, end) must be mapped (else -ENOMEM, as Linux)."""
+    a: u64 = start
+    while a < end:
+        v: Ptr[Vma] = find(s, a)
+        if v == NULL:
+            return -errno.ENOMEM
+        a = v.end
+    r: i64 = isolate(s, start, end)
+    if r < 0:
+        return r
+    v2: Ptr[Vma] = s.vmas
+    while v2 != NULL:
+        if v2.start >= start and v2.end <= end:
+            v2.prot = prot
+            protect_pages(s, v2.start, v2.end, prot)
+        v2 = v2.next
+    return 0
+
+
+def find_free(s: Ptr[AddressSpace], length: u64) -> u64:
+    """The highest free range of `length` bytes below MMAP_TOP, or 0."""
+    top: u64 = MMAP_TOP
+    while top >= length + 0x10000:
+        start: u64 = top - length
+        clash: Ptr[Vma] = NULL
+        v: Ptr[Vma] = s.vmas
+        while v != NULL:
+            if v.start < top and start < v.end:
+                clash = v  # keep the lowest clashing mapping: the search continues below it
+                break
+            v = v.next
+        if clash == NULL:
+            return start
+        top = clash.start
+    return 0
+
+
+def set_brk(s: Ptr[AddressSpace], want: u64) -> u64:
+    """brk: move the program break; returns the break in effect (unchanged on failure)."""
+    if want < s.brk_start:
+        return s.brk
+    old_end: u64 = page_up(s.brk)
+    new_end: u64 = page_up(want)
+    if new_end > old_end:
+        if overlaps(s, old_end, new_end):
+            return s.brk
+        heap_vma: Ptr[Vma] = NULL
+        if old_end > s.brk_start:
+            heap_vma = find(s, old_end - 1)
+        if heap_vma != NULL and heap_vma.end == old_end and heap_vma.inode == NULL:
+            heap_vma.end = new_end
+        elif add(s, old_end, new_end, u32(PROT_READ | PROT_WRITE), NULL, u64(0), u64(0)) < 0:
+            return s.brk
+    elif new_end < old_end:
+        unmap(s, new_end, old_end)
+    s.brk = want
+    return s.brk
+
+
+def copy_vma(parent: Ptr[AddressSpace], child: Ptr[AddressSpace], v: Ptr[Vma]) -> i64:
+    """fork: the child gets v's range sharing every present frame; both sides lose write access
+    until they write (copy-on-write)."""
+    r: i64 = add(child, v.start, v.end, v.prot, v.inode, v.file_offset, v.file_bytes)
+    if r < 0:
+        return r
+    a: u64 = v.start
+    while a < v.end:
+        e: Ptr[u64] = leaf(parent, a)
+        if e == NULL:
+            a = next_table_boundary(a)
+            continue
+        if (e[0] & paging.PTE_PRESENT) != 0:
+            ce: Ptr[u64] = paging.entry_at(child.root, a, u64(1), True)
+            if ce == NULL:
+                return -errno.ENOMEM
+            e[0] = e[0] & ~u64(paging.PTE_WRITE)
+            paging.flush(parent.root, a)
+            ce[0] = e[0]
+            share(e[0] & paging.ADDR_MASK)
+            child.resident += 1
+        a += PAGE
+    return 0
+
+
+def fork(parent: Ptr[AddressSpace]) -> Ptr[AddressSpace]:
+    """A copy-on-write copy of parent, or NULL when memory ran out."""
+    child: Ptr[AddressSpace] = create()
+    if child == NULL:
+        return NULL
+    child.brk_start = parent.brk_start
+    child.brk = parent.brk
+    v: Ptr[Vma] = parent.vmas
+    while v != NULL:
+        if copy_vma(parent, child, v) < 0:
+            destroy(child)
+            return NULL
+        v = v.next
+    return child
+
+
+def free_tables(t: u64, level: u64) -> None:
+    """Free the page tables under table t (level 4 = the PML4's lower half only)."""
+    entries: Ptr[u64] = paging.table(t)
+    count: u64 = 512
+    if level == 4:
+        count = 256  # the upper half is the shared kernel map
+    for i in range(count):
+        if (entries[i] & paging.PTE_PRESENT) != 0 and level > 1:
+            free_tables(entries[i] & paging.ADDR_MASK, level - 1)
+            entries[i] = 0
+    if level < 4:
+        frames.free(t)
+
+
+def destroy(s: Ptr[AddressSpace]) -> None:
+    """Release every page, mapping and page table; s must not be the loaded CR3."""
+    v: Ptr[Vma] = s.vmas
+    while v != NULL:
+        nxt: Ptr[Vma] = v.next
+        drop_pages(s, v.start, v.end)
+        free_vma(v)
+        v = nxt
+    s.vmas = NULL
+    free_tables(s.root, u64(4))
+    frames.free(s.root)
+    kfree(cast(Ptr[None], s))

@@ -1,0 +1,357 @@
+"""Signals: sending, default actions, and delivery to user handlers on a Linux-layout signal frame.
+
+Delivery happens on the way back to user mode (deliver(), called for every trap and system call
+that returns to ring 3). A handler runs on the user stack below the red zone with an rt_sigframe
+exactly as Linux builds it: return address (sa_restorer), ucontext (with the saved registers in
+uc_mcontext and the old mask in uc_sigmask), siginfo, then the FXSAVE image; rt_sigreturn reads it
+back. A fault the process cannot handle kills it with the signal's wait status.
+"""
+from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u16, u32, u64
+from cyrius.rt import fxrstor, fxsave
+
+from .. import errno
+from ..arch.x86_64.trapframe import TrapFrame
+from ..mm import uaccess
+from . import process, sched, task
+from .task import Process
+
+SIGHUP: Final = 1
+SIGINT: Final = 2
+SIGQUIT: Final = 3
+SIGILL: Final = 4
+SIGTRAP: Final = 5
+SIGABRT: Final = 6
+SIGBUS: Final = 7
+SIGFPE: Final = 8
+SIGKILL: Final = 9
+SIGUSR1: Final = 10
+SIGSEGV: Final = 11
+SIGUSR2: Final = 12
+SIGPIPE: Final = 13
+SIGALRM: Final = 14
+SIGTERM: Final = 15
+SIGCHLD: Final = 17
+SIGCONT: Final = 18
+SIGSTOP: Final = 19
+SIGTSTP: Final = 20
+SIGTTIN: Final = 21
+SIGTTOU: Final = 22
+SIGURG: Final = 23
+SIGWINCH: Final = 28
+
+SIG_DFL: Final = 0
+SIG_IGN: Final = 1
+SA_SIGINFO: Final = 0x4
+SA_RESTORER: Final = 0x04000000
+SA_NODEFER: Final = 0x40000000
+SA_RESETHAND: Final = 0x80000000
+
+USER_CS: Final = 0x23
+USER_DS: Final = 0x1B
+RFLAGS_USER_MASK: Final = 0x40DD5  # CF PF AF ZF SF TF DF OF AC: what sigreturn may set
+RFLAGS_IF: Final = 0x200
+RED_ZONE: Final = 128
+MXCSR_OFFSET: Final = 24
+MXCSR_VALID: Final = 0xFFBF
+FPSTATE_SIZE: Final = 512
+
+UNBLOCKABLE: Final = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1))
+
+
+@struct
+class SigContext:  # struct sigcontext, x86_64
+    r8: u64
+    r9: u64
+    r10: u64
+    r11: u64
+    r12: u64
+    r13: u64
+    r14: u64
+    r15: u64
+    rdi: u64
+    rsi: u64
+    rbp: u64
+    rbx: u64
+    rdx: u64
+    rax: u64
+    rcx: u64
+    rsp: u64
+    rip: u64
+    eflags: u64
+    cs: u16
+    gs: u16
+    fs: u16
+    ss: u16
+    err: u64
+    trapno: u64
+    oldmask: u64
+    cr2: u64
+    fpstate: u64
+    reserved: Array[u64, 8]
+
+
+@struct
+class SigInfo:  # siginfo_t: 128 bytes
+    signo: u32
+    errno_: u32
+    code: u32
+    pad: u32
+    first: u64  # si_addr for faults; si_pid | si_uid << 32 for SIGCHLD and kill
+    second: u64  # si_status for SIGCHLD
+    rest: Array[u64, 12]
+
+
+@struct
+class UContext:  # struct ucontext, x86_64
+    flags: u64
+    link: u64
+    stack_sp: u64
+    stack_flags: u64
+    stack_size: u64
+    mcontext: SigContext
+    sigmask: u64
+
+
+@struct
+class SigFrame:  # struct rt_sigframe, x86_64; the FXSAVE image follows at a 64-byte boundary
+    pretcode: u64
+    uc: UContext
+    info: SigInfo
+
+
+def bit(sig: u32) -> u64:
+    return u64(1) << u64(sig - 1)
+
+
+def default_ignores(sig: u32) -> bool:
+    # SIGSTOP/SIGTSTP/SIGTTIN/SIGTTOU stop a process on Linux; until job control, they are ignored.
+    return (sig == SIGCHLD or sig == SIGCONT or sig == SIGURG or sig == SIGWINCH or sig == SIGSTOP
+            or sig == SIGTSTP or sig == SIGTTIN or sig == SIGTTOU)
+
+
+def ignored(p: Ptr[Process], sig: u32) -> bool:
+    h: u64 = p.actions[sig - 1].handler
+    return h == SIG_IGN or (h == SIG_DFL and default_ignores(sig))
+
+
+def send(p: Ptr[Process], sig: u32) -> None:
+    """Make sig pending for p and wake it if it sleeps, so the sleep ends with -EINTR."""
+    if sig == 0 or sig > task.NSIG or p.state != task.PROC_ALIVE:
+        return
+    if ignored(p, sig) and sig != SIGKILL:
+        return
+    p.sig_pending |= bit(sig)
+    t: Ptr[task.Task] = p.task
+    if t != NULL and t.state == task.TASK_BLOCKED and ((t.sig_blocked & bit(sig)) == 0 or sig == SIGKILL):
+        sched.wake(t)
+
+
+def exit_status_for(sig: u32) -> u32:
+    """The wait status of a process killed by sig (no core dumps are written)."""
+    return sig & 0x7F
+
+
+def kill_current(sig: u32) -> None:
+    process.exit_with_status(exit_status_for(sig), True)
+
+
+def force(sig: u32, fault_addr: u64) -> None:
+    """A synchronous fault: deliver sig now; if the process blocks or ignores it, it dies of it."""
+    p: Ptr[Process] = process.current()
+    t: Ptr[task.Task] = sched.current
+    h: u64 = p.actions[sig - 1].handler
+    if h == SIG_IGN or (t.sig_blocked & bit(sig)) != 0:
+        p.actions[sig - 1].handler = SIG_DFL
+        t.sig_blocked &= ~bit(sig)
+    p.sig_pending |= bit(sig)
+    pending_fault_addr[0] = fault_addr
+
+
+pending_fault_addr: Array[u64, 1] = Array[u64, 1]()
+
+
+def next_signal(p: Ptr[Process], blocked: u64) -> u32:
+    ready: u64 = p.sig_pending & ~(blocked & ~u64(UNBLOCKABLE))
+    if ready == 0:
+        return 0
+    sig: u32 = 1
+    while (ready & 1) == 0:
+        ready >>= 1
+        sig += 1
+    return sig
+
+
+def deliver(frame: Ptr[TrapFrame]) -> None:
+    """Act on pending signals before returning to user mode in `frame`."""
+    p: Ptr[Process] = process.current()
+    t: Ptr[task.Task] = sched.current
+    while True:
+        sig: u32 = next_signal(p, t.sig_blocked)
+        if sig == 0:
+            return
+        p.sig_pending &= ~bit(sig)
+        act: Ptr[task.SigAction] = addr(p.actions[sig - 1])
+        if act.handler == SIG_IGN:
+            continue
+        if act.handler == SIG_DFL:
+            if default_ignores(sig):
+                continue
+            kill_current(sig)
+        if setup_frame(p, t, frame, sig, act) < 0:
+            kill_current(SIGSEGV)
+        return
+
+
+def setup_frame(p: Ptr[Process], t: Ptr[task.Task], frame: Ptr[TrapFrame], sig: u32,
+                act: Ptr[task.SigAction]) -> i64:
+    if (act.flags & SA_RESTORER) == 0:
+        return -errno.EFAULT  # no way back from the handler: Linux's x86_64 ABI requires a restorer
+    fp_addr: u64 = (frame.rsp - RED_ZONE - FPSTATE_SIZE) & ~u64(63)
+    sp: u64 = ((fp_addr - sizeof(SigFrame)) & ~u64(15)) - 8  # as if the handler had been called
+    fpu: Array[u8, FPSTATE_SIZE] = Array[u8, FPSTATE_SIZE]()
+    fxsave(cast(Ptr[None], addr(fpu)))
+    if uaccess.copy_out(p.space, fp_addr, addr(fpu), u64(FPSTATE_SIZE)) < 0:
+        return -errno.EFAULT
+    sf: SigFrame = SigFrame()
+    sf.pretcode = act.restorer
+    save_registers(frame, addr(sf.uc.mcontext))
+    sf.uc.mcontext.fpstate = fp_addr
+    sf.uc.mcontext.oldmask = t.sig_blocked
+    sf.uc.sigmask = t.sig_blocked
+    sf.info.signo = sig
+    if sig == SIGSEGV or sig == SIGBUS or sig == SIGILL or sig == SIGFPE:
+        sf.info.first = pending_fault_addr[0]
+        sf.uc.mcontext.cr2 = pending_fault_addr[0]
+    if uaccess.copy_out(p.space, sp, cast(Ptr[u8], addr(sf)), u64(sizeof(SigFrame))) < 0:
+        return -errno.EFAULT
+    frame.rip = act.handler
+    frame.rsp = sp
+    frame.rdi = u64(sig)
+    frame.rsi = sp + offsetof_info()
+    frame.rdx = sp + 8
+    frame.rax = 0
+    frame.rflags = frame.rflags & ~u64(0x100 | 0x400)  # the handler starts with TF and DF clear
+    t.sig_blocked |= act.mask
+    if (act.flags & SA_NODEFER) == 0:
+        t.sig_blocked |= bit(sig)
+    t.sig_blocked &= ~u64(UNBLOCKABLE)
+    if (act.flags & SA_RESETHAND) != 0:
+        act.handler = SIG_DFL
+    return 0
+
+
+def offsetof_info() -> u64:
+    return u64(8 + sizeof(UContext))
+
+
+def save_registers(f: Ptr[TrapFrame], c: Ptr[SigContext]) -> None:
+    c.r8 = f.r8
+    c.r9 = f.r9
+    c.r10 = f.r10
+    c.r11 = f.r11
+    c.r12 = f.r12
+    c.r13 = f.r13
+    c.r14 = f.r14
+    c.r15 = f.r15
+    c.rdi = f.rdi
+    c.rsi = f.rsi
+    c.rbp = f.rbp
+    c.rbx = f.rbx
+    c.rdx = f.rdx
+    c.rax = f.rax
+    c.rcx = f.rcx
+    c.rsp = f.rsp
+    c.rip = f.rip
+    c.eflags = f.rflags
+    c.cs = u16(USER_CS)
+    c.ss = u16(USER_DS)
+    c.err = f.error_code
+    c.trapno = f.vector
+
+
+def restore_registers(c: Ptr[SigContext], f: Ptr[TrapFrame]) -> None:
+    f.r8 = c.r8
+    f.r9 = c.r9
+    f.r10 = c.r10
+    f.r11 = c.r11
+    f.r12 = c.r12
+    f.r13 = c.r13
+    f.r14 = c.r14
+    f.r15 = c.r15
+    f.rdi = c.rdi
+    f.rsi = c.rsi
+    f.rbp = c.rbp
+    f.rbx = c.rbx
+    f.rdx = c.rdx
+    f.rax = c.rax
+    f.rcx = c.rcx
+    f.rsp = c.rsp
+    f.rip = c.rip
+    # Ring 3 and interrupts on, whatever the frame says: sigreturn must not raise privileges.
+    f.rflags = (f.rflags & ~u64(RFLAGS_USER_MASK)) | (c.eflags & RFLAGS_USER_MASK) | RFLAGS_IF
+    f.cs = USER_CS
+    f.ss = USER_DS
+
+
+def sigreturn(frame: Ptr[TrapFrame]) -> i64:
+    """rt_sigreturn: the handler returned into its restorer, which popped pretcode."""
+    p: Ptr[Process] = process.current()
+    t: Ptr[task.Task] = sched.current
+    sp: u64 = frame.rsp - 8
+    sf: SigFrame = SigFrame()
+    if uaccess.copy_in(p.space, cast(Ptr[u8], addr(sf)), sp, u64(sizeof(SigFrame))) < 0:
+        kill_current(SIGSEGV)
+    fpu: Array[u8, FPSTATE_SIZE] = Array[u8, FPSTATE_SIZE]()
+    if sf.uc.mcontext.fpstate != 0:
+        if uaccess.copy_in(p.space, addr(fpu), sf.uc.mcontext.fpstate, u64(FPSTATE_SIZE)) < 0:
+            kill_current(SIGSEGV)
+        # A reserved MXCSR bit would make FXRSTOR fault in the kernel: clear them.
+        fpu[MXCSR_OFFSET + 1] = fpu[MXCSR_OFFSET + 1] & u8(MXCSR_VALID >> 8)
+        fpu[MXCSR_OFFSET + 2] = 0
+        fpu[MXCSR_OFFSET + 3] = 0
+        fxrstor(cast(Ptr[None], addr(fpu)))
+    restore_registers(addr(sf.uc.mcontext), frame)
+    t.sig_blocked = sf.uc.sigmask & ~u64(UNBLOCKABLE)
+    return i64(frame.rax)
+
+
+def name(sig: u32) -> Ptr[u8]:
+    if sig == SIGHUP:
+        return b"SIGHUP"
+    if sig == SIGINT:
+        return b"SIGINT"
+    if sig == SIGQUIT:
+        return b"SIGQUIT"
+    if sig == SIGILL:
+        return b"SIGILL"
+    if sig == SIGTRAP:
+        return b"SIGTRAP"
+    if sig == SIGABRT:
+        return b"SIGABRT"
+    if sig == SIGBUS:
+        return b"SIGBUS"
+    if sig == SIGFPE:
+        return b"SIGFPE"
+    if sig == SIGKILL:
+        return b"SIGKILL"
+    if sig == SIGUSR1:
+        return b"SIGUSR1"
+    if sig == SIGSEGV:
+        return b"SIGSEGV"
+    if sig == SIGUSR2:
+        return b"SIGUSR2"
+    if sig == SIGPIPE:
+        return b"SIGPIPE"
+    if sig == SIGALRM:
+        return b"SIGALRM"
+    if sig == SIGTERM:
+        return b"SIGTERM"
+    if sig == SIGCHLD:
+        return b"SIGCHLD"
+    if sig == SIGCONT:
+        return b"SIGCONT"
+    if sig == SIGSTOP:
+        return b"SIGSTOP"
+    if sig == SIGTSTP:
+        return b"SIGTSTP"
+    return b"signal"

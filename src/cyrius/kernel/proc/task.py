@@ -1,0 +1,107 @@
+"""The two objects of the process subsystem: Task (a thread of execution with its own kernel stack,
+saved registers and FPU state) and Process (what its threads share: address space, files,
+credentials, signal actions, parent and children).
+
+Only data lives here; sched.py runs tasks, process.py creates and ends processes, signal.py
+delivers signals.
+"""
+from cyrius.lang import Array, Final, Ptr, struct, u8, u32, u64
+
+from ..fs import file, vfs
+from ..mm import uspace
+
+# Task.state
+TASK_RUNNABLE: Final = 0  # in the run queue
+TASK_RUNNING: Final = 1  # on the CPU
+TASK_BLOCKED: Final = 2  # in a wait queue (or sleeping until wake_at_ns)
+TASK_DEAD: Final = 3  # never runs again; its stack is freed when it is reaped
+
+# Process.abi: which system-call table serves it.
+ABI_HOST: Final = 0
+ABI_LINUX: Final = 1
+
+# Process.state
+PROC_ALIVE: Final = 0
+PROC_ZOMBIE: Final = 1  # exited; its parent has not collected the status yet
+
+MAX_FDS: Final = 256
+FD_CLOEXEC: Final = 1
+NSIG: Final = 64
+RLIMIT_COUNT: Final = 16
+NAME_LEN: Final = 16
+
+FPU_AREA: Final = 512  # FXSAVE format
+
+
+@struct
+class WaitQueue:
+    head: Ptr["Task"]
+
+
+@struct
+class SigAction:
+    handler: u64  # SIG_DFL = 0, SIG_IGN = 1, else a user address
+    flags: u64
+    restorer: u64
+    mask: u64
+
+
+@struct
+class RLimit:
+    soft: u64
+    hard: u64
+
+
+@struct
+class Task:
+    fpu: Array[u8, FPU_AREA]  # first: kalloc's 16-byte alignment is what FXSAVE needs
+    tid: u32
+    state: u32
+    saved_rsp: u64  # while switched out (switch_context)
+    stack_base: u64  # lowest address of the kernel stack (0: the boot stack, never freed)
+    stack_top: u64
+    all_next: Ptr["Task"]  # every live task, for timeouts
+    fs_base: u64
+    gs_base: u64
+    next: Ptr["Task"]  # run queue or wait queue link
+    waiting_on: Ptr[WaitQueue]  # the queue a BLOCKED task is in (NULL if only sleeping)
+    wake_at_ns: u64  # 0: no timeout
+    process: Ptr["Process"]
+    sig_blocked: u64  # bit (n - 1) blocks signal n
+    clear_child_tid: u64  # set_tid_address: zeroed and futex-woken at exit
+    robust_list: u64
+    robust_len: u64
+
+
+@struct
+class Process:
+    pid: u32
+    state: u32
+    abi: u32
+    exit_status: u32  # the wait status (Linux encoding) once a zombie
+    exit_signal: u32  # sent to the parent at exit (SIGCHLD, or 0)
+    parent: Ptr["Process"]
+    first_child: Ptr["Process"]
+    next_sibling: Ptr["Process"]
+    next_in_table: Ptr["Process"]
+    task: Ptr[Task]  # the main (only) thread
+    space: Ptr[uspace.AddressSpace]  # NULL for kernel-only processes
+    files: Array[Ptr[file.File], MAX_FDS]
+    fd_flags: Array[u8, MAX_FDS]
+    root: Ptr[vfs.Inode]  # the VFS root this process resolves "/" against
+    cwd: Ptr[vfs.Inode]
+    uid: u32
+    gid: u32
+    euid: u32
+    egid: u32
+    pgid: u32
+    sid: u32
+    umask: u32
+    vfork_pending: bool  # a vfork parent sleeps until this child execs or exits
+    sig_pending: u64
+    actions: Array[SigAction, NSIG]
+    rlimits: Array[RLimit, RLIMIT_COUNT]
+    child_exited: WaitQueue  # the parent sleeps here in wait4
+    vfork_done: WaitQueue
+    name: Array[u8, NAME_LEN]
+    container: u64  # the owning container object (0 = the host world)

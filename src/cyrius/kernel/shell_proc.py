@@ -1,0 +1,81 @@
+"""The host shell's process commands: `run PATH ARGS...` starts a Linux program on the console
+and waits for it; `ps` lists processes."""
+from cyrius.lang import NULL, Array, Ptr, addr, i64, u8, u32, u64
+
+from . import console, errno, shell_files, tty
+from .fs import namespace
+from .linux import launch
+from .proc import process, signal, task
+from .proc.task import Process
+
+
+env: Array[Ptr[u8], 2] = Array[Ptr[u8], 2]()
+
+
+def report(path: Ptr[u8], status: u32) -> None:
+    """Nothing for a clean exit; one line otherwise."""
+    if status == 0:
+        return
+    console.puts(b"run: ")
+    console.puts(path)
+    if (status & 0x7F) == 0:
+        console.puts(b" exited with status ")
+        console.put_dec(u64((status >> 8) & 0xFF))
+    else:
+        console.puts(b" killed by signal ")
+        console.puts(signal.name(status & 0x7F))
+        console.puts(b" (")
+        console.put_dec(u64(status & 0x7F))
+        console.puts(b")")
+    console.puts(b"\n")
+
+
+def reap_orphans() -> None:
+    """Collect orphans that ended while the host shell was busy."""
+    status: Array[u32, 1] = Array[u32, 1]()
+    while process.wait(process.host, i64(-1), u32(process.WNOHANG), addr(status), False) > 0:
+        pass
+
+
+def cmd_run(argc: u32, args: Ptr[Ptr[u8]]) -> None:
+    if argc < 2:
+        console.puts(b"usage: run PATH [ARGS...]\n")
+        return
+    env[0] = b"PATH=/bin:/usr/bin:/sbin:/usr/sbin"
+    env[1] = b"HOME=/"
+    slot: Array[Ptr[Process], 1] = Array[Ptr[Process], 1]()
+    r: i64 = launch.start(args[1], args + 1, argc - 1, addr(env), u32(2), namespace.host_root, shell_files.cwd,
+                          addr(slot))
+    if r < 0:
+        console.puts(b"run: ")
+        console.puts(args[1])
+        console.puts(b": ")
+        console.puts(errno.message(r))
+        console.puts(b"\n")
+        return
+    pid: u32 = slot[0].pid
+    tty.attach(pid, pid)  # the program's session owns the terminal until it ends
+    status: Array[u32, 1] = Array[u32, 1]()
+    process.wait(process.host, i64(pid), u32(0), addr(status), False)
+    tty.detach()
+    report(args[1], status[0])
+    reap_orphans()
+
+
+def cmd_ps(argc: u32, args: Ptr[Ptr[u8]]) -> None:
+    console.puts(b"  PID  PPID STATE  NAME\n")
+    p: Ptr[Process] = process.table
+    while p != NULL:
+        console.put_padded(u64(p.pid), u32(5))
+        console.puts(b" ")
+        ppid: u64 = 0
+        if p.parent != NULL:
+            ppid = u64(p.parent.pid)
+        console.put_padded(ppid, u32(5))
+        if p.state == task.PROC_ZOMBIE:
+            console.puts(b" zombie ")
+        else:
+            console.puts(b" alive  ")
+        console.puts(addr(p.name))
+        console.puts(b"\n")
+        p = p.next_in_table

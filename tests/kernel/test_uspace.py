@@ -1,0 +1,129 @@
+"""User address spaces under CPython: demand paging, copy-on-write fork, munmap/mprotect/brk,
+and the checked copy-in/copy-out path."""
+import pytest
+
+from cyrius.kernel import errno
+from cyrius.kernel.fs import file, memfs, vfs
+from cyrius.kernel.mm import frames, paging, uaccess, uspace
+from cyrius.lang import NULL, Array, Ptr, addr, memory, u8, u32, u64
+
+RW = uspace.PROT_READ | uspace.PROT_WRITE
+BASE = 0x400000
+
+
+@pytest.fixture
+def space(machine):
+    paging.kernel_root = paging.new_table()
+    uspace.init()
+    s = uspace.create()
+    yield s
+
+
+def kbuf(data: bytes) -> Ptr:
+    p = memory.alloc(max(len(data), 1))
+    memory.write(p, data)
+    return Ptr[u8](p)
+
+
+def put(s, where: int, data: bytes) -> int:
+    return int(uaccess.copy_out(s, u64(where), kbuf(data), u64(len(data))))
+
+
+def get(s, where: int, n: int) -> bytes | int:
+    p = memory.alloc(n)
+    r = int(uaccess.copy_in(s, Ptr[u8](p), u64(where), u64(n)))
+    return r if r < 0 else memory.read(p, n)
+
+
+def test_pages_appear_on_first_touch_zeroed(space):
+    assert uspace.add(space, u64(BASE), u64(BASE + 16 * 4096), u32(RW), NULL, u64(0), u64(0)) == 0
+    assert space.resident == 0
+    assert get(space, BASE + 5000, 8) == bytes(8)
+    assert space.resident == 1
+    assert put(space, BASE + 4090, b"straddles") == 0  # crosses a page boundary
+    assert space.resident == 2
+    assert get(space, BASE + 4090, 9) == b"straddles"
+
+
+def test_bad_pointers_are_efault_never_a_fault(space):
+    uspace.add(space, u64(BASE), u64(BASE + 4096), u32(uspace.PROT_READ), NULL, u64(0), u64(0))
+    assert get(space, BASE - 1, 2) == -errno.EFAULT  # starts outside any mapping
+    assert get(space, BASE + 4095, 2) == -errno.EFAULT  # runs off the end
+    assert put(space, BASE, b"x") == -errno.EFAULT  # read-only
+    assert get(space, 0xFFFF800000000000, 1) == -errno.EFAULT  # the kernel half
+    assert get(space, 0x00007FFFFFFFFFFF, 1) == -errno.EFAULT
+
+
+def test_copy_string_in_stops_at_nul_and_limits_length(space):
+    uspace.add(space, u64(BASE), u64(BASE + 4096), u32(RW), NULL, u64(0), u64(0))
+    put(space, BASE, b"hello\0")
+    dst = Ptr[u8](memory.alloc(64))
+    assert uaccess.copy_string_in(space, dst, u64(BASE), u64(64)) == 5
+    put(space, BASE, b"x" * 100)
+    assert uaccess.copy_string_in(space, dst, u64(BASE), u64(64)) == -errno.ENAMETOOLONG
+
+
+def test_fork_shares_until_written_and_destroy_returns_every_frame(space):
+    free_before = int(frames.free_frames)
+    uspace.add(space, u64(BASE), u64(BASE + 8 * 4096), u32(RW), NULL, u64(0), u64(0))
+    put(space, BASE, b"parent data")
+    put(space, BASE + 4096, b"second page")
+    child = uspace.fork(space)
+    assert child != NULL and child.resident == 2
+    shared = int(frames.free_frames)
+    assert put(child, BASE, b"CHILD") == 0  # the child's write copies one page
+    assert int(frames.free_frames) == shared - 1
+    assert get(space, BASE, 11) == b"parent data"
+    assert get(child, BASE, 11) == b"CHILDt data"
+    assert get(child, BASE + 4096, 11) == b"second page"
+    assert put(space, BASE + 4096, b"SECOND") == 0  # the last sharer writes in place after the child's copy
+    assert get(child, BASE + 4096, 11) == b"second page"
+    uspace.destroy(child)
+    uspace.destroy(space)
+    assert int(frames.free_frames) == free_before
+
+
+def test_munmap_splits_and_mprotect_changes_access(space):
+    uspace.add(space, u64(BASE), u64(BASE + 4 * 4096), u32(RW), NULL, u64(0), u64(0))
+    put(space, BASE + 3 * 4096, b"kept")
+    assert uspace.unmap(space, u64(BASE + 4096), u64(BASE + 2 * 4096)) == 0
+    assert get(space, BASE + 4096, 1) == -errno.EFAULT
+    assert get(space, BASE + 3 * 4096, 4) == b"kept"
+    assert uspace.protect(space, u64(BASE + 3 * 4096), u64(BASE + 4 * 4096), u32(0)) == 0
+    assert get(space, BASE + 3 * 4096, 4) == -errno.EFAULT  # PROT_NONE
+    assert uspace.protect(space, u64(BASE + 3 * 4096), u64(BASE + 4 * 4096), u32(uspace.PROT_READ)) == 0
+    assert get(space, BASE + 3 * 4096, 4) == b"kept"  # the contents survived PROT_NONE
+    assert put(space, BASE + 3 * 4096, b"x") == -errno.EFAULT
+    assert uspace.protect(space, u64(BASE + 4096), u64(BASE + 2 * 4096), u32(RW)) == -errno.ENOMEM  # a hole
+
+
+def test_brk_grows_and_shrinks(space):
+    space.brk_start = u64(0x600000)
+    space.brk = u64(0x600000)
+    assert uspace.set_brk(space, u64(0x600000 + 10000)) == 0x600000 + 10000
+    assert put(space, 0x600000 + 9000, b"heap") == 0
+    assert uspace.set_brk(space, u64(0x600000 + 100)) == 0x600000 + 100
+    assert get(space, 0x600000 + 9000, 4) == -errno.EFAULT
+    assert uspace.set_brk(space, u64(0x500000)) == 0x600000 + 100  # below the start: unchanged
+
+
+def test_file_mapping_reads_the_file_then_zeros(space):
+    vfs.init(NULL)
+    memfs.init()
+    root = memfs.new_root()
+    slot = Array[Ptr[file.File], 1]()
+    path = kbuf(b"/prog\0")
+    assert file.open(root, root, path, u32(file.O_RDWR | file.O_CREAT), u32(0o755), addr(slot)) == 0
+    data = bytes(range(256)) * 20  # 5120 bytes
+    assert file.write(slot[0], kbuf(data), len(data)) == len(data)
+    node = slot[0].inode
+    # A segment whose file part ends mid-page (like .data followed by .bss).
+    assert uspace.add(space, u64(BASE), u64(BASE + 3 * 4096), u32(RW), node, u64(4096), u64(1000)) == 0
+    assert get(space, BASE, 1000) == data[4096:5096]
+    assert get(space, BASE + 1000, 16) == bytes(16)
+    assert put(space, BASE, b"private") == 0
+    back = memory.alloc(7)
+    assert file.pread(slot[0], Ptr[u8](back), 7, u64(4096)) == 7
+    assert memory.read(back, 7) == data[4096:4103]  # a private mapping never writes the file
+    file.close(slot[0])
+    uspace.destroy(space)
