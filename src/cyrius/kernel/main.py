@@ -8,6 +8,7 @@ from .arch.x86_64 import cpu, ioapic, lapic, pic
 from .bootinfo import BootInfo
 from .debug import linetable
 from .dev import blk_selftest, pci, virtio_blk
+from .host import syscalls as host_syscalls
 from .linux import abi
 from .mm import frames, heap, paging, phys, uspace
 from .proc import entry, process, sched
@@ -69,6 +70,7 @@ def kernel_main(info: Ptr[BootInfo]) -> None:
     process.init_host(sched.init(), namespace.host_root)
     entry.init()
     abi.init()
+    host_syscalls.init()
     shell.init()
     banner()
     sti()

@@ -1,9 +1,11 @@
 """The host shell's process commands: `run PATH ARGS...` starts a Linux program on the console
 and waits for it; `ps` lists processes."""
-from cyrius.lang import NULL, Array, Ptr, addr, i64, u8, u32, u64
+from cyrius.lang import NULL, Array, Ptr, addr, i64, u8, u32, u64, usize
 
 from . import console, errno, shell_files, tty
+from .container import runtime
 from .fs import namespace
+from .lib import cstr
 from .linux import launch
 from .proc import process, signal, task
 from .proc.task import Process
@@ -45,7 +47,7 @@ def cmd_run(argc: u32, args: Ptr[Ptr[u8]]) -> None:
     env[1] = b"HOME=/"
     slot: Array[Ptr[Process], 1] = Array[Ptr[Process], 1]()
     r: i64 = launch.start(args[1], args + 1, argc - 1, addr(env), u32(2), namespace.host_root, shell_files.cwd,
-                          addr(slot))
+                          u64(0), addr(slot))
     if r < 0:
         console.puts(b"run: ")
         console.puts(args[1])
@@ -63,7 +65,7 @@ def cmd_run(argc: u32, args: Ptr[Ptr[u8]]) -> None:
 
 
 def cmd_ps(argc: u32, args: Ptr[Ptr[u8]]) -> None:
-    console.puts(b"  PID  PPID STATE  NAME\n")
+    console.puts(b"  PID  PPID STATE  CONTAINER        NAME\n")
     p: Ptr[Process] = process.table
     while p != NULL:
         console.put_padded(u64(p.pid), u32(5))
@@ -76,6 +78,16 @@ def cmd_ps(argc: u32, args: Ptr[Ptr[u8]]) -> None:
             console.puts(b" zombie ")
         else:
             console.puts(b" alive  ")
+        c: Ptr[runtime.Container] = runtime.of_process(p)
+        shown: usize = 1
+        if c != NULL:
+            console.puts(addr(c.id))
+            shown = cstr.length(addr(c.id))
+        else:
+            console.puts(b"-")
+        while shown < 17:
+            console.puts(b" ")
+            shown += 1
         console.puts(addr(p.name))
         console.puts(b"\n")
         p = p.next_in_table

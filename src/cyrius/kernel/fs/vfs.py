@@ -39,7 +39,7 @@ DT_SOCK: Final = 12
 NAME_MAX: Final = 255
 PATH_MAX: Final = 4096
 SYMLINK_LIMIT: Final = 40
-MAX_MOUNTS: Final = 16
+MAX_MOUNTS: Final = 64
 
 
 @struct
@@ -243,6 +243,19 @@ def mount(mountpoint: Ptr[Inode], root: Ptr[Inode], source: Ptr[u8], fs_name: Pt
             copy_name(addr(m.path), usize(128), path)
             return 0
     return -errno.ENOMEM
+
+
+def unmount(mountpoint: Ptr[Inode]) -> i64:
+    """Uncover mountpoint (the caller makes sure nothing still uses the mounted tree)."""
+    m: Ptr[Mount] = mount_at(mountpoint)
+    if m == NULL:
+        return -errno.EINVAL
+    m.used = False
+    put(m.root)
+    put(m.mountpoint)
+    m.root = NULL
+    m.mountpoint = NULL
+    return 0
 
 
 # ---------------------------------------------------------------- path resolution

@@ -6,6 +6,7 @@ from cyrius.rt import memcpy, strlen
 
 from .. import clock, errno
 from ..arch.x86_64 import cpu
+from ..container import runtime
 from ..arch.x86_64.trapframe import TrapFrame
 from ..fs import devfs
 from ..mm import uaccess, uspace
@@ -68,7 +69,10 @@ def set_host_name(name: Ptr[u8]) -> None:
 def sys_uname(f: Ptr[TrapFrame]) -> i64:
     u: UtsName = UtsName()
     set_field(addr(u.sysname), b"Linux")
-    set_field(addr(u.nodename), addr(host_name))
+    name: Ptr[u8] = runtime.hostname_of(me())
+    if name == NULL:
+        name = addr(host_name)
+    set_field(addr(u.nodename), name)
     set_field(addr(u.release), b"6.1.0-cyrius")
     set_field(addr(u.version), b"#1 Cyrius (a Type-1 container runtime)")
     set_field(addr(u.machine), b"x86_64")

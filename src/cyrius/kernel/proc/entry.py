@@ -8,6 +8,7 @@ from cyrius.rt import read_cr2, sti
 from .. import errno
 from ..arch.x86_64 import trap
 from ..arch.x86_64.trapframe import TrapFrame
+from ..host import syscalls as host_syscalls
 from ..linux import syscalls
 from ..mm import uspace
 from . import process, sched, signal, task
@@ -30,6 +31,8 @@ def kernel_syscall(frame: Ptr[TrapFrame]) -> None:
     result: i64 = -errno.ENOSYS
     if p.abi == task.ABI_LINUX:
         result = syscalls.dispatch(frame)
+    else:
+        result = host_syscalls.dispatch(frame)
     frame.rax = u64(result)
     return_to_user(frame)
 

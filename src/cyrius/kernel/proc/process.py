@@ -4,7 +4,7 @@ A Process owns an address space, a descriptor table, a root and a cwd, credentia
 actions; its one Task runs it. Exit keeps the Process as a zombie holding its wait status until the
 parent collects it with wait; orphans go to the host process (pid 1), which the host shell reaps.
 """
-from cyrius.lang import NULL, Final, Ptr, addr, cast, i64, sizeof, u8, u32, u64, usize
+from cyrius.lang import NULL, Callable, Final, Ptr, addr, cast, i64, sizeof, u8, u32, u64, usize
 from cyrius.rt import fxsave, memcpy, rdmsr, write_cr3
 
 from .. import errno
@@ -216,6 +216,10 @@ def drop_space(p: Ptr[Process]) -> None:
     uspace.destroy(s)
 
 
+# Told about every exit (the container runtime watches for its inits).
+exit_hook: Callable[[Ptr[Process]], None] = NULL
+
+
 def exit_with_status(status: u32, notify: bool) -> None:
     """End the current process with a wait status; never returns."""
     p: Ptr[Process] = current()
@@ -242,6 +246,8 @@ def exit_with_status(status: u32, notify: bool) -> None:
     flags: u64 = irq.save()
     p.exit_status = status
     p.state = task.PROC_ZOMBIE
+    if exit_hook != NULL:
+        exit_hook(p)
     parent: Ptr[Process] = p.parent
     if notify and parent != NULL:
         notify_parent(parent, p.exit_signal)

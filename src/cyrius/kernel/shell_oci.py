@@ -1,0 +1,110 @@
+"""The host shell's `oci-runtime` command: the OCI runtime operations, through the host
+system-call table (host/syscalls.py)."""
+from cyrius.lang import Array, Final, Ptr, addr, cast, i64, u8, u32, u64, usize
+
+from . import console, errno, tty
+from .container import runtime
+from .host import syscalls as host
+from .proc import process, signal
+
+STATE_CAP: Final = 8192
+
+out: Array[u8, STATE_CAP] = Array[u8, STATE_CAP]()
+
+
+def arg(p: Ptr[u8]) -> u64:
+    return cast(u64, p)
+
+
+def fail(op: Ptr[u8], id: Ptr[u8], r: i64) -> None:
+    """One line: what failed and why."""
+    console.puts(b"oci-runtime: ")
+    console.puts(op)
+    console.puts(b" ")
+    console.puts(id)
+    console.puts(b": ")
+    if runtime.error_text[0] != 0:
+        console.puts(addr(runtime.error_text))
+    else:
+        console.puts(errno.message(r))
+    console.puts(b"\n")
+    runtime.error_text[0] = 0
+
+
+def signal_number(name: Ptr[u8]) -> u32:
+    """TERM, SIGTERM or 15 (and the other signals by name); 0 if unknown."""
+    if name[0] >= 0x30 and name[0] <= 0x39:
+        n: u32 = 0
+        i: usize = 0
+        while name[i] >= 0x30 and name[i] <= 0x39 and n < 1000:
+            n = n * 10 + u32(name[i] - 0x30)
+            i += 1
+        if name[i] != 0:
+            return 0
+        return n
+    if name[0] == 0x53 and name[1] == 0x49 and name[2] == 0x47:
+        name = name + 3
+    for sig in range(u32(1), u32(32)):
+        full: Ptr[u8] = signal.name(sig)
+        if runtime.equal(full + 3, name):
+            return sig
+    return 0
+
+
+def wait_for_init(pid: u32) -> None:
+    """The container owns the terminal until its init exits."""
+    tty.attach(pid, pid)
+    status: Array[u32, 1] = Array[u32, 1]()
+    process.wait(process.host, i64(pid), u32(0), addr(status), False)
+    tty.detach()
+
+
+def usage() -> None:
+    console.puts(b"usage: oci-runtime create ID BUNDLE | start ID | state ID | kill ID [SIGNAL] | delete ID | list\n")
+
+
+def cmd_oci_runtime(argc: u32, args: Ptr[Ptr[u8]]) -> None:
+    runtime.error_text[0] = 0
+    if argc < 2:
+        usage()
+        return
+    op: Ptr[u8] = args[1]
+    if runtime.equal(op, b"list") and argc == 2:
+        r: i64 = host.call(u32(host.CONTAINER_LIST), cast(u64, addr(out)), u64(STATE_CAP), u64(0))
+        if r >= 0:
+            console.puts(addr(out))
+        return
+    if argc < 3:
+        usage()
+        return
+    id: Ptr[u8] = args[2]
+    r2: i64 = 0
+    if runtime.equal(op, b"create") and argc == 4:
+        r2 = host.call(u32(host.CONTAINER_CREATE), arg(id), arg(args[3]), u64(0))
+        if r2 == 0:
+            console.puts(b"container ")
+            console.puts(id)
+            console.puts(b" created\n")
+    elif runtime.equal(op, b"start") and argc == 3:
+        r2 = host.call(u32(host.CONTAINER_START), arg(id), u64(0), u64(0))
+        if r2 == 0:
+            c: Ptr[runtime.Container] = runtime.find(id)
+            if c.spec.terminal:
+                wait_for_init(c.pid)
+    elif runtime.equal(op, b"state") and argc == 3:
+        r2 = host.call(u32(host.CONTAINER_STATE), arg(id), cast(u64, addr(out)), u64(STATE_CAP))
+        if r2 >= 0:
+            console.puts(addr(out))
+            console.puts(b"\n")
+    elif runtime.equal(op, b"kill") and (argc == 3 or argc == 4):
+        sig: u32 = u32(signal.SIGTERM)
+        if argc == 4:
+            sig = signal_number(args[3])
+        r2 = host.call(u32(host.CONTAINER_KILL), arg(id), u64(sig), u64(0))
+    elif runtime.equal(op, b"delete") and argc == 3:
+        r2 = host.call(u32(host.CONTAINER_DELETE), arg(id), u64(0), u64(0))
+    else:
+        usage()
+        return
+    if r2 < 0:
+        fail(op, id, r2)
