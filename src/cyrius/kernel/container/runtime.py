@@ -12,7 +12,7 @@ from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, struct
 from cyrius.rt import memcpy, memset, strlen
 
 from .. import errno
-from ..fs import devfs, file, memfs, vfs
+from ..fs import devfs, file, memfs, procfs, vfs
 from ..lib import json
 from ..linux import launch
 from ..mm.heap import kalloc, kfree
@@ -172,8 +172,8 @@ def spec_str(c: Ptr[Container], s: Ptr[oci_config.Str]) -> Ptr[u8]:
 
 
 def mount_one(c: Ptr[Container], m: Ptr[oci_config.MountSpec]) -> i64:
-    """Mount what Cyrius can provide: tmpfs (memfs), and the device nodes (devfs) where a tmpfs
-    /dev is asked for, as runc fills it. proc, sysfs, devpts, mqueue, cgroup and bind mounts,
+    """Mount what Cyrius can provide: proc, tmpfs (memfs), and the device nodes (devfs) where a
+    tmpfs /dev is asked for, as runc fills it. sysfs, devpts, mqueue, cgroup and bind mounts,
     and mounts whose directory cannot be made (/dev/shm in devfs), are left out until Cyrius has
     those filesystems: the directories stay as the image has them."""
     dest: Ptr[u8] = spec_str(c, addr(m.destination))
@@ -182,6 +182,8 @@ def mount_one(c: Ptr[Container], m: Ptr[oci_config.MountSpec]) -> i64:
         fs = devfs.new_root()
     elif m.kind == oci_config.MOUNT_TMPFS:
         fs = memfs.new_root()
+    elif m.kind == oci_config.MOUNT_PROC:
+        fs = procfs.new_root()
     else:
         return 0  # not provided yet: the directory stays as the image has it
     if fs == NULL:

@@ -5,7 +5,7 @@ from .. import console, errno
 from ..dev import bcache
 from ..dev.block import BlockDevice
 from ..panic import panic
-from . import devfs, fat32, memfs, vfs
+from . import devfs, fat32, memfs, procfs, vfs
 
 host_root: Ptr[vfs.Inode] = NULL
 
@@ -20,7 +20,9 @@ def init(clock_source: Callable[[], u64]) -> None:
     vfs.mkdir(host_root, host_root, b"/mnt", u32(0o755))
     vfs.mkdir(host_root, host_root, b"/dev", u32(0o755))
     vfs.mkdir(host_root, host_root, b"/tmp", u32(0o1777))
+    vfs.mkdir(host_root, host_root, b"/proc", u32(0o555))
     mount_devfs()
+    mount_procfs()
 
 
 def mount_devfs() -> None:
@@ -30,6 +32,17 @@ def mount_devfs() -> None:
     root: Ptr[vfs.Inode] = devfs.new_root()
     if root == NULL or vfs.mount(slot[0], root, b"devfs", b"devfs", b"/dev") < 0:
         panic(b"vfs: cannot mount devfs on /dev")
+    vfs.put(root)
+    vfs.put(slot[0])
+
+
+def mount_procfs() -> None:
+    slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
+    if vfs.lookup_path(host_root, host_root, b"/proc", True, addr(slot)) < 0:
+        panic(b"vfs: /proc is missing")
+    root: Ptr[vfs.Inode] = procfs.new_root()
+    if root == NULL or vfs.mount(slot[0], root, b"proc", b"proc", b"/proc") < 0:
+        panic(b"vfs: cannot mount procfs on /proc")
     vfs.put(root)
     vfs.put(slot[0])
 

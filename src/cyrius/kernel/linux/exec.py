@@ -65,6 +65,7 @@ class Image:
     entry: u64
     stack: u64
     name: Array[u8, task.NAME_LEN]
+    exe: Array[u8, task.EXE_LEN]
 
 
 def args_init(a: Ptr[Args]) -> i64:
@@ -387,6 +388,8 @@ def prepare(p: Ptr[Process], path: Ptr[u8], a: Ptr[Args], img: Ptr[Image]) -> i6
             r = load_elf(p, slot[0], header, got, a, current_path, img)
             if r == 0:
                 set_name(img, current_path)
+                if vfs.path_of(p.root, slot[0], addr(img.exe), usize(task.EXE_LEN)) < 0:
+                    img.exe[0] = 0
         vfs.put(slot[0])
         break
     kfree(cast(Ptr[None], header))
@@ -422,6 +425,7 @@ def commit(p: Ptr[Process], img: Ptr[Image], frame: Ptr[TrapFrame], running: boo
         p.actions[i].flags = 0
         p.actions[i].mask = 0
     memcpy(cast(Ptr[None], addr(p.name)), cast(Ptr[None], addr(img.name)), usize(task.NAME_LEN))
+    memcpy(cast(Ptr[None], addr(p.exe)), cast(Ptr[None], addr(img.exe)), usize(task.EXE_LEN))
     t: Ptr[task.Task] = p.task
     t.fs_base = 0
     t.gs_base = 0

@@ -71,6 +71,7 @@ def allocate(parent: Ptr[Process]) -> Ptr[Process]:
         memcpy(cast(Ptr[None], addr(p.rlimits)), cast(Ptr[None], addr(parent.rlimits)),
                usize(sizeof(task.RLimit) * task.RLIMIT_COUNT))
         memcpy(cast(Ptr[None], addr(p.name)), cast(Ptr[None], addr(parent.name)), usize(task.NAME_LEN))
+        memcpy(cast(Ptr[None], addr(p.exe)), cast(Ptr[None], addr(parent.exe)), usize(task.EXE_LEN))
         p.next_sibling = parent.first_child
         parent.first_child = p
     p.next_in_table = table

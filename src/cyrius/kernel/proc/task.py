@@ -29,6 +29,7 @@ FD_CLOEXEC: Final = 1
 NSIG: Final = 64
 RLIMIT_COUNT: Final = 16
 NAME_LEN: Final = 16
+EXE_LEN: Final = 256
 
 FPU_AREA: Final = 512  # FXSAVE format
 
@@ -104,4 +105,5 @@ class Process:
     child_exited: WaitQueue  # the parent sleeps here in wait4
     vfork_done: WaitQueue
     name: Array[u8, NAME_LEN]
+    exe: Array[u8, EXE_LEN]  # the program's path inside root (/proc/PID/exe)
     container: u64  # the owning container object (0 = the host world)

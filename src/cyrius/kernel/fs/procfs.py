@@ -1,0 +1,261 @@
+"""procfs: the processes as files, the part Linux programs rely on.
+
+    /proc/self        -> the caller's pid
+    /proc/PID/exe     -> the program the process runs (path inside its root)
+    /proc/PID/cwd     -> its working directory
+    /proc/PID/root    -> /
+    /proc/PID/fd/N    -> what descriptor N refers to
+
+Inodes are made on lookup and freed with their last reference; the inode number encodes what
+the inode is (pid, kind, fd), so nothing else needs storing. A process inside a container sees only
+its container's processes.
+"""
+from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, u8, u32, u64, usize
+
+from .. import errno
+from ..proc import process, task
+from ..proc.task import Process
+from . import file, vfs
+
+ROOT: Final = 1
+SELF: Final = 2
+PID_DIR: Final = 3
+EXE: Final = 4
+CWD: Final = 5
+ROOT_LINK: Final = 6
+FD_DIR: Final = 7
+FD_LINK: Final = 8
+PID_SHIFT: Final = 20
+KIND_SHIFT: Final = 12
+FD_MASK: Final = 0xFFF
+
+ops: vfs.InodeOps = vfs.InodeOps()
+dev: u64 = 0
+
+
+def ino_of(pid: u32, kind: u32, fd: u32) -> u64:
+    return (u64(pid) << PID_SHIFT) | (u64(kind) << KIND_SHIFT) | u64(fd)
+
+
+def kind_of(node: Ptr[vfs.Inode]) -> u32:
+    return u32((node.ino >> KIND_SHIFT) & 0xFF)
+
+
+def pid_of(node: Ptr[vfs.Inode]) -> u32:
+    return u32(node.ino >> PID_SHIFT)
+
+
+def fd_of(node: Ptr[vfs.Inode]) -> u32:
+    return u32(node.ino & FD_MASK)
+
+
+def visible(p: Ptr[Process]) -> bool:
+    """Processes of the caller's container (all of them for the host world)."""
+    me: Ptr[Process] = process.current()
+    return p.state == task.PROC_ALIVE and (me.container == 0 or p.container == me.container)
+
+
+def target(node: Ptr[vfs.Inode]) -> Ptr[Process]:
+    p: Ptr[Process] = process.find(pid_of(node))
+    if p == NULL or not visible(p):
+        return NULL
+    return p
+
+
+def make(kind: u32, pid: u32, fd: u32, out: Ptr[Ptr[vfs.Inode]]) -> i64:
+    mode: u32 = u32(vfs.S_IFDIR | 0o555)
+    if kind == SELF or kind == EXE or kind == CWD or kind == ROOT_LINK or kind == FD_LINK:
+        mode = u32(vfs.S_IFLNK | 0o777)
+    node: Ptr[vfs.Inode] = vfs.new_inode(addr(ops), mode, ino_of(pid, kind, fd), dev)
+    if node == NULL:
+        return -errno.ENOMEM
+    if (mode & vfs.S_IFMT) == vfs.S_IFDIR:
+        node.nlink = 2
+    out[0] = node
+    return 0
+
+
+def parse_number(name: Ptr[u8], length: usize) -> i64:
+    if length == 0 or length > 9:
+        return -1
+    n: i64 = 0
+    for i in range(length):
+        if name[i] < 0x30 or name[i] > 0x39:
+            return -1
+        n = n * 10 + i64(name[i] - 0x30)
+    return n
+
+
+def is_name(name: Ptr[u8], length: usize, word: Ptr[u8]) -> bool:
+    for i in range(length):
+        if word[i] != name[i]:
+            return False
+    return word[length] == 0
+
+
+def lookup(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, out: Ptr[Ptr[vfs.Inode]]) -> i64:
+    kind: u32 = kind_of(dir)
+    if is_name(name, length, b".."):
+        if kind == FD_DIR:
+            return make(u32(PID_DIR), pid_of(dir), u32(0), out)
+        return make(u32(ROOT), u32(0), u32(0), out)
+    if kind == ROOT:
+        if is_name(name, length, b"self"):
+            return make(u32(SELF), u32(0), u32(0), out)
+        pid: i64 = parse_number(name, length)
+        if pid <= 0:
+            return -errno.ENOENT
+        p: Ptr[Process] = process.find(u32(pid))
+        if p == NULL or not visible(p):
+            return -errno.ENOENT
+        return make(u32(PID_DIR), u32(pid), u32(0), out)
+    p2: Ptr[Process] = target(dir)
+    if p2 == NULL:
+        return -errno.ENOENT
+    if kind == PID_DIR:
+        if is_name(name, length, b"exe"):
+            return make(u32(EXE), p2.pid, u32(0), out)
+        if is_name(name, length, b"cwd"):
+            return make(u32(CWD), p2.pid, u32(0), out)
+        if is_name(name, length, b"root"):
+            return make(u32(ROOT_LINK), p2.pid, u32(0), out)
+        if is_name(name, length, b"fd"):
+            return make(u32(FD_DIR), p2.pid, u32(0), out)
+        return -errno.ENOENT
+    if kind == FD_DIR:
+        fd: i64 = parse_number(name, length)
+        if fd < 0 or process.fd_get(p2, fd) == NULL:
+            return -errno.ENOENT
+        return make(u32(FD_LINK), p2.pid, u32(fd), out)
+    return -errno.ENOTDIR
+
+
+def put_text(buf: Ptr[u8], cap: usize, text: Ptr[u8]) -> i64:
+    n: usize = 0
+    while text[n] != 0 and n < cap:
+        buf[n] = text[n]
+        n += 1
+    return i64(n)
+
+
+def put_decimal(buf: Ptr[u8], cap: usize, value: u64) -> i64:
+    digits: Array[u8, 24] = Array[u8, 24]()
+    n: u32 = 0
+    while True:
+        digits[n] = u8(0x30 + value % 10)
+        n += 1
+        value = value // 10
+        if value == 0:
+            break
+    k: usize = 0
+    while n > 0 and k < cap:
+        n -= 1
+        buf[k] = digits[n]
+        k += 1
+    return i64(k)
+
+
+def path_into(p: Ptr[Process], node: Ptr[vfs.Inode], buf: Ptr[u8], cap: usize) -> i64:
+    text: Array[u8, 1024] = Array[u8, 1024]()
+    r: i64 = vfs.path_of(p.root, node, addr(text), usize(1024))
+    if r < 0:
+        return put_text(buf, cap, b"anon_inode:[pipe]")  # not in the tree: a pipe or a deleted file
+    return put_text(buf, cap, addr(text))
+
+
+def readlink(node: Ptr[vfs.Inode], buf: Ptr[u8], cap: usize) -> i64:
+    kind: u32 = kind_of(node)
+    if kind == SELF:
+        return put_decimal(buf, cap, u64(process.current().pid))
+    if kind == ROOT_LINK:
+        return put_text(buf, cap, b"/")
+    p: Ptr[Process] = target(node)
+    if p == NULL:
+        return -errno.ENOENT
+    if kind == EXE:
+        if p.exe[0] == 0:
+            return -errno.ENOENT  # a kernel-only process runs no program
+        return put_text(buf, cap, addr(p.exe))
+    if kind == CWD:
+        return path_into(p, p.cwd, buf, cap)
+    if kind == FD_LINK:
+        f: Ptr[file.File] = process.fd_get(p, i64(fd_of(node)))
+        if f == NULL:
+            return -errno.ENOENT
+        return path_into(p, f.inode, buf, cap)
+    return -errno.EINVAL
+
+
+def entry(out: Ptr[vfs.DirEntry], ino: u64, dtype: u32, name: Ptr[u8], next_cookie: u64) -> i64:
+    n: u32 = 0
+    while name[n] != 0:
+        out.name[n] = name[n]
+        n += 1
+    out.name[n] = 0
+    out.name_len = u8(n)
+    out.ino = ino
+    out.type = u8(dtype)
+    out.next_cookie = next_cookie
+    return 1
+
+
+def number_entry(out: Ptr[vfs.DirEntry], ino: u64, dtype: u32, value: u64, next_cookie: u64) -> i64:
+    text: Array[u8, 24] = Array[u8, 24]()
+    n: i64 = put_decimal(addr(text), usize(23), value)
+    text[n] = 0
+    return entry(out, ino, dtype, addr(text), next_cookie)
+
+
+def readdir(dir: Ptr[vfs.Inode], cookie: u64, out: Ptr[vfs.DirEntry]) -> i64:
+    kind: u32 = kind_of(dir)
+    if cookie == 0:
+        return entry(out, dir.ino, u32(vfs.DT_DIR), b".", u64(1))
+    if cookie == 1:
+        return entry(out, ino_of(u32(0), u32(ROOT), u32(0)), u32(vfs.DT_DIR), b"..", u64(2))
+    if kind == ROOT:
+        if cookie == 2:
+            return entry(out, ino_of(u32(0), u32(SELF), u32(0)), u32(vfs.DT_LNK), b"self", u64(3))
+        # Then the processes, by pid: the cookie is the last pid shown + 3.
+        best: Ptr[Process] = NULL
+        p: Ptr[Process] = process.table
+        while p != NULL:
+            if u64(p.pid) + 3 > cookie and visible(p) and (best == NULL or p.pid < best.pid):
+                best = p
+            p = p.next_in_table
+        if best == NULL:
+            return 0
+        return number_entry(out, ino_of(best.pid, u32(PID_DIR), u32(0)), u32(vfs.DT_DIR), u64(best.pid),
+                            u64(best.pid) + 4)
+    q: Ptr[Process] = target(dir)
+    if q == NULL:
+        return 0
+    if kind == PID_DIR:
+        if cookie == 2:
+            return entry(out, ino_of(q.pid, u32(CWD), u32(0)), u32(vfs.DT_LNK), b"cwd", u64(3))
+        if cookie == 3:
+            return entry(out, ino_of(q.pid, u32(EXE), u32(0)), u32(vfs.DT_LNK), b"exe", u64(4))
+        if cookie == 4:
+            return entry(out, ino_of(q.pid, u32(FD_DIR), u32(0)), u32(vfs.DT_DIR), b"fd", u64(5))
+        if cookie == 5:
+            return entry(out, ino_of(q.pid, u32(ROOT_LINK), u32(0)), u32(vfs.DT_LNK), b"root", u64(6))
+        return 0
+    fd: u64 = cookie - 2
+    while fd < task.MAX_FDS:
+        if q.files[fd] != NULL:
+            return number_entry(out, ino_of(q.pid, u32(FD_LINK), u32(fd)), u32(vfs.DT_LNK), fd, fd + 3)
+        fd += 1
+    return 0
+
+
+def new_root() -> Ptr[vfs.Inode]:
+    """A /proc directory (one reference)."""
+    global dev
+    if dev == 0:
+        dev = vfs.new_dev()
+        ops.lookup = lookup
+        ops.readdir = readdir
+        ops.readlink = readlink
+    slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
+    if make(u32(ROOT), u32(0), u32(0), addr(slot)) < 0:
+        return NULL
+    return slot[0]
