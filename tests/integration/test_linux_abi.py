@@ -11,6 +11,8 @@ exactly one line, `run: PATH exited with status N` or `run: PATH killed by signa
 """
 import re
 import shutil
+import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -20,9 +22,7 @@ import linux_programs as lp
 from cyrius.image.disk import make_data_disk
 from qemu_console import Console
 
-# Remove the first marker when the kernel's `run` command lands (issue 5).
-pytestmark = [pytest.mark.skip(reason="pending: kernel `run` command (issue 5)"),
-              pytest.mark.integration,
+pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(shutil.which("mkfs.fat") is None, reason="dosfstools is installed by setup")]
 
 BUSYBOX = Path("/bin/busybox")
@@ -42,6 +42,21 @@ def host_expected(name: str, compiler: str) -> str:
     return lp.host_output(name, compiler).removesuffix("\n")
 
 
+def applets_tar(out: Path) -> None:
+    """bin/busybox and a symlink to it for every applet (FAT cannot hold symlinks; tar can)."""
+    applets = subprocess.run([str(BUSYBOX), "--list"], capture_output=True, text=True, check=True).stdout.split()
+    with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as tar:
+        info = tar.gettarinfo(str(BUSYBOX), arcname="bin/busybox")
+        info.uid = info.gid = 0
+        with open(BUSYBOX, "rb") as f:
+            tar.addfile(info, f)
+        for name in applets:
+            if name != "busybox":
+                link = tarfile.TarInfo(f"bin/{name}")
+                link.type, link.linkname = tarfile.SYMTYPE, "busybox"
+                tar.addfile(link)
+
+
 @pytest.fixture(scope="module")
 def abi_vm(image, tmp_path_factory):
     for compiler in lp.COMPILERS:
@@ -51,12 +66,15 @@ def abi_vm(image, tmp_path_factory):
     lp.install(src / "bin")
     if BUSYBOX.exists() and is_static(BUSYBOX):
         shutil.copyfile(BUSYBOX, src / "bin" / "busybox")
+        applets_tar(src / "applets.tar")
     for name in lp.PROGRAMS:  # the host run comes first: a program broken on Linux says nothing about Cyrius
         for compiler in lp.COMPILERS:
             lp.host_output(name, compiler)
     disk = make_data_disk(src, work / "data.img", log=lambda line: None)
     console = Console(image, work, data_disk=disk)
     console.wait_for_prompt()
+    if (src / "applets.tar").exists():  # /bin with busybox and its applet links: what `sh -c` finds on PATH
+        assert console.run("tar mnt/applets.tar /", timeout=PROGRAM_TIMEOUT) == ""
     yield console
     console.close()
 

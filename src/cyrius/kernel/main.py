@@ -61,7 +61,7 @@ def kernel_main(info: Ptr[BootInfo]) -> None:
     pci.init(info)
     virtio_blk.init()
     blk_selftest.run_if_requested(info)
-    namespace.init(clock.now_ns)
+    namespace.init(clock.realtime_ns)
     devfs.seed(rdtsc(), clock.now_ns())
     if virtio_blk.count > 0:
         # The seed's log line names the first virtio disk this way.

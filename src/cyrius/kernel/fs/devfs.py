@@ -38,6 +38,8 @@ random_state: Array[u64, 2] = Array[u64, 2]()
 # The terminal behind /dev/tty and /dev/console (set by the kernel; NULL reads nothing).
 terminal_write: Callable[[Ptr[u8], usize], None] = NULL
 terminal_read: Callable[[Ptr[u8], usize], i64] = NULL
+terminal_poll: Callable[[], u32] = NULL  # its fs/poll.py POLL* bits (NULL: always ready)
+ALWAYS_READY: Final = 0x145  # POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM
 
 
 def define(index: u32, name: Ptr[u8], name_len: u32, mode: u32, rdev: u64, target: Ptr[u8], target_len: u32) -> None:
@@ -163,6 +165,13 @@ def truncate(inode: Ptr[vfs.Inode], size: u64) -> i64:
     return 0  # O_TRUNC on a device is ignored, as on Linux
 
 
+def poll(inode: Ptr[vfs.Inode], flags: u32) -> u32:
+    r: u64 = inode.rdev
+    if (r == DEV_TTY or r == DEV_CONSOLE) and terminal_poll != NULL:
+        return terminal_poll()
+    return u32(ALWAYS_READY)
+
+
 def readlink(inode: Ptr[vfs.Inode], buf: Ptr[u8], cap: usize) -> i64:
     if not vfs.is_symlink(inode):
         return -errno.EINVAL
@@ -185,6 +194,7 @@ def new_root() -> Ptr[vfs.Inode]:
     ops.write = write
     ops.truncate = truncate
     ops.readlink = readlink
+    ops.poll = poll
     chr_mode: u32 = u32(vfs.S_IFCHR | 0o666)
     lnk_mode: u32 = u32(vfs.S_IFLNK | 0o777)
     define(u32(0), b"null", u32(4), chr_mode, u64(DEV_NULL), NULL, u32(0))

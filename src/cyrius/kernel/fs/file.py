@@ -119,8 +119,15 @@ def dup(f: Ptr[File]) -> Ptr[File]:
 def close(f: Ptr[File]) -> None:
     f.refcount -= 1
     if f.refcount == 0:
+        if f.inode.ops.close_file != NULL:
+            f.inode.ops.close_file(f.inode, f.flags)
         vfs.put(f.inode)
         kfree(cast(Ptr[None], f))
+
+
+def is_stream(f: Ptr[File]) -> bool:
+    """Pipes, terminals, sockets: no offset (lseek, pread and pwrite fail with ESPIPE)."""
+    return f.inode.ops.stream_read != NULL or f.inode.ops.stream_write != NULL
 
 
 def read(f: Ptr[File], buf: Ptr[u8], count: usize) -> i64:
@@ -129,6 +136,8 @@ def read(f: Ptr[File], buf: Ptr[u8], count: usize) -> i64:
     node: Ptr[vfs.Inode] = f.inode
     if vfs.is_dir(node):
         return -errno.EISDIR
+    if node.ops.stream_read != NULL:
+        return node.ops.stream_read(node, buf, count, f.flags)
     if node.ops.read == NULL:
         return -errno.EINVAL
     n: i64 = node.ops.read(node, buf, count, f.offset)
@@ -141,6 +150,8 @@ def write(f: Ptr[File], buf: Ptr[u8], count: usize) -> i64:
     if not writable(f):
         return -errno.EBADF
     node: Ptr[vfs.Inode] = f.inode
+    if node.ops.stream_write != NULL:
+        return node.ops.stream_write(node, buf, count, f.flags)
     if node.ops.write == NULL:
         return -errno.EINVAL
     if (f.flags & O_APPEND) != 0:
@@ -154,6 +165,8 @@ def write(f: Ptr[File], buf: Ptr[u8], count: usize) -> i64:
 def pread(f: Ptr[File], buf: Ptr[u8], count: usize, offset: u64) -> i64:
     if not readable(f):
         return -errno.EBADF
+    if is_stream(f):
+        return -errno.ESPIPE
     if vfs.is_dir(f.inode):
         return -errno.EISDIR
     if f.inode.ops.read == NULL:
@@ -164,12 +177,16 @@ def pread(f: Ptr[File], buf: Ptr[u8], count: usize, offset: u64) -> i64:
 def pwrite(f: Ptr[File], buf: Ptr[u8], count: usize, offset: u64) -> i64:
     if not writable(f):
         return -errno.EBADF
+    if is_stream(f):
+        return -errno.ESPIPE
     if f.inode.ops.write == NULL:
         return -errno.EINVAL
     return f.inode.ops.write(f.inode, buf, count, offset)
 
 
 def lseek(f: Ptr[File], offset: i64, whence: u32) -> i64:
+    if is_stream(f):
+        return -errno.ESPIPE
     base: i64 = 0
     if whence == SEEK_SET:
         base = 0

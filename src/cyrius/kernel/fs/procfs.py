@@ -10,7 +10,7 @@ Inodes are made on lookup and freed with their last reference; the inode number 
 the inode is (pid, kind, fd), so nothing else needs storing. A process inside a container sees only
 its container's processes.
 """
-from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, u8, u32, u64, usize
+from cyrius.lang import NULL, Array, Final, Ptr, addr, i64, u8, u32, u64, usize
 
 from .. import errno
 from ..proc import process, task

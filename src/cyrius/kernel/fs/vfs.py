@@ -82,6 +82,12 @@ class InodeOps:
     fsync: Callable[[Ptr["Inode"]], i64]
     release: Callable[[Ptr["Inode"]], None]  # the last reference is gone
     statfs: Callable[[Ptr["Inode"], Ptr[StatFs]], i64]
+    # Streams (pipes, terminals, sockets) have no file offset: stream_read/stream_write take the open
+    # file's flags (O_NONBLOCK) instead of an offset, and lseek/pread/pwrite fail with ESPIPE.
+    stream_read: Callable[[Ptr["Inode"], Ptr[u8], usize, u32], i64]
+    stream_write: Callable[[Ptr["Inode"], Ptr[u8], usize, u32], i64]
+    poll: Callable[[Ptr["Inode"], u32], u32]  # fs/poll.py POLL* bits for a file with these flags; NULL: ready
+    close_file: Callable[[Ptr["Inode"], u32], None]  # an open file with these flags was closed for good
 
 
 @struct
@@ -518,12 +524,18 @@ def symlink(root: Ptr[Inode], cwd: Ptr[Inode], target: Ptr[u8], path: Ptr[u8]) -
 
 
 def link(root: Ptr[Inode], cwd: Ptr[Inode], old_path: Ptr[u8], new_path: Ptr[u8]) -> i64:
+    return link_at(root, cwd, old_path, cwd, new_path, False)
+
+
+def link_at(root: Ptr[Inode], old_cwd: Ptr[Inode], old_path: Ptr[u8], new_cwd: Ptr[Inode], new_path: Ptr[u8],
+            follow: bool) -> i64:
+    """link with each path relative to its own directory (linkat); follow: AT_SYMLINK_FOLLOW."""
     old: Walk = Walk()
-    err: i64 = resolve(root, cwd, old_path, u32(0), addr(old))
+    err: i64 = resolve(root, old_cwd, old_path, u32(FOLLOW) if follow else u32(0), addr(old))
     if err < 0:
         return err
     new: Walk = Walk()
-    err = resolve(root, cwd, new_path, u32(MAY_NOT_EXIST), addr(new))
+    err = resolve(root, new_cwd, new_path, u32(MAY_NOT_EXIST), addr(new))
     if err < 0:
         done(addr(old))
         return err
@@ -541,12 +553,18 @@ def link(root: Ptr[Inode], cwd: Ptr[Inode], old_path: Ptr[u8], new_path: Ptr[u8]
 
 
 def rename(root: Ptr[Inode], cwd: Ptr[Inode], old_path: Ptr[u8], new_path: Ptr[u8]) -> i64:
+    return rename_at(root, cwd, old_path, cwd, new_path)
+
+
+def rename_at(root: Ptr[Inode], old_cwd: Ptr[Inode], old_path: Ptr[u8], new_cwd: Ptr[Inode],
+              new_path: Ptr[u8]) -> i64:
+    """rename with each path relative to its own directory (renameat)."""
     old: Walk = Walk()
-    err: i64 = resolve(root, cwd, old_path, u32(0), addr(old))
+    err: i64 = resolve(root, old_cwd, old_path, u32(0), addr(old))
     if err < 0:
         return err
     new: Walk = Walk()
-    err = resolve(root, cwd, new_path, u32(MAY_NOT_EXIST), addr(new))
+    err = resolve(root, new_cwd, new_path, u32(MAY_NOT_EXIST), addr(new))
     if err < 0:
         done(addr(old))
         return err

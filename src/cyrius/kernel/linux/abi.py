@@ -1,9 +1,10 @@
 """Fill the Linux system-call table from every family's module."""
-from . import sys_info, sys_mm, sys_proc, sys_signal, sys_tty, syscall_names
+from . import sys_fs, sys_info, sys_mm, sys_proc, sys_signal, sys_tty, syscall_names
 
 
 def init() -> None:
     syscall_names.init()
+    sys_fs.init()
     sys_proc.init()
     sys_mm.init()
     sys_signal.init()

@@ -29,7 +29,10 @@ TIMER_ABSTIME: Final = 1
 NS_PER_S: Final = 1000000000
 GETRANDOM_MAX: Final = 33554431
 CLOCK_REALTIME: Final = 0
+CLOCK_REALTIME_COARSE: Final = 5
 CLOCK_BOOTTIME: Final = 7
+ITIMER_REAL: Final = 0
+NS_PER_US: Final = 1000
 
 host_name: Array[u8, UTS_LEN] = Array[u8, UTS_LEN]()
 
@@ -199,7 +202,13 @@ def sys_futex(f: Ptr[TrapFrame]) -> i64:
     return -errno.ENOSYS
 
 
+def sys_rseq(f: Ptr[TrapFrame]) -> i64:
+    return -errno.ENOSYS
+
+
 def now_for(clk: u64) -> u64:
+    if clk == CLOCK_REALTIME or clk == CLOCK_REALTIME_COARSE:
+        return clock.realtime_ns()
     return clock.now_ns()
 
 
@@ -238,7 +247,7 @@ def sys_clock_getres(f: Ptr[TrapFrame]) -> i64:
 
 def sys_gettimeofday(f: Ptr[TrapFrame]) -> i64:
     if f.rdi != 0:
-        ns: u64 = clock.now_ns()
+        ns: u64 = clock.realtime_ns()
         tv: TimeSpec = TimeSpec()
         tv.sec = ns // NS_PER_S
         tv.nsec = (ns % NS_PER_S) // 1000
@@ -248,7 +257,7 @@ def sys_gettimeofday(f: Ptr[TrapFrame]) -> i64:
 
 
 def sys_time(f: Ptr[TrapFrame]) -> i64:
-    sec: u64 = clock.now_ns() // NS_PER_S
+    sec: u64 = clock.realtime_ns() // NS_PER_S
     if f.rdi != 0 and uaccess.put_u64(me().space, f.rdi, sec) < 0:
         return -errno.EFAULT
     return i64(sec)
@@ -287,12 +296,79 @@ def sys_clock_nanosleep(f: Ptr[TrapFrame]) -> i64:
     rem: u64 = f.r10
     if (f.rsi & TIMER_ABSTIME) != 0:
         deadline = ns[0]
+        if f.rdi == CLOCK_REALTIME:
+            deadline = ns[0] - clock.boot_epoch_ns  # the monotonic clock is what sleeps
         rem = 0
     return sleep_until(deadline, rem)
 
 
+def timeval_ns(tv: Ptr[TimeSpec]) -> u64:
+    return tv.sec * NS_PER_S + tv.nsec * NS_PER_US
+
+
+def put_itimer(dst: u64, t: Ptr[task.Task]) -> i64:
+    """struct itimerval {interval, value} (timevals) of the task's ITIMER_REAL."""
+    v: Array[TimeSpec, 2] = Array[TimeSpec, 2]()
+    left: u64 = 0
+    now: u64 = clock.now_ns()
+    if t.alarm_at_ns > now:
+        left = t.alarm_at_ns - now
+    elif t.alarm_at_ns != 0:
+        left = NS_PER_US  # due now: Linux reports the smallest non-zero value
+    v[0].sec = t.alarm_interval_ns // NS_PER_S
+    v[0].nsec = (t.alarm_interval_ns % NS_PER_S) // NS_PER_US
+    v[1].sec = left // NS_PER_S
+    v[1].nsec = (left % NS_PER_S) // NS_PER_US
+    if uaccess.copy_out(me().space, dst, cast(Ptr[u8], addr(v)), u64(32)) < 0:
+        return -errno.EFAULT
+    return 0
+
+
+def sys_getitimer(f: Ptr[TrapFrame]) -> i64:
+    if f.rdi != ITIMER_REAL:
+        return -errno.EINVAL
+    return put_itimer(f.rsi, sched.current)
+
+
+def sys_setitimer(f: Ptr[TrapFrame]) -> i64:
+    if f.rdi != ITIMER_REAL:
+        return -errno.EINVAL
+    t: Ptr[task.Task] = sched.current
+    v: Array[TimeSpec, 2] = Array[TimeSpec, 2]()
+    if f.rsi != 0 and uaccess.copy_in(me().space, cast(Ptr[u8], addr(v)), f.rsi, u64(32)) < 0:
+        return -errno.EFAULT
+    if v[0].nsec >= 1000000 or v[1].nsec >= 1000000:
+        return -errno.EINVAL
+    if f.rdx != 0 and put_itimer(f.rdx, t) < 0:
+        return -errno.EFAULT
+    value: u64 = timeval_ns(addr(v[1]))
+    t.alarm_interval_ns = timeval_ns(addr(v[0]))
+    t.alarm_at_ns = 0
+    if value != 0:
+        t.alarm_at_ns = clock.now_ns() + value
+    return 0
+
+
+def sys_alarm(f: Ptr[TrapFrame]) -> i64:
+    t: Ptr[task.Task] = sched.current
+    now: u64 = clock.now_ns()
+    left: u64 = 0
+    if t.alarm_at_ns > now:
+        left = (t.alarm_at_ns - now + NS_PER_S - 1) // NS_PER_S
+    t.alarm_interval_ns = 0
+    t.alarm_at_ns = 0
+    if f.rdi != 0:
+        t.alarm_at_ns = now + u64(u32(f.rdi)) * NS_PER_S
+    return i64(left)
+
+
 def init() -> None:
     set_host_name(b"cyrius")
+    define(u32(36), sys_getitimer, PARTIAL, b"ITIMER_REAL only")
+    define(u32(38), sys_setitimer, PARTIAL, b"ITIMER_REAL only")
+    define(u32(37), sys_alarm, FULL, NULL)
+    define(u32(334), sys_rseq, PARTIAL, b"registration is refused (ENOSYS) without a log line: glibc runs without "
+           b"restartable sequences")
     define(u32(63), sys_uname, FULL, NULL)
     define(u32(318), sys_getrandom, FULL, NULL)
     define(u32(302), sys_prlimit64, PARTIAL, b"limits are recorded; only RLIMIT_NOFILE and RLIMIT_STACK take effect")
@@ -302,9 +378,9 @@ def init() -> None:
     define(u32(158), sys_arch_prctl, FULL, NULL)
     define(u32(24), sys_sched_yield, FULL, NULL)
     define(u32(202), sys_futex, PARTIAL, b"FUTEX_WAIT and FUTEX_WAKE for one thread per process")
-    define(u32(228), sys_clock_gettime, PARTIAL, b"no real-time clock: CLOCK_REALTIME counts from boot")
+    define(u32(228), sys_clock_gettime, PARTIAL, b"CPU-time clocks read the monotonic clock")
     define(u32(229), sys_clock_getres, FULL, NULL)
-    define(u32(96), sys_gettimeofday, PARTIAL, b"no real-time clock: the time counts from boot")
-    define(u32(201), sys_time, PARTIAL, b"no real-time clock: the time counts from boot")
+    define(u32(96), sys_gettimeofday, FULL, NULL)
+    define(u32(201), sys_time, FULL, NULL)
     define(u32(35), sys_nanosleep, FULL, NULL)
     define(u32(230), sys_clock_nanosleep, FULL, NULL)

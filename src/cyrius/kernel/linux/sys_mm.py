@@ -72,6 +72,10 @@ def do_mmap(addr_hint: u64, length: u64, prot: u32, flags: u32, fd: i64, offset:
             return r2
     else:
         r3: i64 = uspace.add(s, start, start + size, prot, NULL, u64(0), u64(0))
+        if r3 == 0 and kind == MAP_SHARED:
+            r3 = uspace.make_shared(s, start, start + size)
+            if r3 < 0:
+                uspace.unmap(s, start, start + size)
         if r3 < 0:
             return r3
     return i64(start)
@@ -123,7 +127,8 @@ def sys_madvise(f: Ptr[TrapFrame]) -> i64:
 
 def init() -> None:
     define(u32(12), sys_brk, FULL, NULL)
-    define(u32(9), sys_mmap, PARTIAL, b"MAP_SHARED file mappings are read-only (writable ones: ENODEV)")
+    define(u32(9), sys_mmap, PARTIAL, b"writable MAP_SHARED file mappings: ENODEV; shared anonymous memory is "
+           b"allocated at mmap time")
     define(u32(11), sys_munmap, FULL, NULL)
     define(u32(10), sys_mprotect, FULL, NULL)
     define(u32(28), sys_madvise, PARTIAL, b"MADV_DONTNEED drops pages; other advice is accepted and ignored")

@@ -87,7 +87,7 @@ def kill_one(p: Ptr[Process], sig: u32) -> i64:
         return -errno.EPERM
     if p.abi != task.ABI_LINUX:
         return -errno.EPERM  # the host world is not a target for Linux processes
-    signal.send(p, sig)
+    signal.send_from(p, sig, me().pid)
     return 0
 
 
@@ -138,6 +138,23 @@ def sys_tgkill(f: Ptr[TrapFrame]) -> i64:
     return do_kill(tid, u32(f.rdx))
 
 
+def sys_rt_sigsuspend(f: Ptr[TrapFrame]) -> i64:
+    """Wait for a signal with a temporary mask; the old mask comes back once it is handled."""
+    if f.rsi != SIGSET_SIZE:
+        return -errno.EINVAL
+    p: Ptr[Process] = me()
+    box: Array[u64, 1] = Array[u64, 1]()
+    if uaccess.get_u64(p.space, f.rdi, addr(box)) < 0:
+        return -errno.EFAULT
+    t: Ptr[task.Task] = sched.current
+    saved: u64 = t.sig_blocked
+    t.sig_blocked = box[0] & ~u64(signal.UNBLOCKABLE)
+    while not process.signal_waiting(p):
+        sched.block_on(NULL, u64(0))
+    signal.suspend_mask(t, saved)
+    return -errno.EINTR
+
+
 def sys_pause(f: Ptr[TrapFrame]) -> i64:
     p: Ptr[Process] = me()
     while not process.signal_waiting(p):
@@ -163,4 +180,5 @@ def init() -> None:
     define(u32(200), sys_tkill, FULL, NULL)
     define(u32(234), sys_tgkill, FULL, NULL)
     define(u32(34), sys_pause, FULL, NULL)
+    define(u32(130), sys_rt_sigsuspend, FULL, NULL)
     define(u32(131), sys_sigaltstack, PARTIAL, b"reports no alternate stack; handlers run on the thread stack")

@@ -39,6 +39,7 @@ class Vma:
     inode: Ptr[vfs.Inode]  # NULL for anonymous memory; holds a reference
     file_offset: u64  # file offset of `start`
     file_bytes: u64  # bytes from `start` that come from the file; the rest reads as zero
+    shared: bool  # MAP_SHARED anonymous memory: fork shares the frames writable, never copies
     next: Ptr["Vma"]
 
 
@@ -198,7 +199,7 @@ def fault(s: Ptr[AddressSpace], a: u64, write: bool) -> i64:
         if not write or (e[0] & paging.PTE_WRITE) != 0:
             return 0
         old: u64 = e[0] & paging.ADDR_MASK
-        if sharers[old >> phys.PAGE_SHIFT] == 0:
+        if sharers[old >> phys.PAGE_SHIFT] == 0 or v.shared:
             e[0] = e[0] | paging.PTE_WRITE  # the last user of a shared frame owns it
         else:
             copy: u64 = frames.alloc()
@@ -219,6 +220,22 @@ def fault(s: Ptr[AddressSpace], a: u64, write: bool) -> i64:
     e[0] = frame | pte_flags(v.prot) | paging.PTE_PRESENT
     s.resident += 1
     paging.flush(s.root, page)
+    return 0
+
+
+def make_shared(s: Ptr[AddressSpace], start: u64, end: u64) -> i64:
+    """Turn the new anonymous mapping at start into MAP_SHARED memory: every page is made present
+    now, so a fork shares the same frames and writes on either side are seen by both."""
+    v: Ptr[Vma] = find(s, start)
+    v.shared = True
+    if (v.prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) == 0:
+        return 0  # nothing can touch it until mprotect; its pages appear then, unshared
+    a: u64 = start
+    while a < end:
+        r: i64 = fault(s, a, (v.prot & PROT_WRITE) != 0)
+        if r < 0:
+            return r
+        a += PAGE
     return 0
 
 
@@ -387,6 +404,7 @@ def copy_vma(parent: Ptr[AddressSpace], child: Ptr[AddressSpace], v: Ptr[Vma]) -
     r: i64 = add(child, v.start, v.end, v.prot, v.inode, v.file_offset, v.file_bytes)
     if r < 0:
         return r
+    find(child, v.start).shared = v.shared
     a: u64 = v.start
     while a < v.end:
         e: Ptr[u64] = leaf(parent, a)
@@ -397,8 +415,9 @@ def copy_vma(parent: Ptr[AddressSpace], child: Ptr[AddressSpace], v: Ptr[Vma]) -
             ce: Ptr[u64] = paging.entry_at(child.root, a, u64(1), True)
             if ce == NULL:
                 return -errno.ENOMEM
-            e[0] = e[0] & ~u64(paging.PTE_WRITE)
-            paging.flush(parent.root, a)
+            if not v.shared:
+                e[0] = e[0] & ~u64(paging.PTE_WRITE)
+                paging.flush(parent.root, a)
             ce[0] = e[0]
             share(e[0] & paging.ADDR_MASK)
             child.resident += 1

@@ -75,5 +75,6 @@ def user_exception(frame: Ptr[TrapFrame]) -> None:
 
 
 def init() -> None:
+    signal.init()
     trap.user_exception = user_exception
     trap.user_return = return_to_user

@@ -37,6 +37,8 @@ slice_left: u32 = SLICE_TICKS
 need_resched: bool = False
 next_tid: u32 = 1
 switches: u64 = 0
+# Called from the tick for a task whose ITIMER_REAL expired (the signal layer sends SIGALRM).
+alarm_hook: Callable[[Ptr[Task]], None] = NULL
 
 
 def enqueue(t: Ptr[Task]) -> None:
@@ -287,6 +289,11 @@ def on_tick(now_ns: u64) -> None:
     while t != NULL:
         if t.state == task.TASK_BLOCKED and t.wake_at_ns != 0 and t.wake_at_ns <= now_ns:
             wake(t)
+        if t.alarm_at_ns != 0 and t.alarm_at_ns <= now_ns and alarm_hook != NULL:
+            t.alarm_at_ns = 0
+            if t.alarm_interval_ns != 0:
+                t.alarm_at_ns = now_ns + t.alarm_interval_ns
+            alarm_hook(t)
         t = t.all_next
     if slice_left > 0:
         slice_left -= 1

@@ -135,12 +135,18 @@ def ignored(p: Ptr[Process], sig: u32) -> bool:
 
 
 def send(p: Ptr[Process], sig: u32) -> None:
+    """A signal from the kernel (pid 0 in siginfo)."""
+    send_from(p, sig, u32(0))
+
+
+def send_from(p: Ptr[Process], sig: u32, sender: u32) -> None:
     """Make sig pending for p and wake it if it sleeps, so the sleep ends with -EINTR."""
     if sig == 0 or sig > task.NSIG or p.state != task.PROC_ALIVE:
         return
     if ignored(p, sig) and sig != SIGKILL:
         return
     p.sig_pending |= bit(sig)
+    p.sig_sender[sig - 1] = sender
     t: Ptr[task.Task] = p.task
     if t != NULL and t.state == task.TASK_BLOCKED and ((t.sig_blocked & bit(sig)) == 0 or sig == SIGKILL):
         sched.wake(t)
@@ -181,6 +187,22 @@ def next_signal(p: Ptr[Process], blocked: u64) -> u32:
     return sig
 
 
+def alarm_expired(t: Ptr[task.Task]) -> None:
+    if t.process != NULL:
+        send(t.process, u32(SIGALRM))
+
+
+def init() -> None:
+    sched.alarm_hook = alarm_expired
+
+
+def suspend_mask(t: Ptr[task.Task], saved: u64) -> None:
+    """A wait with a temporary mask ends with -EINTR: the mask stays until the signal is handled,
+    then `saved` comes back (through the handler's frame, or at once if no handler runs)."""
+    t.saved_sigmask = saved
+    t.restore_sigmask = True
+
+
 def deliver(frame: Ptr[TrapFrame]) -> None:
     """Act on pending signals before returning to user mode in `frame`."""
     p: Ptr[Process] = process.current()
@@ -188,6 +210,9 @@ def deliver(frame: Ptr[TrapFrame]) -> None:
     while True:
         sig: u32 = next_signal(p, t.sig_blocked)
         if sig == 0:
+            if t.restore_sigmask:
+                t.sig_blocked = t.saved_sigmask
+                t.restore_sigmask = False
             return
         p.sig_pending &= ~bit(sig)
         act: Ptr[task.SigAction] = addr(p.actions[sig - 1])
@@ -216,12 +241,22 @@ def setup_frame(p: Ptr[Process], t: Ptr[task.Task], frame: Ptr[TrapFrame], sig: 
     sf.pretcode = act.restorer
     save_registers(frame, addr(sf.uc.mcontext))
     sf.uc.mcontext.fpstate = fp_addr
-    sf.uc.mcontext.oldmask = t.sig_blocked
-    sf.uc.sigmask = t.sig_blocked
+    old_mask: u64 = t.sig_blocked
+    if t.restore_sigmask:
+        old_mask = t.saved_sigmask
+        t.restore_sigmask = False
+    sf.uc.mcontext.oldmask = old_mask
+    sf.uc.sigmask = old_mask
     sf.info.signo = sig
     if sig == SIGSEGV or sig == SIGBUS or sig == SIGILL or sig == SIGFPE:
         sf.info.first = pending_fault_addr[0]
         sf.uc.mcontext.cr2 = pending_fault_addr[0]
+        sf.info.code = 1  # SEGV_MAPERR, ILL_ILLOPC, FPE_INTDIV, BUS_ADRALN: the kernel's own
+    else:
+        sender: u32 = p.sig_sender[sig - 1]
+        sf.info.first = u64(sender)  # si_pid; si_uid (the next 4 bytes) is root's 0
+        if sender == 0:
+            sf.info.code = 0x80  # SI_KERNEL
     if uaccess.copy_out(p.space, sp, cast(Ptr[u8], addr(sf)), u64(sizeof(SigFrame))) < 0:
         return -errno.EFAULT
     frame.rip = act.handler

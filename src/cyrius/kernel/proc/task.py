@@ -69,6 +69,10 @@ class Task:
     wake_at_ns: u64  # 0: no timeout
     process: Ptr["Process"]
     sig_blocked: u64  # bit (n - 1) blocks signal n
+    saved_sigmask: u64  # sigsuspend/ppoll/pselect6: the mask to put back after the handler
+    restore_sigmask: bool
+    alarm_at_ns: u64  # ITIMER_REAL: when SIGALRM is due (0: disarmed)
+    alarm_interval_ns: u64
     clear_child_tid: u64  # set_tid_address: zeroed and futex-woken at exit
     robust_list: u64
     robust_len: u64
@@ -100,6 +104,7 @@ class Process:
     umask: u32
     vfork_pending: bool  # a vfork parent sleeps until this child execs or exits
     sig_pending: u64
+    sig_sender: Array[u32, NSIG]  # pid that sent each pending signal (si_pid), 0 from the kernel
     actions: Array[SigAction, NSIG]
     rlimits: Array[RLimit, RLIMIT_COUNT]
     child_exited: WaitQueue  # the parent sleeps here in wait4

@@ -1,0 +1,306 @@
+"""poll, ppoll, select and pselect6 over fs/poll.py's readiness.
+
+Each call copies its descriptor list in (through uaccess only), then scans it with interrupts off;
+when nothing is ready it sleeps on fs/poll.poll_waiters, which every readiness source wakes on any
+change, until something is ready, the timeout passes (0) or a signal is pending (-EINTR). Results
+are copied out at the end. sys_fs.init() puts these handlers in the table.
+"""
+from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i16, i32, i64, sizeof, struct, u8, u16, u32, u64, usize
+
+from .. import clock, errno, tty
+from ..arch.x86_64 import irq
+from ..arch.x86_64.trapframe import TrapFrame
+from ..fs import devfs, file, poll
+from ..mm import uaccess
+from ..mm.heap import kalloc, kfree
+from ..proc import process, sched, signal, task
+from ..proc.task import Process
+
+NS_PER_S: Final = 1000000000
+MAX_TIMEOUT_S: Final = 10000000000  # beyond this (three centuries) a timeout is "forever"
+POLL_MAX: Final = 65536
+SET_WORDS: Final = task.MAX_FDS // 64
+RLIMIT_NOFILE: Final = 7
+IN_SET: Final = poll.POLLIN | poll.POLLRDNORM | poll.POLLRDBAND | poll.POLLHUP | poll.POLLERR
+OUT_SET: Final = poll.POLLOUT | poll.POLLWRNORM | poll.POLLWRBAND | poll.POLLERR
+EX_SET: Final = poll.POLLPRI
+
+
+@struct
+class PollFd:  # struct pollfd
+    fd: i32
+    events: i16
+    revents: i16
+
+
+@struct
+class Timeout:
+    timed: bool  # False: wait forever
+    deadline_ns: u64
+
+
+@struct
+class FdSets:
+    """select's three sets as asked (want) and as answered (got), one bit per descriptor."""
+    want: Array[u64, SET_WORDS * 3]
+    got: Array[u64, SET_WORDS * 3]
+
+
+def me() -> Ptr[Process]:
+    return process.current()
+
+
+def after_ns(t: Ptr[Timeout], sec: u64, nsec: u64) -> None:
+    if sec >= MAX_TIMEOUT_S:
+        t.timed = False
+        return
+    t.timed = True
+    t.deadline_ns = clock.now_ns() + sec * NS_PER_S + nsec
+
+
+def timespec_in(user: u64, t: Ptr[Timeout]) -> i64:
+    """A struct timespec timeout (NULL: forever); -EINVAL if it is negative or malformed."""
+    t.timed = False
+    if user == 0:
+        return 0
+    ts: Array[i64, 2] = Array[i64, 2]()
+    if uaccess.copy_in(me().space, cast(Ptr[u8], addr(ts)), user, u64(16)) < 0:
+        return -errno.EFAULT
+    if ts[0] < 0 or ts[1] < 0 or ts[1] >= NS_PER_S:
+        return -errno.EINVAL
+    after_ns(t, u64(ts[0]), u64(ts[1]))
+    return 0
+
+
+def remaining_ns(t: Ptr[Timeout]) -> u64:
+    now: u64 = clock.now_ns()
+    if now >= t.deadline_ns:
+        return 0
+    return t.deadline_ns - now
+
+
+# ---------------------------------------------------------------- the temporary signal mask
+
+def mask_in(user_mask: u64, size: u64, saved: Ptr[u64]) -> i64:
+    """ppoll/pselect6: install the caller's signal mask for the wait (old one in saved[0]).
+    1 when installed, 0 when there was none, or -errno."""
+    if user_mask == 0:
+        return 0
+    if size != 8:
+        return -errno.EINVAL
+    box: Array[u64, 1] = Array[u64, 1]()
+    if uaccess.copy_in(me().space, cast(Ptr[u8], addr(box)), user_mask, u64(8)) < 0:
+        return -errno.EFAULT
+    saved[0] = sched.current.sig_blocked
+    sched.current.sig_blocked = box[0] & ~u64(signal.UNBLOCKABLE)
+    return 1
+
+
+def mask_out(installed: i64, saved: u64, result: i64) -> None:
+    """Put the caller's mask back; after -EINTR only once the signal has been handled."""
+    if installed <= 0:
+        return
+    if result == -errno.EINTR:
+        signal.suspend_mask(sched.current, saved)
+    else:
+        sched.current.sig_blocked = saved
+
+
+# ---------------------------------------------------------------- poll
+
+def scan_poll(p: Ptr[Process], fds: Ptr[PollFd], n: u64) -> i64:
+    ready: i64 = 0
+    for i in range(n):
+        e: Ptr[PollFd] = fds + i
+        e.revents = 0
+        if e.fd < 0:
+            continue
+        f: Ptr[file.File] = process.fd_get(p, i64(e.fd))
+        mask: u32 = poll.POLLNVAL
+        if f != NULL:
+            mask = poll.events(f) & (u32(u16(e.events)) | poll.POLLERR | poll.POLLHUP)
+        e.revents = i16(mask)
+        if mask != 0:
+            ready += 1
+    return ready
+
+
+def do_poll(user_fds: u64, nfds: u64, t: Ptr[Timeout]) -> i64:
+    p: Ptr[Process] = me()
+    if nfds > p.rlimits[RLIMIT_NOFILE].soft or nfds > POLL_MAX:
+        return -errno.EINVAL
+    size: u64 = nfds * sizeof(PollFd)
+    fds: Ptr[PollFd] = NULL
+    if nfds > 0:
+        fds = cast(Ptr[PollFd], kalloc(usize(size)))
+        if fds == NULL:
+            return -errno.ENOMEM
+    result: i64 = uaccess.copy_in(p.space, cast(Ptr[u8], fds), user_fds, size)
+    while result == 0:
+        saved: u64 = irq.save()
+        result = scan_poll(p, fds, nfds)
+        if result == 0:
+            step: i64 = poll.wait_step(t.deadline_ns, t.timed)
+            irq.restore(saved)
+            if step <= 0:
+                result = step
+                break
+            continue
+        irq.restore(saved)
+    if result >= 0 and uaccess.copy_out(p.space, user_fds, cast(Ptr[u8], fds), size) < 0:
+        result = -errno.EFAULT
+    kfree(cast(Ptr[None], fds))
+    return result
+
+
+def sys_poll(f: Ptr[TrapFrame]) -> i64:
+    t: Timeout = Timeout()
+    ms: i64 = i64(i32(u32(f.rdx)))
+    if ms >= 0:
+        after_ns(addr(t), u64(ms // 1000), u64(ms % 1000) * 1000000)
+    return do_poll(f.rdi, f.rsi, addr(t))
+
+
+def sys_ppoll(f: Ptr[TrapFrame]) -> i64:
+    t: Timeout = Timeout()
+    r: i64 = timespec_in(f.rdx, addr(t))
+    if r < 0:
+        return r
+    saved: Array[u64, 1] = Array[u64, 1]()
+    installed: i64 = mask_in(f.r10, f.r8, addr(saved))
+    if installed < 0:
+        return installed
+    r = do_poll(f.rdi, f.rsi, addr(t))
+    mask_out(installed, saved[0], r)
+    return r
+
+
+# ---------------------------------------------------------------- select
+
+def scan_select(p: Ptr[Process], s: Ptr[FdSets], nfds: i64) -> i64:
+    """Fill s.got; the number of bits set, or -EBADF when a set names a closed descriptor."""
+    ready: i64 = 0
+    for i in range(SET_WORDS * 3):
+        s.got[i] = 0
+    for fd in range(nfds):
+        w: i64 = fd // 64
+        bit: u64 = u64(1) << u64(fd % 64)
+        asked: bool = ((s.want[w] | s.want[w + SET_WORDS] | s.want[w + 2 * SET_WORDS]) & bit) != 0
+        if not asked:
+            continue
+        f: Ptr[file.File] = process.fd_get(p, fd)
+        if f == NULL:
+            return -errno.EBADF
+        ev: u32 = poll.events(f)
+        if (s.want[w] & bit) != 0 and (ev & IN_SET) != 0:
+            s.got[w] |= bit
+            ready += 1
+        if (s.want[w + SET_WORDS] & bit) != 0 and (ev & OUT_SET) != 0:
+            s.got[w + SET_WORDS] |= bit
+            ready += 1
+        if (s.want[w + 2 * SET_WORDS] & bit) != 0 and (ev & EX_SET) != 0:
+            s.got[w + 2 * SET_WORDS] |= bit
+            ready += 1
+    return ready
+
+
+def do_select(nfds_arg: u64, sets: Ptr[u64], t: Ptr[Timeout]) -> i64:
+    """sets[0..3): user addresses of the read, write and except sets (0: none)."""
+    p: Ptr[Process] = me()
+    nfds: i64 = i64(i32(u32(nfds_arg)))
+    if nfds < 0:
+        return -errno.EINVAL
+    if nfds > task.MAX_FDS:
+        nfds = task.MAX_FDS  # descriptors past the table cannot be open, as Linux's max_fds
+    words: i64 = (nfds + 63) // 64
+    s: FdSets = FdSets()
+    for k in range(3):
+        if sets[k] != 0 and words > 0:
+            at: Ptr[u64] = addr(s.want) + k * SET_WORDS
+            if uaccess.copy_in(p.space, cast(Ptr[u8], at), sets[k], u64(words * 8)) < 0:
+                return -errno.EFAULT
+            if nfds % 64 != 0:
+                at[words - 1] &= (u64(1) << u64(nfds % 64)) - 1
+    result: i64 = 0
+    while True:
+        saved: u64 = irq.save()
+        result = scan_select(p, addr(s), nfds)
+        if result != 0:
+            irq.restore(saved)
+            break
+        result = poll.wait_step(t.deadline_ns, t.timed)
+        irq.restore(saved)
+        if result <= 0:
+            break
+    if result < 0:
+        return result
+    if result == 0:
+        for i in range(SET_WORDS * 3):
+            s.got[i] = 0
+    for k in range(3):
+        if sets[k] != 0 and words > 0:
+            got: Ptr[u64] = addr(s.got) + k * SET_WORDS
+            if uaccess.copy_out(p.space, sets[k], cast(Ptr[u8], got), u64(words * 8)) < 0:
+                return -errno.EFAULT
+    return result
+
+
+def user_sets(f: Ptr[TrapFrame], out: Ptr[u64]) -> None:
+    out[0] = f.rsi
+    out[1] = f.rdx
+    out[2] = f.r10
+
+
+def sys_select(f: Ptr[TrapFrame]) -> i64:
+    t: Timeout = Timeout()
+    tv_addr: u64 = f.r8
+    if tv_addr != 0:
+        tv: Array[i64, 2] = Array[i64, 2]()
+        if uaccess.copy_in(me().space, cast(Ptr[u8], addr(tv)), tv_addr, u64(16)) < 0:
+            return -errno.EFAULT
+        if tv[0] < 0 or tv[1] < 0:
+            return -errno.EINVAL
+        after_ns(addr(t), u64(tv[0]) + u64(tv[1] // 1000000), u64(tv[1] % 1000000) * 1000)
+    sets: Array[u64, 3] = Array[u64, 3]()
+    user_sets(f, addr(sets))
+    r: i64 = do_select(f.rdi, addr(sets), addr(t))
+    if tv_addr != 0 and t.timed and r != -errno.EFAULT:
+        left: u64 = remaining_ns(addr(t))  # Linux reports the time left in the timeval
+        tv2: Array[i64, 2] = Array[i64, 2]()
+        tv2[0] = i64(left // NS_PER_S)
+        tv2[1] = i64((left % NS_PER_S) // 1000)
+        uaccess.copy_out(me().space, tv_addr, cast(Ptr[u8], addr(tv2)), u64(16))
+    return r
+
+
+def sys_pselect6(f: Ptr[TrapFrame]) -> i64:
+    t: Timeout = Timeout()
+    r: i64 = timespec_in(f.r8, addr(t))
+    if r < 0:
+        return r
+    saved: Array[u64, 1] = Array[u64, 1]()
+    installed: i64 = 0
+    if f.r9 != 0:
+        arg: Array[u64, 2] = Array[u64, 2]()  # { const sigset_t *ss; size_t ss_len; }
+        if uaccess.copy_in(me().space, cast(Ptr[u8], addr(arg)), f.r9, u64(16)) < 0:
+            return -errno.EFAULT
+        installed = mask_in(arg[0], arg[1], addr(saved))
+        if installed < 0:
+            return installed
+    sets: Array[u64, 3] = Array[u64, 3]()
+    user_sets(f, addr(sets))
+    r = do_select(f.rdi, addr(sets), addr(t))
+    mask_out(installed, saved[0], r)
+    return r
+
+
+def terminal_ready() -> u32:
+    """The console terminal: always writable, readable once read() would not wait."""
+    if tty.readable():
+        return u32(poll.READABLE | poll.WRITABLE)
+    return u32(poll.WRITABLE)
+
+
+def init() -> None:
+    devfs.terminal_poll = terminal_ready
+    tty.poll_waiters = addr(poll.poll_waiters)
