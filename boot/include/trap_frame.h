@@ -20,7 +20,9 @@
 
 /* Offsets for assembly. */
 #define TF_R15        0x00
+#define TF_R11        0x20
 #define TF_RBP        0x40
+#define TF_RCX        0x60
 #define TF_RAX        0x70
 #define TF_VECTOR     0x78
 #define TF_ERROR_CODE 0x80

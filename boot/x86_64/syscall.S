@@ -5,8 +5,10 @@
  * RSP still the user's and IF cleared by FMASK.  It swaps to the kernel GS, parks the user RSP in
  * the per-CPU block, moves to the thread's kernel stack and builds the same struct trap_frame an
  * interrupt would (vector SYSCALL_VECTOR), so signals, fork, execve and the scheduler see one
- * frame shape.  kernel_syscall(frame) puts the result in frame->rax; the way out is trap_return's
- * iretq, which also restores RCX and R11.
+ * frame shape.  kernel_syscall(frame) puts the result in frame->rax.  The way out is SYSRET when
+ * the frame allows it (Linux's rule: RCX == RIP and R11 == RFLAGS, as SYSCALL left them, RIP in
+ * the canonical lower half, no TF/RF, user segments); otherwise - after execve, sigreturn or
+ * signal delivery changed the frame - trap_return's iretq, which restores every register.
  *
  * switch_context(save_rsp, next_rsp): saves the callee-saved registers and RFLAGS on the current
  * kernel stack, stores RSP in *save_rsp, and resumes the thread whose stack pointer is next_rsp.
@@ -54,7 +56,41 @@ syscall_entry:
     movq    %rsp, %rbp
     call    kernel_syscall
     addq    $16, %rsp
-    jmp     trap_return
+    cli                             /* from the checks to SYSRET, nothing may interrupt */
+    movq    TF_RCX(%rsp), %rcx
+    cmpq    TF_RIP(%rsp), %rcx
+    jne     1f
+    movq    TF_R11(%rsp), %r11
+    cmpq    TF_RFLAGS(%rsp), %r11
+    jne     1f
+    testq   $0x10100, %r11          /* RF | TF: leave single-stepping to iretq */
+    jnz     1f
+    movq    %rcx, %rax
+    shrq    $47, %rax               /* a non-canonical RCX would fault in ring 0 on SYSRET */
+    jnz     1f
+    cmpq    $USER_CS, TF_CS(%rsp)
+    jne     1f
+    cmpq    $USER_DS, TF_SS(%rsp)
+    jne     1f
+    popq    %r15
+    popq    %r14
+    popq    %r13
+    popq    %r12
+    popq    %r11                    /* = RFLAGS for SYSRET */
+    popq    %r10
+    popq    %r9
+    popq    %r8
+    popq    %rbp
+    popq    %rdi
+    popq    %rsi
+    popq    %rdx
+    popq    %rcx                    /* = RIP for SYSRET */
+    popq    %rbx
+    popq    %rax
+    movq    40(%rsp), %rsp          /* past vector, error code, rip, cs, rflags: the user RSP */
+    swapgs
+    sysretq
+1:  jmp     trap_return
     .size syscall_entry, . - syscall_entry
 
     .globl switch_context
