@@ -5,12 +5,14 @@
     /proc/PID/cwd     -> its working directory
     /proc/PID/root    -> /
     /proc/PID/fd/N    -> what descriptor N refers to
+    /proc/PID/stat, status, cmdline   what ps and top read
 
 Inodes are made on lookup and freed with their last reference; the inode number encodes what
 the inode is (pid, kind, fd), so nothing else needs storing. A process inside a container sees only
 its container's processes.
 """
-from cyrius.lang import NULL, Array, Final, Ptr, addr, i64, u8, u32, u64, usize
+from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, u8, u32, u64, usize
+from cyrius.rt import memcpy
 
 from .. import errno
 from ..proc import process, task
@@ -25,6 +27,10 @@ CWD: Final = 5
 ROOT_LINK: Final = 6
 FD_DIR: Final = 7
 FD_LINK: Final = 8
+STAT: Final = 9
+STATUS: Final = 10
+CMDLINE: Final = 11
+TEXT_CAP: Final = 1024
 PID_SHIFT: Final = 20
 KIND_SHIFT: Final = 12
 FD_MASK: Final = 0xFFF
@@ -69,6 +75,8 @@ def make(kind: u32, pid: u32, fd: u32, out: Ptr[Ptr[vfs.Inode]]) -> i64:
     node: Ptr[vfs.Inode] = vfs.new_inode(addr(ops), mode, ino_of(pid, kind, fd), dev)
     if node == NULL:
         return -errno.ENOMEM
+    if kind == STAT or kind == STATUS or kind == CMDLINE:
+        node.mode = u32(vfs.S_IFREG | 0o444)
     if (mode & vfs.S_IFMT) == vfs.S_IFDIR:
         node.nlink = 2
     out[0] = node
@@ -121,6 +129,12 @@ def lookup(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, out: Ptr[Ptr[vfs.I
             return make(u32(ROOT_LINK), p2.pid, u32(0), out)
         if is_name(name, length, b"fd"):
             return make(u32(FD_DIR), p2.pid, u32(0), out)
+        if is_name(name, length, b"stat"):
+            return make(u32(STAT), p2.pid, u32(0), out)
+        if is_name(name, length, b"status"):
+            return make(u32(STATUS), p2.pid, u32(0), out)
+        if is_name(name, length, b"cmdline"):
+            return make(u32(CMDLINE), p2.pid, u32(0), out)
         return -errno.ENOENT
     if kind == FD_DIR:
         fd: i64 = parse_number(name, length)
@@ -238,6 +252,12 @@ def readdir(dir: Ptr[vfs.Inode], cookie: u64, out: Ptr[vfs.DirEntry]) -> i64:
             return entry(out, ino_of(q.pid, u32(FD_DIR), u32(0)), u32(vfs.DT_DIR), b"fd", u64(5))
         if cookie == 5:
             return entry(out, ino_of(q.pid, u32(ROOT_LINK), u32(0)), u32(vfs.DT_LNK), b"root", u64(6))
+        if cookie == 6:
+            return entry(out, ino_of(q.pid, u32(STAT), u32(0)), u32(vfs.DT_REG), b"stat", u64(7))
+        if cookie == 7:
+            return entry(out, ino_of(q.pid, u32(STATUS), u32(0)), u32(vfs.DT_REG), b"status", u64(8))
+        if cookie == 8:
+            return entry(out, ino_of(q.pid, u32(CMDLINE), u32(0)), u32(vfs.DT_REG), b"cmdline", u64(9))
         return 0
     fd: u64 = cookie - 2
     while fd < task.MAX_FDS:
@@ -245,6 +265,94 @@ def readdir(dir: Ptr[vfs.Inode], cookie: u64, out: Ptr[vfs.DirEntry]) -> i64:
             return number_entry(out, ino_of(q.pid, u32(FD_LINK), u32(fd)), u32(vfs.DT_LNK), fd, fd + 3)
         fd += 1
     return 0
+
+
+def add_text(buf: Ptr[u8], at: usize, text: Ptr[u8]) -> usize:
+    return at + usize(put_text(buf + at, usize(TEXT_CAP) - at, text))
+
+
+def add_number(buf: Ptr[u8], at: usize, value: u64) -> usize:
+    return at + usize(put_decimal(buf + at, usize(TEXT_CAP) - at, value))
+
+
+def state_letter(p: Ptr[Process]) -> Ptr[u8]:
+    if p.state == task.PROC_ZOMBIE:
+        return b"Z"
+    if p.task != NULL and p.task.state == task.TASK_BLOCKED:
+        return b"S"
+    return b"R"
+
+
+def render(p: Ptr[Process], kind: u32, buf: Ptr[u8]) -> usize:
+    """The text of /proc/PID/stat, status or cmdline (at most TEXT_CAP bytes)."""
+    if kind == CMDLINE:
+        memcpy(cast(Ptr[None], buf), cast(Ptr[None], addr(p.cmdline)), usize(p.cmdline_len))
+        return usize(p.cmdline_len)
+    ppid: u64 = 0
+    if p.parent != NULL:
+        ppid = u64(p.parent.pid)
+    pages: u64 = 0
+    if p.space != NULL:
+        pages = p.space.resident
+    at: usize = 0
+    if kind == STATUS:
+        at = add_text(buf, at, b"Name:\t")
+        at = add_text(buf, at, addr(p.name))
+        at = add_text(buf, at, b"\nState:\t")
+        at = add_text(buf, at, state_letter(p))
+        at = add_text(buf, at, b"\nPid:\t")
+        at = add_number(buf, at, u64(p.pid))
+        at = add_text(buf, at, b"\nPPid:\t")
+        at = add_number(buf, at, ppid)
+        at = add_text(buf, at, b"\nUid:\t")
+        at = add_number(buf, at, u64(p.uid))
+        at = add_text(buf, at, b"\t")
+        at = add_number(buf, at, u64(p.euid))
+        at = add_text(buf, at, b"\nGid:\t")
+        at = add_number(buf, at, u64(p.gid))
+        at = add_text(buf, at, b"\t")
+        at = add_number(buf, at, u64(p.egid))
+        at = add_text(buf, at, b"\nVmRSS:\t")
+        at = add_number(buf, at, pages * 4)
+        return add_text(buf, at, b" kB\nThreads:\t1\n")
+    # stat: pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
+    # utime stime cutime cstime priority nice num_threads itrealvalue starttime vsize rss ...
+    at = add_number(buf, at, u64(p.pid))
+    at = add_text(buf, at, b" (")
+    at = add_text(buf, at, addr(p.name))
+    at = add_text(buf, at, b") ")
+    at = add_text(buf, at, state_letter(p))
+    at = add_text(buf, at, b" ")
+    at = add_number(buf, at, ppid)
+    at = add_text(buf, at, b" ")
+    at = add_number(buf, at, u64(p.pgid))
+    at = add_text(buf, at, b" ")
+    at = add_number(buf, at, u64(p.sid))
+    at = add_text(buf, at, b" 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 ")
+    at = add_number(buf, at, p.start_ns // 10000000)  # clock ticks (100 Hz) since boot
+    at = add_text(buf, at, b" ")
+    at = add_number(buf, at, pages * 4096)
+    at = add_text(buf, at, b" ")
+    at = add_number(buf, at, pages)
+    return add_text(buf, at, b" 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n")
+
+
+def read(node: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64) -> i64:
+    kind: u32 = kind_of(node)
+    if kind != STAT and kind != STATUS and kind != CMDLINE:
+        return -errno.EISDIR
+    p: Ptr[Process] = target(node)
+    if p == NULL:
+        return -errno.ESRCH
+    text: Array[u8, TEXT_CAP] = Array[u8, TEXT_CAP]()
+    n: usize = render(p, kind, addr(text))
+    if offset >= u64(n):
+        return 0
+    k: usize = n - usize(offset)
+    if k > count:
+        k = count
+    memcpy(cast(Ptr[None], buf), cast(Ptr[None], addr(text) + offset), k)
+    return i64(k)
 
 
 def new_root() -> Ptr[vfs.Inode]:
@@ -255,6 +363,7 @@ def new_root() -> Ptr[vfs.Inode]:
         ops.lookup = lookup
         ops.readdir = readdir
         ops.readlink = readlink
+        ops.read = read
     slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
     if make(u32(ROOT), u32(0), u32(0), addr(slot)) < 0:
         return NULL

@@ -66,6 +66,8 @@ class Image:
     stack: u64
     name: Array[u8, task.NAME_LEN]
     exe: Array[u8, task.EXE_LEN]
+    cmdline: Array[u8, task.CMDLINE_LEN]
+    cmdline_len: u32
 
 
 def args_init(a: Ptr[Args]) -> i64:
@@ -345,6 +347,17 @@ def set_name(img: Ptr[Image], path: Ptr[u8]) -> None:
     img.name[n] = 0
 
 
+def keep_cmdline(img: Ptr[Image], a: Ptr[Args]) -> None:
+    """argv as /proc/PID/cmdline shows it (NUL-separated, cut to fit)."""
+    end: u64 = 0
+    for _ in range(a.argc):
+        end += u64(strlen(a.data + end)) + 1
+    if end > task.CMDLINE_LEN:
+        end = task.CMDLINE_LEN
+    memcpy(cast(Ptr[None], addr(img.cmdline)), cast(Ptr[None], a.data), usize(end))
+    img.cmdline_len = u32(end)
+
+
 def prepare(p: Ptr[Process], path: Ptr[u8], a: Ptr[Args], img: Ptr[Image]) -> i64:
     """Load path (following `#!` up to MAX_SCRIPT_DEPTH) into a new space in img; a is consumed
     and replaced when a script rewrites the arguments. Nothing of p changes."""
@@ -388,6 +401,7 @@ def prepare(p: Ptr[Process], path: Ptr[u8], a: Ptr[Args], img: Ptr[Image]) -> i6
             r = load_elf(p, slot[0], header, got, a, current_path, img)
             if r == 0:
                 set_name(img, current_path)
+                keep_cmdline(img, a)
                 if vfs.path_of(p.root, slot[0], addr(img.exe), usize(task.EXE_LEN)) < 0:
                     img.exe[0] = 0
         vfs.put(slot[0])
@@ -426,6 +440,8 @@ def commit(p: Ptr[Process], img: Ptr[Image], frame: Ptr[TrapFrame], running: boo
         p.actions[i].mask = 0
     memcpy(cast(Ptr[None], addr(p.name)), cast(Ptr[None], addr(img.name)), usize(task.NAME_LEN))
     memcpy(cast(Ptr[None], addr(p.exe)), cast(Ptr[None], addr(img.exe)), usize(task.EXE_LEN))
+    memcpy(cast(Ptr[None], addr(p.cmdline)), cast(Ptr[None], addr(img.cmdline)), usize(task.CMDLINE_LEN))
+    p.cmdline_len = img.cmdline_len
     t: Ptr[task.Task] = p.task
     t.fs_base = 0
     t.gs_base = 0

@@ -7,7 +7,7 @@ parent collects it with wait; orphans go to the host process (pid 1), which the 
 from cyrius.lang import NULL, Callable, Final, Ptr, addr, cast, i64, sizeof, u8, u32, u64, usize
 from cyrius.rt import fxsave, memcpy, rdmsr, write_cr3
 
-from .. import errno
+from .. import clock, errno
 from ..arch.x86_64 import cpu, irq
 from ..arch.x86_64.trapframe import TrapFrame
 from ..fs import file, vfs
@@ -54,6 +54,7 @@ def allocate(parent: Ptr[Process]) -> Ptr[Process]:
     next_pid += 1
     p.exit_signal = SIGCHLD
     p.parent = parent
+    p.start_ns = clock.now_ns()
     if parent != NULL:
         p.abi = parent.abi
         p.root = vfs.get(parent.root)
@@ -72,6 +73,8 @@ def allocate(parent: Ptr[Process]) -> Ptr[Process]:
                usize(sizeof(task.RLimit) * task.RLIMIT_COUNT))
         memcpy(cast(Ptr[None], addr(p.name)), cast(Ptr[None], addr(parent.name)), usize(task.NAME_LEN))
         memcpy(cast(Ptr[None], addr(p.exe)), cast(Ptr[None], addr(parent.exe)), usize(task.EXE_LEN))
+        memcpy(cast(Ptr[None], addr(p.cmdline)), cast(Ptr[None], addr(parent.cmdline)), usize(task.CMDLINE_LEN))
+        p.cmdline_len = parent.cmdline_len
         p.next_sibling = parent.first_child
         parent.first_child = p
     p.next_in_table = table

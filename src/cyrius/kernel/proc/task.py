@@ -30,6 +30,7 @@ NSIG: Final = 64
 RLIMIT_COUNT: Final = 16
 NAME_LEN: Final = 16
 EXE_LEN: Final = 256
+CMDLINE_LEN: Final = 256
 
 FPU_AREA: Final = 512  # FXSAVE format
 
@@ -111,4 +112,7 @@ class Process:
     vfork_done: WaitQueue
     name: Array[u8, NAME_LEN]
     exe: Array[u8, EXE_LEN]  # the program's path inside root (/proc/PID/exe)
+    cmdline: Array[u8, CMDLINE_LEN]  # argv, NUL-separated, cut at CMDLINE_LEN (/proc/PID/cmdline)
+    cmdline_len: u32
+    start_ns: u64  # when it was created (monotonic clock)
     container: u64  # the owning container object (0 = the host world)
