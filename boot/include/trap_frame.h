@@ -33,6 +33,46 @@
 #define TF_SS         0xa8
 #define TF_SIZE       0xb0
 
+#ifdef __ASSEMBLER__
+/* The general-purpose registers of a trap frame, pushed after vector and error code (so r15 ends
+ * at TF_R15 = 0) and popped back in reverse: shared by isr.S and syscall.S. */
+.macro PUSH_GPRS
+    pushq   %rax
+    pushq   %rbx
+    pushq   %rcx
+    pushq   %rdx
+    pushq   %rsi
+    pushq   %rdi
+    pushq   %rbp
+    pushq   %r8
+    pushq   %r9
+    pushq   %r10
+    pushq   %r11
+    pushq   %r12
+    pushq   %r13
+    pushq   %r14
+    pushq   %r15
+.endm
+
+.macro POP_GPRS
+    popq    %r15
+    popq    %r14
+    popq    %r13
+    popq    %r12
+    popq    %r11
+    popq    %r10
+    popq    %r9
+    popq    %r8
+    popq    %rbp
+    popq    %rdi
+    popq    %rsi
+    popq    %rdx
+    popq    %rcx
+    popq    %rbx
+    popq    %rax
+.endm
+#endif
+
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 

@@ -53,21 +53,7 @@ isr_common:
     jz      1f
     swapgs
 1:
-    pushq   %rax
-    pushq   %rbx
-    pushq   %rcx
-    pushq   %rdx
-    pushq   %rsi
-    pushq   %rdi
-    pushq   %rbp
-    pushq   %r8
-    pushq   %r9
-    pushq   %r10
-    pushq   %r11
-    pushq   %r12
-    pushq   %r13
-    pushq   %r14
-    pushq   %r15
+    PUSH_GPRS
     movq    %rsp, %rdi              /* struct trap_frame * (TF_SIZE = 176: RSP stays 16-aligned) */
 
     /* A fake call frame {interrupted rbp, interrupted rip} so a frame-pointer
@@ -99,21 +85,7 @@ trap_return:
     jz      1f
     swapgs
 1:
-    popq    %r15
-    popq    %r14
-    popq    %r13
-    popq    %r12
-    popq    %r11
-    popq    %r10
-    popq    %r9
-    popq    %r8
-    popq    %rbp
-    popq    %rdi
-    popq    %rsi
-    popq    %rdx
-    popq    %rcx
-    popq    %rbx
-    popq    %rax
+    POP_GPRS
     addq    $16, %rsp               /* vector and error code */
     iretq
     .size trap_return, . - trap_return

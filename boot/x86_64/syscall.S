@@ -35,21 +35,7 @@ syscall_entry:
     pushq   $0                      /* error code */
     pushq   $SYSCALL_VECTOR
     cld
-    pushq   %rax
-    pushq   %rbx
-    pushq   %rcx
-    pushq   %rdx
-    pushq   %rsi
-    pushq   %rdi
-    pushq   %rbp
-    pushq   %r8
-    pushq   %r9
-    pushq   %r10
-    pushq   %r11
-    pushq   %r12
-    pushq   %r13
-    pushq   %r14
-    pushq   %r15
+    PUSH_GPRS
     movq    %rsp, %rdi
     pushq   TF_RIP(%rdi)            /* a call frame that ends the backtrace (rbp = 0) */
     pushq   $0
@@ -72,21 +58,7 @@ syscall_entry:
     jne     1f
     cmpq    $USER_DS, TF_SS(%rsp)
     jne     1f
-    popq    %r15
-    popq    %r14
-    popq    %r13
-    popq    %r12
-    popq    %r11                    /* = RFLAGS for SYSRET */
-    popq    %r10
-    popq    %r9
-    popq    %r8
-    popq    %rbp
-    popq    %rdi
-    popq    %rsi
-    popq    %rdx
-    popq    %rcx                    /* = RIP for SYSRET */
-    popq    %rbx
-    popq    %rax
+    POP_GPRS                        /* R11 = RFLAGS and RCX = RIP, as SYSRET wants */
     movq    40(%rsp), %rsp          /* past vector, error code, rip, cs, rflags: the user RSP */
     swapgs
     sysretq

@@ -9,7 +9,7 @@ root: its processes resolve every path (`..`, symlinks, absolute names) inside i
 construction - there is no chroot to escape from.
 """
 from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
-from cyrius.rt import memcpy, memset, strlen
+from cyrius.rt import fmt_u64, memcpy, memset, strlen
 
 from .. import errno
 from ..fs import devfs, file, memfs, procfs, vfs
@@ -475,19 +475,9 @@ def put_json_string(buf: Ptr[u8], cap: usize, at: usize, text: Ptr[u8]) -> usize
 
 def put_number(buf: Ptr[u8], cap: usize, at: usize, value: u64) -> usize:
     digits: Array[u8, 24] = Array[u8, 24]()
-    n: u32 = 0
-    while True:
-        digits[n] = u8(0x30 + value % 10)
-        n += 1
-        value = value // 10
-        if value == 0:
-            break
-    while n > 0:
-        n -= 1
-        if at + 1 < cap:
-            buf[at] = digits[n]
-        at += 1
-    return at
+    n: usize = fmt_u64(addr(digits), usize(23), value, u32(10), u32(0), u8(0x20))
+    digits[n] = 0
+    return put(buf, cap, at, addr(digits))
 
 
 def state(id: Ptr[u8], buf: Ptr[u8], cap: usize) -> i64:

@@ -12,7 +12,7 @@ the inode is (pid, kind, fd), so nothing else needs storing. A process inside a 
 its container's processes.
 """
 from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, u8, u32, u64, usize
-from cyrius.rt import memcpy
+from cyrius.rt import fmt_u64, memcpy
 
 from .. import errno
 from ..proc import process, task
@@ -153,20 +153,7 @@ def put_text(buf: Ptr[u8], cap: usize, text: Ptr[u8]) -> i64:
 
 
 def put_decimal(buf: Ptr[u8], cap: usize, value: u64) -> i64:
-    digits: Array[u8, 24] = Array[u8, 24]()
-    n: u32 = 0
-    while True:
-        digits[n] = u8(0x30 + value % 10)
-        n += 1
-        value = value // 10
-        if value == 0:
-            break
-    k: usize = 0
-    while n > 0 and k < cap:
-        n -= 1
-        buf[k] = digits[n]
-        k += 1
-    return i64(k)
+    return i64(fmt_u64(buf, cap, value, u32(10), u32(0), u8(0x20)))
 
 
 def path_into(p: Ptr[Process], node: Ptr[vfs.Inode], buf: Ptr[u8], cap: usize) -> i64:
