@@ -7,10 +7,11 @@ from .fs import devfs, namespace
 from .arch.x86_64 import cpu, ioapic, lapic, pic
 from .bootinfo import BootInfo
 from .debug import linetable
-from .dev import blk_selftest, pci, virtio_blk
+from .dev import blk_selftest, pci, virtio_blk, virtio_net
 from .host import syscalls as host_syscalls
 from .linux import abi
 from .mm import frames, heap, paging, phys, uspace
+from .net import stack
 from .proc import entry, process, sched
 from .panic import panic
 
@@ -60,6 +61,7 @@ def kernel_main(info: Ptr[BootInfo]) -> None:
     clock.init()
     pci.init(info)
     virtio_blk.init()
+    virtio_net.init()
     blk_selftest.run_if_requested(info)
     namespace.init(clock.realtime_ns)
     devfs.seed(rdtsc(), clock.now_ns())
@@ -68,6 +70,7 @@ def kernel_main(info: Ptr[BootInfo]) -> None:
         namespace.mount_data_disk(virtio_blk.block_device(u32(0)), b"virtio-blk0")
     shell_files.init()
     process.init_host(sched.init(), namespace.host_root)
+    stack.start()  # the network thread, DHCP and the echo server; waits for an address
     entry.init()
     abi.init()
     host_syscalls.init()

@@ -4,7 +4,7 @@ Commands are data: a table of (name, help, handler) filled at start-up.
 """
 from cyrius.lang import Array, Callable, Final, Ptr, addr, cast, i64, struct, u8, u32, u64, usize
 
-from . import clock, console, errno, lineedit, power, shell_files, shell_oci, shell_proc, tty
+from . import clock, console, errno, lineedit, power, shell_files, shell_net, shell_oci, shell_proc, tty
 from .dev import bcache
 from .fs import vfs
 from .lib import cstr
@@ -157,6 +157,8 @@ def init() -> None:
     register(b"ps", b"list processes and their containers", shell_proc.cmd_ps)
     register(b"oci-runtime", b"oci-runtime create|start|state|kill|delete|list: manage containers",
              shell_oci.cmd_oci_runtime)
+    register(b"ifconfig", b"the network interface: addresses and counters", shell_net.cmd_ifconfig)
+    register(b"netstat", b"TCP connections and listeners, UDP ports", shell_net.cmd_netstat)
     register(b"poweroff", b"sync and power the machine off (ACPI S5)", cmd_poweroff)
     register(b"fault", b"(testing) fault on purpose to show a kernel panic", cmd_fault)
 

@@ -99,11 +99,6 @@ BARS: Final = 6
 BRIDGE_BARS: Final = 2
 CAP_MAX_WALK: Final = 48  # (256 - 64) / 4: a longer list must loop
 
-# PCI IDs of virtio network functions (modern, transitional): counted only, for the boot log.
-VIRTIO_VENDOR: Final = 0x1AF4
-VIRTIO_NET_MODERN: Final = 0x1041
-VIRTIO_NET_TRANSITIONAL: Final = 0x1000
-
 
 @struct
 class Device:
@@ -532,10 +527,6 @@ def setup_ecam(mcfg: Ptr[acpi.SdtHeader]) -> bool:
     return False
 
 
-def is_virtio_net(d: Ptr[Device]) -> bool:
-    return d.vendor == VIRTIO_VENDOR and (d.device == VIRTIO_NET_MODERN or d.device == VIRTIO_NET_TRANSITIONAL)
-
-
 def init(info: Ptr[BootInfo]) -> None:
     global count, dropped, bus_count, ecam_base, ecam_start_bus, ecam_end_bus, msi_allowed
     count = 0
@@ -566,14 +557,6 @@ def init(info: Ptr[BootInfo]) -> None:
     console.puts(b"\n")
     if dropped != 0:
         console.log(b"pci", b"warning: more functions than the device table holds; some are ignored")
-    # The network driver is a later piece of work; until then enumeration reports what it found.
-    nets: u64 = 0
-    for i in range(count):
-        if is_virtio_net(addr(devices) + i):
-            nets += 1
-    console.puts(b"[net] discovered ")
-    console.put_dec(nets)
-    console.puts(b" virtio network device(s)\n")
 
 
 def device_at(i: u32) -> Ptr[Device]:
