@@ -16,9 +16,13 @@ PROMPT = r"\r+\n\$ "
 class Console:
     """The serial console of one running Cyrius VM."""
 
-    def __init__(self, image: Path, workdir: Path, **config):
+    def __init__(self, image: Path, workdir: Path, forwards: tuple[int, ...] = (), **config):
+        """forwards: guest TCP ports to forward besides the echo server's; self.ports maps each
+        to the host port chosen for it."""
         self.echo_port = free_tcp_port()
-        cfg = RunConfig(esp_image=image, accel="tcg", port_forwards=[(self.echo_port, 12345)], **config)
+        self.ports = {guest: free_tcp_port() for guest in forwards}
+        cfg = RunConfig(esp_image=image, accel="tcg",
+                        port_forwards=[(self.echo_port, 12345), *((h, g) for g, h in self.ports.items())], **config)
         self.log = open(workdir / "serial.log", "w")
         self.child = spawn(cfg, workdir, timeout=COMMAND_TIMEOUT, logfile=self.log)
         self.boot_output = ""

@@ -1,0 +1,564 @@
+"""Socket system calls: AF_INET stream (TCP) and datagram (UDP) sockets behind descriptors.
+
+A socket is an inode (S_IFSOCK) whose private data is a net.socket.Socket; read/write/poll/close
+reach it through the inode's stream and poll operations, so read(), write(), poll(), select(),
+dup() and close-on-exec work on sockets as on pipes. O_NONBLOCK (or MSG_DONTWAIT) gives EAGAIN;
+writing to a connection the peer closed is EPIPE and SIGPIPE unless MSG_NOSIGNAL.
+Addresses cross as struct sockaddr_in (network byte order); the stack uses host order.
+"""
+from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u16, u32, u64, usize
+
+from .. import errno
+from ..arch.x86_64.trapframe import TrapFrame
+from ..fs import file, poll, vfs
+from ..fs.file import File
+from ..mm import uaccess
+from ..mm.heap import kalloc, kfree
+from ..net import socket
+from ..net.socket import Socket
+from ..proc import process, signal
+from ..proc.task import Process
+from .syscalls import FULL, PARTIAL, define
+
+AF_UNIX: Final = 1
+AF_INET: Final = 2
+SOCK_STREAM: Final = 1
+SOCK_DGRAM: Final = 2
+SOCK_TYPE_MASK: Final = 0xF
+SOCK_NONBLOCK: Final = 0o4000
+SOCK_CLOEXEC: Final = 0o2000000
+IPPROTO_TCP: Final = 6
+IPPROTO_UDP: Final = 17
+MSG_DONTWAIT: Final = 0x40
+MSG_NOSIGNAL: Final = 0x4000
+SOL_SOCKET: Final = 1
+SO_REUSEADDR: Final = 2
+SO_TYPE: Final = 3
+SO_ERROR: Final = 4
+SO_SNDBUF: Final = 7
+SO_RCVBUF: Final = 8
+SO_KEEPALIVE: Final = 9
+SO_REUSEPORT: Final = 15
+TCP_NODELAY: Final = 1
+SOCKADDR_IN_SIZE: Final = 16
+BUFFER_SIZE: Final = 65536  # the stack's per-socket buffers, as SO_RCVBUF/SO_SNDBUF report
+DGRAM_MAX: Final = 65507
+PAGE: Final = 4096
+
+ops: vfs.InodeOps = vfs.InodeOps()
+dev: u64 = 0
+next_ino: u64 = 1
+
+
+@struct
+class SockAddrIn:
+    family: u16
+    port_be: u16
+    addr_be: u32
+    zero: Array[u8, 8]
+
+
+@struct
+class MsgHdr:  # struct msghdr
+    name: u64
+    namelen: u32
+    pad: u32
+    iov: u64
+    iovlen: u64
+    control: u64
+    controllen: u64
+    flags: u32
+    pad2: u32
+
+
+@struct
+class IoVec:
+    base: u64
+    len: u64
+
+
+def me() -> Ptr[Process]:
+    return process.current()
+
+
+def swap16(x: u16) -> u16:
+    return (x >> 8) | (x << 8)
+
+
+def swap32(x: u32) -> u32:
+    return (x >> 24) | ((x >> 8) & 0xFF00) | ((x << 8) & 0xFF0000) | (x << 24)
+
+
+def socket_of(node: Ptr[vfs.Inode]) -> Ptr[Socket]:
+    return cast(Ptr[Socket], node.private)
+
+
+def is_socket(node: Ptr[vfs.Inode]) -> bool:
+    return node.ops == addr(ops)
+
+
+def sock(fd: u64, out: Ptr[Ptr[Socket]]) -> i64:
+    """The socket behind fd: -EBADF if none, -ENOTSOCK if fd is something else."""
+    f: Ptr[File] = process.fd_get(me(), i64(i32_of(fd)))
+    if f == NULL:
+        return -errno.EBADF
+    if not is_socket(f.inode):
+        return -errno.ENOTSOCK
+    s: Ptr[Socket] = socket_of(f.inode)
+    s.nonblock = (f.flags & file.O_NONBLOCK) != 0
+    out[0] = s
+    return 0
+
+
+def i32_of(x: u64) -> i64:
+    v: i64 = i64(x & 0xFFFFFFFF)
+    if v >= 0x80000000:
+        v -= 0x100000000
+    return v
+
+
+# --- the inode face: read, write, poll, close ---------------------------------------------------
+
+def stream_read(node: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, flags: u32) -> i64:
+    s: Ptr[Socket] = socket_of(node)
+    s.nonblock = (flags & file.O_NONBLOCK) != 0
+    return socket.recv(s, buf, u64(count))
+
+
+def stream_write(node: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, flags: u32) -> i64:
+    s: Ptr[Socket] = socket_of(node)
+    s.nonblock = (flags & file.O_NONBLOCK) != 0
+    r: i64 = socket.send(s, buf, u64(count))
+    if r == -errno.EPIPE:
+        signal.send(me(), u32(signal.SIGPIPE))
+    return r
+
+
+def poll_events(node: Ptr[vfs.Inode], flags: u32) -> u32:
+    return socket.poll(socket_of(node))
+
+
+def close_file(node: Ptr[vfs.Inode], flags: u32) -> None:
+    socket.close(socket_of(node))
+    node.private = NULL
+
+
+def install(s: Ptr[Socket], flags: u32) -> i64:
+    """A descriptor for s (which it takes over)."""
+    global dev, next_ino
+    if dev == 0:
+        dev = vfs.new_dev()
+    node: Ptr[vfs.Inode] = vfs.new_inode(addr(ops), u32(vfs.S_IFSOCK | 0o777), next_ino, dev)
+    if node == NULL:
+        socket.close(s)
+        return -errno.ENOMEM
+    next_ino += 1
+    node.private = cast(Ptr[None], s)
+    node.uid = me().euid
+    node.gid = me().egid
+    slot: Array[Ptr[File], 1] = Array[Ptr[File], 1]()
+    open_flags: u32 = u32(file.O_RDWR)
+    if (flags & SOCK_NONBLOCK) != 0:
+        open_flags |= file.O_NONBLOCK
+    r: i64 = file.wrap(node, open_flags, addr(slot))
+    if r < 0:
+        return r
+    return process.fd_install(me(), slot[0], (flags & SOCK_CLOEXEC) != 0, i64(0))
+
+
+# --- addresses ---------------------------------------------------------------------------------
+
+def address_in(user: u64, length: u64, ip: Ptr[u32], port: Ptr[u16]) -> i64:
+    if length < SOCKADDR_IN_SIZE:
+        return -errno.EINVAL
+    sa: SockAddrIn = SockAddrIn()
+    if uaccess.copy_in(me().space, cast(Ptr[u8], addr(sa)), user, u64(SOCKADDR_IN_SIZE)) < 0:
+        return -errno.EFAULT
+    if sa.family != AF_INET:
+        return -errno.EAFNOSUPPORT
+    ip[0] = swap32(sa.addr_be)
+    port[0] = swap16(sa.port_be)
+    return 0
+
+
+def address_out(user: u64, len_addr: u64, ip: u32, port: u16) -> i64:
+    """Write a sockaddr_in to (user, *len_addr), truncated to the caller's length, as Linux does."""
+    if user == 0:
+        return 0
+    have: Array[u32, 1] = Array[u32, 1]()
+    if uaccess.copy_in(me().space, cast(Ptr[u8], addr(have)), len_addr, u64(4)) < 0:
+        return -errno.EFAULT
+    if i64(i32_of(u64(have[0]))) < 0:
+        return -errno.EINVAL
+    sa: SockAddrIn = SockAddrIn()
+    sa.family = u16(AF_INET)
+    sa.port_be = swap16(port)
+    sa.addr_be = swap32(ip)
+    n: u64 = u64(have[0])
+    if n > SOCKADDR_IN_SIZE:
+        n = SOCKADDR_IN_SIZE
+    if uaccess.copy_out(me().space, user, cast(Ptr[u8], addr(sa)), n) < 0:
+        return -errno.EFAULT
+    return uaccess.put_u32(me().space, len_addr, u32(SOCKADDR_IN_SIZE))
+
+
+# --- calls -------------------------------------------------------------------------------------
+
+def sys_socket(f: Ptr[TrapFrame]) -> i64:
+    domain: u64 = f.rdi
+    kind: u64 = f.rsi & SOCK_TYPE_MASK
+    flags: u32 = u32(f.rsi) & ~u32(SOCK_TYPE_MASK)
+    if domain != AF_INET:
+        return -errno.EAFNOSUPPORT
+    if (flags & ~u32(SOCK_NONBLOCK | SOCK_CLOEXEC)) != 0:
+        return -errno.EINVAL
+    proto: u64 = f.rdx
+    if kind == SOCK_STREAM and (proto == 0 or proto == IPPROTO_TCP):
+        s: Ptr[Socket] = socket.open(u32(socket.STREAM))
+    elif kind == SOCK_DGRAM and (proto == 0 or proto == IPPROTO_UDP):
+        s = socket.open(u32(socket.DGRAM))
+    else:
+        return -errno.EPROTONOSUPPORT
+    if s == NULL:
+        return -errno.ENOBUFS
+    return install(s, flags)
+
+
+def sys_bind(f: Ptr[TrapFrame]) -> i64:
+    s: Array[Ptr[Socket], 1] = Array[Ptr[Socket], 1]()
+    r: i64 = sock(f.rdi, addr(s))
+    ip: Array[u32, 1] = Array[u32, 1]()
+    port: Array[u16, 1] = Array[u16, 1]()
+    if r == 0:
+        r = address_in(f.rsi, f.rdx, addr(ip), addr(port))
+    if r == 0:
+        r = socket.bind(s[0], ip[0], port[0])
+    return r
+
+
+def sys_listen(f: Ptr[TrapFrame]) -> i64:
+    s: Array[Ptr[Socket], 1] = Array[Ptr[Socket], 1]()
+    r: i64 = sock(f.rdi, addr(s))
+    if r == 0:
+        backlog: i64 = i32_of(f.rsi)
+        if backlog < 1:
+            backlog = 1
+        r = socket.listen(s[0], u32(backlog))
+    return r
+
+
+def do_accept(fd: u64, user: u64, len_addr: u64, flags: u32) -> i64:
+    if (flags & ~u32(SOCK_NONBLOCK | SOCK_CLOEXEC)) != 0:
+        return -errno.EINVAL
+    s: Array[Ptr[Socket], 1] = Array[Ptr[Socket], 1]()
+    r: i64 = sock(fd, addr(s))
+    if r < 0:
+        return r
+    got: Array[Ptr[Socket], 1] = Array[Ptr[Socket], 1]()
+    r = socket.accept(s[0], addr(got))
+    if r < 0:
+        return r
+    ip: Array[u32, 1] = Array[u32, 1]()
+    port: Array[u16, 1] = Array[u16, 1]()
+    socket.peer_address(got[0], addr(ip), addr(port))
+    fd_new: i64 = install(got[0], flags)
+    if fd_new >= 0 and address_out(user, len_addr, ip[0], port[0]) < 0:
+        process.fd_close(me(), fd_new)
+        return -errno.EFAULT
+    return fd_new
+
+
+def sys_accept(f: Ptr[TrapFrame]) -> i64:
+    return do_accept(f.rdi, f.rsi, f.rdx, u32(0))
+
+
+def sys_accept4(f: Ptr[TrapFrame]) -> i64:
+    return do_accept(f.rdi, f.rsi, f.rdx, u32(f.r10))
+
+
+def sys_connect(f: Ptr[TrapFrame]) -> i64:
+    s: Array[Ptr[Socket], 1] = Array[Ptr[Socket], 1]()
+    r: i64 = sock(f.rdi, addr(s))
+    ip: Array[u32, 1] = Array[u32, 1]()
+    port: Array[u16, 1] = Array[u16, 1]()
+    if r == 0:
+        r = address_in(f.rsi, f.rdx, addr(ip), addr(port))
+    if r == 0:
+        r = socket.connect(s[0], ip[0], port[0])
+    return r
+
+
+def name_of(fd: u64, user: u64, len_addr: u64, peer: bool) -> i64:
+    s: Array[Ptr[Socket], 1] = Array[Ptr[Socket], 1]()
+    r: i64 = sock(fd, addr(s))
+    if r < 0:
+        return r
+    ip: Array[u32, 1] = Array[u32, 1]()
+    port: Array[u16, 1] = Array[u16, 1]()
+    if peer:
+        r = socket.peer_address(s[0], addr(ip), addr(port))
+        if r < 0:
+            return r
+    else:
+        socket.local_address(s[0], addr(ip), addr(port))
+    return address_out(user, len_addr, ip[0], port[0])
+
+
+def sys_getsockname(f: Ptr[TrapFrame]) -> i64:
+    return name_of(f.rdi, f.rsi, f.rdx, False)
+
+
+def sys_getpeername(f: Ptr[TrapFrame]) -> i64:
+    return name_of(f.rdi, f.rsi, f.rdx, True)
+
+
+def send_to(fd: u64, iov: Ptr[IoVec], iovcnt: u64, flags: u64, dest: u64, dest_len: u64) -> i64:
+    """sendto/sendmsg: the user buffers, gathered, as one write or one datagram."""
+    s: Array[Ptr[Socket], 1] = Array[Ptr[Socket], 1]()
+    r: i64 = sock(fd, addr(s))
+    if r < 0:
+        return r
+    if (flags & MSG_DONTWAIT) != 0:
+        s[0].nonblock = True
+    ip: Array[u32, 1] = Array[u32, 1]()
+    port: Array[u16, 1] = Array[u16, 1]()
+    if dest != 0 and s[0].kind == socket.DGRAM:
+        r = address_in(dest, dest_len, addr(ip), addr(port))
+        if r < 0:
+            return r
+    total: u64 = 0
+    for i in range(iovcnt):
+        total += (iov + i).len
+    if s[0].kind == socket.DGRAM and total > DGRAM_MAX:
+        return -errno.EMSGSIZE
+    cap: u64 = PAGE
+    if s[0].kind == socket.DGRAM:
+        cap = total + 1
+    buf: Ptr[u8] = cast(Ptr[u8], kalloc(usize(cap)))
+    if buf == NULL:
+        return -errno.ENOBUFS
+    sent: u64 = 0
+    r = 0
+    i2: u64 = 0
+    off: u64 = 0
+    while r >= 0 and i2 < iovcnt:
+        # Fill the buffer from the iovecs (a whole datagram, or a page of a stream).
+        filled: u64 = 0
+        while i2 < iovcnt and filled < cap:
+            v: Ptr[IoVec] = iov + i2
+            n: u64 = v.len - off
+            if n > cap - filled:
+                n = cap - filled
+            if n > 0 and uaccess.copy_in(me().space, buf + filled, v.base + off, n) < 0:
+                r = -errno.EFAULT
+                break
+            filled += n
+            off += n
+            if off == v.len:
+                i2 += 1
+                off = 0
+        if r < 0 or (filled == 0 and s[0].kind == socket.STREAM):
+            break
+        if s[0].kind == socket.DGRAM and dest != 0:
+            r = socket.sendto(s[0], buf, filled, ip[0], port[0])
+        else:
+            r = socket.send(s[0], buf, filled)
+        if r > 0:
+            sent += u64(r)
+        if s[0].kind == socket.DGRAM or (r >= 0 and u64(r) < filled):
+            break
+    kfree(cast(Ptr[None], buf))
+    if r == -errno.EPIPE and (flags & MSG_NOSIGNAL) == 0:
+        signal.send(me(), u32(signal.SIGPIPE))
+    if sent > 0:
+        return i64(sent)
+    return r
+
+
+def recv_from(fd: u64, iov: Ptr[IoVec], iovcnt: u64, flags: u64, src: u64, src_len: u64) -> i64:
+    """recvfrom/recvmsg: what is there (at least one byte, or one datagram) into the buffers."""
+    s: Array[Ptr[Socket], 1] = Array[Ptr[Socket], 1]()
+    r: i64 = sock(fd, addr(s))
+    if r < 0:
+        return r
+    if (flags & MSG_DONTWAIT) != 0:
+        s[0].nonblock = True
+    total: u64 = 0
+    for i in range(iovcnt):
+        total += (iov + i).len
+    cap: u64 = PAGE
+    if s[0].kind == socket.DGRAM:
+        cap = DGRAM_MAX
+    if total < cap:
+        cap = total
+    buf: Ptr[u8] = cast(Ptr[u8], kalloc(usize(cap + 1)))
+    if buf == NULL:
+        return -errno.ENOBUFS
+    ip: Array[u32, 1] = Array[u32, 1]()
+    port: Array[u16, 1] = Array[u16, 1]()
+    if s[0].kind == socket.DGRAM:
+        r = socket.recvfrom(s[0], buf, cap, addr(ip), addr(port))
+    else:
+        r = socket.recv(s[0], buf, cap)
+        socket.peer_address(s[0], addr(ip), addr(port))
+    got: u64 = 0
+    i2: u64 = 0
+    while r > 0 and got < u64(r) and i2 < iovcnt:
+        v: Ptr[IoVec] = iov + i2
+        n: u64 = v.len
+        if n > u64(r) - got:
+            n = u64(r) - got
+        if n > 0 and uaccess.copy_out(me().space, v.base, buf + got, n) < 0:
+            r = -errno.EFAULT
+            break
+        got += n
+        i2 += 1
+    kfree(cast(Ptr[None], buf))
+    if r >= 0 and src != 0 and address_out(src, src_len, ip[0], port[0]) < 0:
+        return -errno.EFAULT
+    return r
+
+
+def sys_sendto(f: Ptr[TrapFrame]) -> i64:
+    one: IoVec = IoVec()
+    one.base = f.rsi
+    one.len = f.rdx
+    return send_to(f.rdi, addr(one), u64(1), f.r10, f.r8, f.r9)
+
+
+def sys_recvfrom(f: Ptr[TrapFrame]) -> i64:
+    one: IoVec = IoVec()
+    one.base = f.rsi
+    one.len = f.rdx
+    return recv_from(f.rdi, addr(one), u64(1), f.r10, f.r8, f.r9)
+
+
+def message(user: u64, m: Ptr[MsgHdr], out: Ptr[Ptr[IoVec]]) -> i64:
+    """Copy in a msghdr and its iovec array (kalloc'd into out[0])."""
+    if uaccess.copy_in(me().space, cast(Ptr[u8], m), user, u64(sizeof(MsgHdr))) < 0:
+        return -errno.EFAULT
+    if m.iovlen > 1024:
+        return -errno.EMSGSIZE
+    size: u64 = m.iovlen * sizeof(IoVec)
+    out[0] = cast(Ptr[IoVec], kalloc(usize(size + 1)))
+    if out[0] == NULL:
+        return -errno.ENOBUFS
+    if size > 0 and uaccess.copy_in(me().space, cast(Ptr[u8], out[0]), m.iov, size) < 0:
+        kfree(cast(Ptr[None], out[0]))
+        return -errno.EFAULT
+    return 0
+
+
+def sys_sendmsg(f: Ptr[TrapFrame]) -> i64:
+    m: MsgHdr = MsgHdr()
+    iov: Array[Ptr[IoVec], 1] = Array[Ptr[IoVec], 1]()
+    r: i64 = message(f.rsi, addr(m), addr(iov))
+    if r < 0:
+        return r
+    r = send_to(f.rdi, iov[0], m.iovlen, f.rdx, m.name, u64(m.namelen))
+    kfree(cast(Ptr[None], iov[0]))
+    return r
+
+
+def sys_recvmsg(f: Ptr[TrapFrame]) -> i64:
+    m: MsgHdr = MsgHdr()
+    iov: Array[Ptr[IoVec], 1] = Array[Ptr[IoVec], 1]()
+    r: i64 = message(f.rsi, addr(m), addr(iov))
+    if r < 0:
+        return r
+    name_len_addr: u64 = f.rsi + 8  # &msg->msg_namelen
+    r = recv_from(f.rdi, iov[0], m.iovlen, f.rdx, m.name, name_len_addr)
+    kfree(cast(Ptr[None], iov[0]))
+    if r >= 0:
+        uaccess.put_u64(me().space, f.rsi + 40, u64(0))  # msg_controllen: no ancillary data
+        uaccess.put_u32(me().space, f.rsi + 48, u32(0))  # msg_flags
+    return r
+
+
+def sys_shutdown(f: Ptr[TrapFrame]) -> i64:
+    s: Array[Ptr[Socket], 1] = Array[Ptr[Socket], 1]()
+    r: i64 = sock(f.rdi, addr(s))
+    if r == 0:
+        r = socket.shutdown(s[0], u32(f.rsi))
+    return r
+
+
+def sys_setsockopt(f: Ptr[TrapFrame]) -> i64:
+    s: Array[Ptr[Socket], 1] = Array[Ptr[Socket], 1]()
+    r: i64 = sock(f.rdi, addr(s))
+    if r < 0:
+        return r
+    level: u64 = f.rsi
+    name: u64 = f.rdx
+    if f.r8 < 4:
+        return -errno.EINVAL
+    known: bool = (level == SOL_SOCKET and (name == SO_REUSEADDR or name == SO_REUSEPORT or name == SO_KEEPALIVE
+                                             or name == SO_SNDBUF or name == SO_RCVBUF))
+    known = known or (level == IPPROTO_TCP and name == TCP_NODELAY)
+    if not known:
+        return -errno.ENOPROTOOPT
+    return 0  # accepted: the stack's behaviour does not depend on them
+
+
+def sys_getsockopt(f: Ptr[TrapFrame]) -> i64:
+    s: Array[Ptr[Socket], 1] = Array[Ptr[Socket], 1]()
+    r: i64 = sock(f.rdi, addr(s))
+    if r < 0:
+        return r
+    level: u64 = f.rsi
+    name: u64 = f.rdx
+    value: u32 = 0
+    if level == SOL_SOCKET and name == SO_TYPE:
+        value = u32(SOCK_STREAM) if s[0].kind == socket.STREAM else u32(SOCK_DGRAM)
+    elif level == SOL_SOCKET and name == SO_ERROR:
+        value = 0
+        if s[0].kind == socket.STREAM and s[0].conn.error != 0:
+            value = u32(-s[0].conn.error)
+            s[0].conn.error = 0
+    elif level == SOL_SOCKET and (name == SO_SNDBUF or name == SO_RCVBUF):
+        value = BUFFER_SIZE
+    elif level == SOL_SOCKET and (name == SO_REUSEADDR or name == SO_KEEPALIVE or name == SO_REUSEPORT):
+        value = 0
+    elif level == IPPROTO_TCP and name == TCP_NODELAY:
+        value = 1
+    else:
+        return -errno.ENOPROTOOPT
+    have: Array[u32, 1] = Array[u32, 1]()
+    if uaccess.copy_in(me().space, cast(Ptr[u8], addr(have)), f.r8, u64(4)) < 0:
+        return -errno.EFAULT
+    if have[0] < 4:
+        return -errno.EINVAL
+    if uaccess.put_u32(me().space, f.r10, value) < 0:
+        return -errno.EFAULT
+    return uaccess.put_u32(me().space, f.r8, u32(4))
+
+
+def sys_socketpair(f: Ptr[TrapFrame]) -> i64:
+    if f.rdi == AF_UNIX:
+        return -errno.EOPNOTSUPP
+    return -errno.EAFNOSUPPORT
+
+
+def init() -> None:
+    ops.stream_read = stream_read
+    ops.stream_write = stream_write
+    ops.poll = poll_events
+    ops.close_file = close_file
+    socket.changed = poll.notify
+    define(u32(41), sys_socket, PARTIAL, b"AF_INET stream (TCP) and datagram (UDP); other families: EAFNOSUPPORT")
+    define(u32(49), sys_bind, FULL, NULL)
+    define(u32(50), sys_listen, FULL, NULL)
+    define(u32(43), sys_accept, FULL, NULL)
+    define(u32(288), sys_accept4, FULL, NULL)
+    define(u32(42), sys_connect, FULL, NULL)
+    define(u32(51), sys_getsockname, FULL, NULL)
+    define(u32(52), sys_getpeername, FULL, NULL)
+    define(u32(44), sys_sendto, PARTIAL, b"flags: MSG_DONTWAIT and MSG_NOSIGNAL")
+    define(u32(45), sys_recvfrom, PARTIAL, b"flags: MSG_DONTWAIT (no MSG_PEEK)")
+    define(u32(46), sys_sendmsg, PARTIAL, b"no ancillary data")
+    define(u32(47), sys_recvmsg, PARTIAL, b"no ancillary data")
+    define(u32(48), sys_shutdown, FULL, NULL)
+    define(u32(54), sys_setsockopt, PARTIAL, b"SO_REUSEADDR/REUSEPORT/KEEPALIVE/SNDBUF/RCVBUF and TCP_NODELAY "
+           b"are accepted without changing the stack")
+    define(u32(55), sys_getsockopt, PARTIAL, b"SO_TYPE, SO_ERROR, SO_SNDBUF/RCVBUF, SO_REUSEADDR, TCP_NODELAY")
+    define(u32(53), sys_socketpair, PARTIAL, b"no AF_UNIX: EOPNOTSUPP")
