@@ -226,7 +226,7 @@ def readdir(dir: Ptr[vfs.Inode], cookie: u64, out: Ptr[vfs.DirEntry]) -> i64:
         if best == NULL:
             return 0
         return number_entry(out, ino_of(best.pid, u32(PID_DIR), u32(0)), u32(vfs.DT_DIR), u64(best.pid),
-                            u64(best.pid) + 4)
+                            u64(best.pid) + 3)
     q: Ptr[Process] = target(dir)
     if q == NULL:
         return 0
@@ -321,7 +321,7 @@ def render(p: Ptr[Process], kind: u32, buf: Ptr[u8]) -> usize:
     at = add_number(buf, at, pages * 4096)
     at = add_text(buf, at, b" ")
     at = add_number(buf, at, pages)
-    return add_text(buf, at, b" 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n")
+    return add_text(buf, at, b" 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n")  # 52 fields
 
 
 def read(node: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64) -> i64:

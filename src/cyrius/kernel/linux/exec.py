@@ -194,7 +194,7 @@ def script_args(header: Ptr[u8], length: i64, path: Ptr[u8], old: Ptr[Args], new
 
 def has_interpreter(image: Ptr[u8], got: i64) -> bool:
     h: Ptr[elf.Elf64Ehdr] = elf.header(image)
-    if h.phoff + u64(h.phnum) * elf.PHDR_SIZE > u64(got):
+    if h.phoff > u64(got) or u64(h.phnum) * elf.PHDR_SIZE > u64(got) - h.phoff:
         return True  # headers beyond the first page: treated as unsupported, like a dynamic program
     for i in range(u32(h.phnum)):
         if elf.program_header(image, i).type == elf.PT_INTERP:
@@ -347,6 +347,26 @@ def set_name(img: Ptr[Image], path: Ptr[u8]) -> None:
     img.name[n] = 0
 
 
+def program_path(p: Ptr[Process], path: Ptr[u8], out: Ptr[u8]) -> None:
+    """The program's absolute path inside p's root (/proc/PID/exe); empty if it cannot be told."""
+    out[0] = 0
+    w: vfs.Walk = vfs.Walk()
+    if vfs.resolve(p.root, p.cwd, path, u32(vfs.FOLLOW), addr(w)) < 0:
+        return
+    if w.parent != NULL and w.node != NULL:
+        n: i64 = vfs.path_of(p.root, w.parent, out, usize(task.EXE_LEN))
+        if n >= 0 and usize(n) + w.name_len + 2 <= task.EXE_LEN:
+            at: usize = usize(n)
+            if at != 1:  # the root's path is "/" already
+                out[at] = 0x2F
+                at += 1
+            memcpy(cast(Ptr[None], out + at), cast(Ptr[None], addr(w.name)), w.name_len)
+            out[at + w.name_len] = 0
+        else:
+            out[0] = 0
+    vfs.done(addr(w))
+
+
 def keep_cmdline(img: Ptr[Image], a: Ptr[Args]) -> None:
     """argv as /proc/PID/cmdline shows it (NUL-separated, cut to fit)."""
     end: u64 = 0
@@ -398,12 +418,12 @@ def prepare(p: Ptr[Process], path: Ptr[u8], a: Ptr[Args], img: Ptr[Image]) -> i6
         if got < 0:
             r = got
         else:
-            r = load_elf(p, slot[0], header, got, a, current_path, img)
+            # AT_EXECFN and the process name are the path execve was given, even for a script.
+            r = load_elf(p, slot[0], header, got, a, path, img)
             if r == 0:
-                set_name(img, current_path)
+                set_name(img, path)
                 keep_cmdline(img, a)
-                if vfs.path_of(p.root, slot[0], addr(img.exe), usize(task.EXE_LEN)) < 0:
-                    img.exe[0] = 0
+                program_path(p, current_path, addr(img.exe))
         vfs.put(slot[0])
         break
     kfree(cast(Ptr[None], header))

@@ -254,18 +254,27 @@ def exit_with_status(status: u32, notify: bool) -> None:
         exit_hook(p)
     parent: Ptr[Process] = p.parent
     if notify and parent != NULL:
-        notify_parent(parent, p.exit_signal)
+        notify_parent(parent, p.exit_signal, p.pid)
         sched.wake_all(addr(parent.child_exited))
     t.state = task.TASK_DEAD
     sched.schedule()
     irq.restore(flags)
 
 
-def notify_parent(parent: Ptr[Process], sig: u32) -> None:
-    if sig != 0:
-        parent.sig_pending |= u64(1) << u64(sig - 1)
-        if parent.task != NULL and parent.task.state == task.TASK_BLOCKED:
-            sched.wake(parent.task)
+def notify_parent(parent: Ptr[Process], sig: u32, child: u32) -> None:
+    """The exit signal for the parent (SIGCHLD); like signal.send_from, an ignored signal that
+    is not blocked is dropped (signal.py depends on this module, so the rule is repeated here)."""
+    if sig == 0 or sig > task.NSIG:
+        return
+    bit: u64 = u64(1) << u64(sig - 1)
+    blocked: bool = parent.task != NULL and (parent.task.sig_blocked & bit) != 0
+    h: u64 = parent.actions[sig - 1].handler
+    if not blocked and (h == 1 or (h == 0 and sig == SIGCHLD)):
+        return
+    parent.sig_pending |= bit
+    parent.sig_sender[sig - 1] = child
+    if parent.task != NULL and parent.task.state == task.TASK_BLOCKED and not blocked:
+        sched.wake(parent.task)
 
 
 def unlink_child(parent: Ptr[Process], child: Ptr[Process]) -> None:

@@ -290,9 +290,11 @@ def on_tick(now_ns: u64) -> None:
         if t.state == task.TASK_BLOCKED and t.wake_at_ns != 0 and t.wake_at_ns <= now_ns:
             wake(t)
         if t.alarm_at_ns != 0 and t.alarm_at_ns <= now_ns and alarm_hook != NULL:
+            due: u64 = t.alarm_at_ns
             t.alarm_at_ns = 0
             if t.alarm_interval_ns != 0:
-                t.alarm_at_ns = now_ns + t.alarm_interval_ns
+                # The next expiry on the timer's own grid: a late tick does not stretch the period.
+                t.alarm_at_ns = now_ns + t.alarm_interval_ns - (now_ns - due) % t.alarm_interval_ns
             alarm_hook(t)
         t = t.all_next
     if slice_left > 0:

@@ -143,8 +143,9 @@ def send_from(p: Ptr[Process], sig: u32, sender: u32) -> None:
     """Make sig pending for p and wake it if it sleeps, so the sleep ends with -EINTR."""
     if sig == 0 or sig > task.NSIG or p.state != task.PROC_ALIVE:
         return
-    if ignored(p, sig) and sig != SIGKILL:
-        return
+    blocked: bool = p.task != NULL and (p.task.sig_blocked & bit(sig)) != 0
+    if ignored(p, sig) and sig != SIGKILL and not blocked:
+        return  # a blocked signal stays pending even if ignored: the handler may change first
     p.sig_pending |= bit(sig)
     p.sig_sender[sig - 1] = sender
     t: Ptr[task.Task] = p.task
