@@ -194,8 +194,6 @@ def test_fd_directory_and_links(world):
         sorted([b".", b"..", b"cwd", b"exe", b"fd", b"root", b"stat", b"status", b"cmdline"])
 
 
-@pytest.mark.xfail(strict=True, reason="kernel bug: fd/N of a regular file reads anon_inode:[pipe] because "
-                                       "vfs.path_of only walks up from directories (-ENOTDIR for a file)")
 def test_fd_link_of_a_regular_file_names_the_file(world):
     world.open_fd(world.a, b"/tmp/data", file.O_RDWR | file.O_CREAT, 0)
     assert world.readlink(world.host, b"/proc/2/fd/0") == b"/tmp/data"

@@ -4,6 +4,7 @@ open() follows Linux semantics for O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_DIRECTO
 the access mode is checked against what the file allows.
 """
 from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
+from cyrius.rt import memcpy
 
 from .. import errno
 from ..mm.heap import kalloc, kfree
@@ -36,6 +37,9 @@ class File:
     flags: u32
     refcount: u32
     dir_cookie: u64  # where the next getdents continues
+    parent: Ptr[vfs.Inode]  # the directory it was opened in (a reference), for /proc/PID/fd/N
+    name_len: usize
+    name: Array[u8, 256]  # the name it was opened by
 
 
 def readable(f: Ptr[File]) -> bool:
@@ -75,9 +79,28 @@ def open(root: Ptr[vfs.Inode], cwd: Ptr[vfs.Inode], path: Ptr[u8], flags: u32, m
     if err < 0:
         vfs.done(addr(w))
         return err
+    return wrap_walked(addr(w), flags, out)
+
+
+def wrap_walked(w: Ptr[vfs.Walk], flags: u32, out: Ptr[Ptr[File]]) -> i64:
+    """A File for the inode a successful open_walked left in w, remembering the directory and
+    name it was opened by; ends the walk."""
     node: Ptr[vfs.Inode] = vfs.get(w.node)
-    vfs.done(addr(w))
-    return wrap(node, flags, out)
+    parent: Ptr[vfs.Inode] = NULL
+    if w.parent != NULL:
+        parent = vfs.get(w.parent)
+    name_len: usize = w.name_len
+    name: Array[u8, 256] = Array[u8, 256]()
+    memcpy(cast(Ptr[None], addr(name)), cast(Ptr[None], addr(w.name)), name_len)
+    vfs.done(w)
+    err: i64 = wrap(node, flags, out)
+    if err < 0:
+        vfs.put(parent)
+        return err
+    out[0].parent = parent
+    out[0].name_len = name_len
+    memcpy(cast(Ptr[None], addr(out[0].name)), cast(Ptr[None], addr(name)), name_len)
+    return 0
 
 
 def open_walked(w: Ptr[vfs.Walk], flags: u32, mode: u32) -> i64:
@@ -122,6 +145,7 @@ def close(f: Ptr[File]) -> None:
         if f.inode.ops.close_file != NULL:
             f.inode.ops.close_file(f.inode, f.flags)
         vfs.put(f.inode)
+        vfs.put(f.parent)
         kfree(cast(Ptr[None], f))
 
 

@@ -164,6 +164,29 @@ def path_into(p: Ptr[Process], node: Ptr[vfs.Inode], buf: Ptr[u8], cap: usize) -
     return put_text(buf, cap, addr(text))
 
 
+def file_path(p: Ptr[Process], f: Ptr[file.File], buf: Ptr[u8], cap: usize) -> i64:
+    """What fd/N shows: the path the file was opened by, seen from p's root; pipe:[N] and
+    socket:[N] for those."""
+    kind: u32 = f.inode.mode & vfs.S_IFMT
+    if kind == vfs.S_IFIFO or kind == vfs.S_IFSOCK:
+        at: usize = usize(put_text(buf, cap, b"pipe:[" if kind == vfs.S_IFIFO else b"socket:["))
+        at += usize(put_decimal(buf + at, cap - at, f.inode.ino))
+        return i64(at) + put_text(buf + at, cap - at, b"]")
+    if f.parent == NULL or vfs.is_dir(f.inode):
+        return path_into(p, f.inode, buf, cap)
+    text: Array[u8, 1024] = Array[u8, 1024]()
+    n: i64 = vfs.path_of(p.root, f.parent, addr(text), usize(1024 - 258))
+    if n < 0:
+        return n
+    at2: usize = usize(n)
+    if at2 != 1:
+        text[at2] = 0x2F
+        at2 += 1
+    memcpy(cast(Ptr[None], addr(text) + at2), cast(Ptr[None], addr(f.name)), f.name_len)
+    text[at2 + f.name_len] = 0
+    return put_text(buf, cap, addr(text))
+
+
 def readlink(node: Ptr[vfs.Inode], buf: Ptr[u8], cap: usize) -> i64:
     kind: u32 = kind_of(node)
     if kind == SELF:
@@ -183,7 +206,7 @@ def readlink(node: Ptr[vfs.Inode], buf: Ptr[u8], cap: usize) -> i64:
         f: Ptr[file.File] = process.fd_get(p, i64(fd_of(node)))
         if f == NULL:
             return -errno.ENOENT
-        return path_into(p, f.inode, buf, cap)
+        return file_path(p, f, buf, cap)
     return -errno.EINVAL
 
 

@@ -471,11 +471,9 @@ def open_path(pa: Ptr[Path], flags: u32, mode: u32, out: Ptr[Ptr[File]]) -> i64:
     if err < 0:
         vfs.done(addr(w))
         return err
-    node: Ptr[vfs.Inode] = vfs.get(w.node)
-    vfs.done(addr(w))
-    if creating and (node.uid != p.euid or node.gid != p.egid):
-        vfs.change(node, u32(0), p.euid, p.egid, u32(2))
-    return file.wrap(node, flags & KEPT_FLAGS, out)
+    if creating and (w.node.uid != p.euid or w.node.gid != p.egid):
+        vfs.change(w.node, u32(0), p.euid, p.egid, u32(2))
+    return file.wrap_walked(addr(w), flags & KEPT_FLAGS, out)
 
 
 def open_at(dirfd: u64, user_path: u64, flags: u64, mode: u64) -> i64:
