@@ -29,3 +29,16 @@ def integration(session):
 @nox.session
 def lint(session):
     session.run(sys.executable, "-m", "ruff", "check", "src", "tests", "noxfile.py")
+
+
+BENCHMARKS = ["bench_codegen.py", "bench_toolchain.py", "bench_boot.py", "bench_syscalls.py", "bench_containers.py",
+              "bench_network.py"]
+
+
+@nox.session
+def bench(session):
+    """Every benchmark against its peer, measured in the same run; regenerates bench/RESULTS.md (each script
+    replaces its own section, so a script that fails leaves its previous rows). Arguments go to each script
+    (e.g. `nox -s bench -- --repeat 1`)."""
+    for script in BENCHMARKS:
+        session.run(sys.executable, f"bench/{script}", *session.posargs)
