@@ -1,9 +1,11 @@
 /*
  * Memory and byte-string primitives (see mem.h).
  *
- * memcpy, memset and memmove use the string instructions: on CPUs with fast "rep movsb/stosb"
- * they are as quick as any loop, and gcc cannot recognise an asm statement as a copy and turn
- * our own memcpy into a call to memcpy.  The remaining loops only read and stop early, which
+ * memcpy, memset and memmove use the string instructions, and gcc cannot recognise an asm
+ * statement as a copy and turn our own memcpy into a call to memcpy.  memcpy and memset move
+ * quadwords first (rep movsq/stosq), then the tail bytes: as fast as rep movsb on hardware with
+ * fast strings, and eight times fewer iterations where each one costs (QEMU's TCG emulates a
+ * rep string instruction element by element; bench/ measured copies dominating syscalls).  The remaining loops only read and stop early, which
  * gcc does not turn into library calls (see ../README.md, "Flags").
  *
  * The string instructions run forwards because the ABI guarantees the direction flag is clear
@@ -16,8 +18,11 @@ void *
 memcpy(void *dst, const void *src, size_t n)
 {
     void *d = dst;
+    size_t quads = n >> 3;
+    size_t tail = n & 7;
 
-    __asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
+    __asm__ volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(quads) : : "memory");
+    __asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(tail) : : "memory");
     return dst;
 }
 
@@ -44,8 +49,12 @@ void *
 memset(void *dst, int32_t c, size_t n)
 {
     void *d = dst;
+    uint64_t pattern = (uint64_t)(uint8_t)c * 0x0101010101010101ull;
+    size_t quads = n >> 3;
+    size_t tail = n & 7;
 
-    __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+    __asm__ volatile("rep stosq" : "+D"(d), "+c"(quads) : "a"(pattern) : "memory");
+    __asm__ volatile("rep stosb" : "+D"(d), "+c"(tail) : "a"(pattern) : "memory");
     return dst;
 }
 

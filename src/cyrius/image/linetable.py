@@ -70,14 +70,17 @@ def line_rows(elf_path: Path, repo: Path) -> list[tuple[int, str, int]]:
             lineprog = dwarf.line_program_for_CU(cu)
             if lineprog is None:
                 continue
+            names: dict[int, str] = {}  # a unit names few files: resolve each once, not once per row
             for entry in lineprog.get_entries():
                 state = entry.state
                 if state is None:
                     continue
                 if state.end_sequence:
                     rows.append((state.address, "", 0))
-                else:
-                    rows.append((state.address, _file_name(lineprog, state.file, repo), state.line))
+                    continue
+                if state.file not in names:
+                    names[state.file] = _file_name(lineprog, state.file, repo)
+                rows.append((state.address, names[state.file], state.line))
         return rows
 
 
