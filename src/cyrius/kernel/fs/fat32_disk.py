@@ -121,8 +121,9 @@ def clusters_for(v: Ptr[Volume], size: u64) -> u32:
 def parse_bpb(v: Ptr[Volume], boot: Ptr[u8], dev: Ptr[BlockDevice]) -> i64:
     """Check the boot sector describes a FAT32 volume that fits the device; fill in the geometry.
 
-    FAT32 is recognised by its BPB layout (no FAT12/16 root directory, 16-bit sizes zero), as Linux
-    does, rather than by the cluster count alone, so small volumes made with mkfs.fat -F 32 mount."""
+    FAT32 is recognised by its BPB layout (no FAT12/16 root directory, 16-bit FAT size zero), as
+    Linux does, rather than by the cluster count alone, so small volumes made with mkfs.fat -F 32
+    mount; those carry their sector count in the 16-bit field, which is used when set."""
     if boot[510] != 0x55 or boot[511] != 0xAA:
         return -errno.EINVAL
     if boot[0] != 0xEB and boot[0] != 0xE9:
@@ -138,12 +139,16 @@ def parse_bpb(v: Ptr[Volume], boot: Ptr[u8], dev: Ptr[BlockDevice]) -> i64:
     fat_count: u32 = u32(boot[16])
     if reserved == 0 or fat_count == 0 or fat_count > 4:
         return -errno.EINVAL
-    if le16(boot + 17) != 0 or le16(boot + 19) != 0 or le16(boot + 22) != 0:
+    if le16(boot + 17) != 0 or le16(boot + 22) != 0:
         return -errno.EINVAL  # FAT12/16: a fixed root directory or 16-bit sizes
     media: u8 = boot[21]
     if media != 0xF0 and media < 0xF8:
         return -errno.EINVAL
     total: u32 = le32(boot + 32)
+    if le16(boot + 19) != 0:  # a small volume: mkfs.fat puts the count in the 16-bit field
+        if total != 0:
+            return -errno.EINVAL
+        total = u32(le16(boot + 19))
     fat_sectors: u32 = le32(boot + 36)
     if fat_sectors == 0 or u64(total) > dev.sector_count or le16(boot + 42) != 0:
         return -errno.EINVAL
