@@ -165,11 +165,19 @@ def merge_rows(old: list[Row], new: list[Row]) -> list[Row]:
     return sorted(merged, key=lambda r: (_section_index(r.figure), order[id(r)]))
 
 
+# The optimisation log (before/after of each step, hand-written) is kept in its own file and
+# appended to every regenerated RESULTS.md, so `nox -s bench` never loses it.
+OPTIMISATION_LOG = BENCH_DIR / "optimisations.md"
+
+
 def render(rows: list[Row]) -> str:
     lines = [HEADER, "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     for r in rows:
         lines.append("| " + " | ".join(_escape(c) for c in r.cells()) + " |")
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    if OPTIMISATION_LOG.exists():
+        text += "\n" + OPTIMISATION_LOG.read_text()
+    return text
 
 
 def write_results(rows: list[Row], path: Path = RESULTS) -> None:
