@@ -45,12 +45,23 @@ def advance() -> u64:
     return pm_total
 
 
+def ticks_to_ns(total: u64) -> u64:
+    hz: u64 = u64(acpi.PM_TIMER_HZ)
+    return (total // hz) * NS_PER_S + (total % hz) * NS_PER_S // hz
+
+
 def now_ns() -> u64:
     flags: u64 = irq.save()
     total: u64 = advance()
     irq.restore(flags)
-    hz: u64 = u64(acpi.PM_TIMER_HZ)
-    return (total // hz) * NS_PER_S + (total % hz) * NS_PER_S // hz
+    return ticks_to_ns(total)
+
+
+def coarse_ns() -> u64:
+    """now_ns() as of the last timer tick (10 ms resolution) without reading the PM timer: an I/O
+    port read costs a VM exit, too much for every file timestamp (Linux stamps files with its
+    coarse clock too)."""
+    return ticks_to_ns(pm_total)
 
 
 def pm_wait(count: u64) -> None:
@@ -157,6 +168,10 @@ def read_rtc_seconds() -> u64:
 
 def realtime_ns() -> u64:
     return boot_epoch_ns + now_ns()
+
+
+def coarse_realtime_ns() -> u64:
+    return boot_epoch_ns + coarse_ns()
 
 
 def tsc_ms_since(tsc_start: u64) -> u64:

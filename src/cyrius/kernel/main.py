@@ -63,7 +63,7 @@ def kernel_main(info: Ptr[BootInfo]) -> None:
     virtio_blk.init()
     virtio_net.init()
     blk_selftest.run_if_requested(info)
-    namespace.init(clock.realtime_ns)
+    namespace.init(clock.coarse_realtime_ns)
     devfs.seed(rdtsc(), clock.now_ns())
     if virtio_blk.count > 0:
         # The seed's log line names the first virtio disk this way.

@@ -3,7 +3,7 @@
 The bitmap lives in the first usable region large enough to hold it. Frames below 1 MiB stay
 reserved (real-mode structures, and later the AP start-up trampoline).
 """
-from cyrius.lang import NULL, Final, Ptr, cast, u8, u64, usize
+from cyrius.lang import NULL, Array, Final, Ptr, cast, u8, u32, u64, usize
 from cyrius.rt import memset
 
 from ..bootinfo import (MEM_BOOT_SERVICES_CODE, MEM_BOOT_SERVICES_DATA, MEM_CONVENTIONAL, MEM_LOADER_CODE,
@@ -18,6 +18,11 @@ frame_count: u64 = 0  # frames the bitmap covers
 usable_frames: u64 = 0
 free_frames: u64 = 0
 cursor: u64 = 0  # next-fit search start
+# Frames freed last, handed out first: a page used a moment ago is still in the CPU's caches and
+# TLB (and in QEMU's), while next fit alone would touch fresh memory on every allocation.
+HOT_MAX: Final = 64
+hot: Array[u64, HOT_MAX] = Array[u64, HOT_MAX]()
+hot_count: u32 = 0
 
 
 def usable(kind: u64) -> bool:
@@ -39,7 +44,8 @@ def set_used(frame: u64, used: bool) -> None:
 
 
 def init(info: Ptr[BootInfo]) -> None:
-    global bitmap, frame_count, usable_frames, free_frames, cursor
+    global bitmap, frame_count, usable_frames, free_frames, cursor, hot_count
+    hot_count = 0
     descs: Ptr[BootMemDesc] = cast(Ptr[BootMemDesc], usize(info.memmap))
     top: u64 = 0
     for i in range(info.memmap_count):
@@ -83,9 +89,16 @@ def init(info: Ptr[BootInfo]) -> None:
 
 def alloc() -> u64:
     """Physical address of a free frame (not zeroed), or 0 when memory is exhausted."""
-    global cursor, free_frames
+    global cursor, free_frames, hot_count
     if free_frames == 0:
         return 0
+    while hot_count > 0:
+        hot_count -= 1
+        recent: u64 = hot[hot_count]
+        if not is_used(recent):  # alloc_contiguous may have taken it since
+            set_used(recent, True)
+            free_frames -= 1
+            return recent << phys.PAGE_SHIFT
     scanned: u64 = 0
     f: u64 = cursor
     while scanned < frame_count:
@@ -124,7 +137,7 @@ def alloc_contiguous(count: u64) -> u64:
 
 
 def free(address: u64) -> None:
-    global free_frames
+    global free_frames, hot_count
     frame: u64 = address >> phys.PAGE_SHIFT
     if (address & (phys.PAGE_SIZE - 1)) != 0 or frame >= frame_count or frame < LOW_RESERVED:
         panic(b"frames: free of an address that is not an allocatable frame")
@@ -132,3 +145,6 @@ def free(address: u64) -> None:
         panic(b"frames: double free of a physical frame")
     set_used(frame, False)
     free_frames += 1
+    if hot_count < HOT_MAX:
+        hot[hot_count] = frame
+        hot_count += 1
