@@ -89,7 +89,8 @@ class Builder:
                  jobs: int | None = None):
         self.repo = repo
         self.src = repo / "src"
-        self.out = out or repo / "build"
+        # Absolute: later stages run tools with the working directory inside the build tree.
+        self.out = Path(out).resolve() if out else repo / "build"
         self.cdir = self.out / "kernel" / "c"
         self.odir = self.out / "kernel" / "obj"
         self.manifest_path = self.out / "kernel" / "manifest.json"
