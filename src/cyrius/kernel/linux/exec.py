@@ -13,7 +13,7 @@ from ..arch.x86_64.trapframe import TrapFrame
 from ..fs import devfs, vfs
 from ..mm import uaccess, uspace
 from ..mm.heap import kalloc, kfree
-from ..proc import process, task
+from ..proc import process, sched, task
 from ..proc.task import Process
 from . import elf
 
@@ -431,11 +431,8 @@ def prepare(p: Ptr[Process], path: Ptr[u8], a: Ptr[Args], img: Ptr[Image]) -> i6
 
 
 def reset_fpu() -> None:
-    area: Array[u8, 512] = Array[u8, 512]()
-    area[0] = 0x7F  # x87 control word 0x37f
-    area[1] = 0x03
-    area[24] = 0x80  # MXCSR 0x1f80
-    area[25] = 0x1F
+    area: Array[u8, task.FPU_AREA] = Array[u8, task.FPU_AREA]()
+    sched.fresh_fpu(addr(area))
     fxrstor(cast(Ptr[None], addr(area)))
 
 

@@ -283,6 +283,19 @@ def read_chunk(f: Ptr[File], buf: Ptr[u8], n: usize, offset: i64, more: bool) ->
     return file.read(f, buf, n)
 
 
+def piece(f: Ptr[File], buf: Ptr[u8], n: u64, writing: bool, offset: i64, done: u64) -> i64:
+    """One piece of a transfer between f and a kernel buffer, `done` bytes into it: at the file
+    position (offset < 0) or at offset + done."""
+    at: i64 = offset
+    if offset >= 0:
+        at = offset + i64(done)
+    if not writing:
+        return read_chunk(f, buf, usize(n), at, done > 0)
+    if at >= 0:
+        return file.pwrite(f, buf, usize(n), u64(at))
+    return file.write(f, buf, usize(n))
+
+
 def transfer(f: Ptr[File], iov: Ptr[IoVec], count: u64, total: u64, writing: bool, offset: i64) -> i64:
     """read/write/readv/writev/pread64/pwrite64: move `total` bytes between f and the user buffers
     iov[0..count), at the file position (offset < 0) or at offset. The bytes transferred, or -errno
@@ -301,21 +314,11 @@ def transfer(f: Ptr[File], iov: Ptr[IoVec], count: u64, total: u64, writing: boo
     result: i64 = 0
     while True:
         n: u64 = min_u64(total - done, u64(CHUNK))
-        at: i64 = offset
-        if offset >= 0:
-            at = offset + i64(done)
-        got: i64 = 0
-        if writing:
-            if iov_copy(iov, count, done, buf, n, False) < 0:
-                result = -errno.EFAULT
-                break
-            if at >= 0:
-                got = file.pwrite(f, buf, usize(n), u64(at))
-            else:
-                got = file.write(f, buf, usize(n))
-        else:
-            got = read_chunk(f, buf, usize(n), at, done > 0)
-            if got > 0 and iov_copy(iov, count, done, buf, u64(got), True) < 0:
+        if writing and iov_copy(iov, count, done, buf, n, False) < 0:
+            result = -errno.EFAULT
+            break
+        got: i64 = piece(f, buf, n, writing, offset, done)
+        if not writing and got > 0 and iov_copy(iov, count, done, buf, u64(got), True) < 0:
                 result = -errno.EFAULT
                 break
         if got < 0:
@@ -344,18 +347,7 @@ def transfer_direct(f: Ptr[File], user: u64, total: u64, writing: bool, offset: 
         if kernel == 0:
             result = -errno.EFAULT
             break
-        buf: Ptr[u8] = cast(Ptr[u8], usize(kernel))
-        at: i64 = offset
-        if offset >= 0:
-            at = offset + i64(done)
-        got: i64 = 0
-        if writing:
-            if at >= 0:
-                got = file.pwrite(f, buf, usize(n), u64(at))
-            else:
-                got = file.write(f, buf, usize(n))
-        else:
-            got = read_chunk(f, buf, usize(n), at, done > 0)
+        got: i64 = piece(f, cast(Ptr[u8], usize(kernel)), n, writing, offset, done)
         if got < 0:
             result = got
             break

@@ -6,7 +6,7 @@ dup() and close-on-exec work on sockets as on pipes. O_NONBLOCK (or MSG_DONTWAIT
 writing to a connection the peer closed is EPIPE and SIGPIPE unless MSG_NOSIGNAL.
 Addresses cross as struct sockaddr_in (network byte order); the stack uses host order.
 """
-from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u16, u32, u64, usize
+from cyrius.lang import NULL, Array, Callable, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u16, u32, u64, usize
 
 from .. import errno
 from ..arch.x86_64.trapframe import TrapFrame
@@ -18,6 +18,7 @@ from ..net import socket
 from ..net.socket import Socket
 from ..proc import process, signal
 from ..proc.task import Process
+from .sys_fs import IoVec, int_arg
 from .syscalls import FULL, PARTIAL, define
 
 AF_UNIX: Final = 1
@@ -71,12 +72,6 @@ class MsgHdr:  # struct msghdr
     pad2: u32
 
 
-@struct
-class IoVec:
-    base: u64
-    len: u64
-
-
 def me() -> Ptr[Process]:
     return process.current()
 
@@ -99,7 +94,7 @@ def is_socket(node: Ptr[vfs.Inode]) -> bool:
 
 def sock(fd: u64, out: Ptr[Ptr[Socket]]) -> i64:
     """The socket behind fd: -EBADF if none, -ENOTSOCK if fd is something else."""
-    f: Ptr[File] = process.fd_get(me(), i64(i32_of(fd)))
+    f: Ptr[File] = process.fd_get(me(), int_arg(fd))
     if f == NULL:
         return -errno.EBADF
     if not is_socket(f.inode):
@@ -108,13 +103,6 @@ def sock(fd: u64, out: Ptr[Ptr[Socket]]) -> i64:
     s.nonblock = (f.flags & file.O_NONBLOCK) != 0
     out[0] = s
     return 0
-
-
-def i32_of(x: u64) -> i64:
-    v: i64 = i64(x & 0xFFFFFFFF)
-    if v >= 0x80000000:
-        v -= 0x100000000
-    return v
 
 
 # --- the inode face: read, write, poll, close ---------------------------------------------------
@@ -188,7 +176,7 @@ def address_out(user: u64, len_addr: u64, ip: u32, port: u16) -> i64:
     have: Array[u32, 1] = Array[u32, 1]()
     if uaccess.copy_in(me().space, cast(Ptr[u8], addr(have)), len_addr, u64(4)) < 0:
         return -errno.EFAULT
-    if i64(i32_of(u64(have[0]))) < 0:
+    if int_arg(u64(have[0])) < 0:
         return -errno.EINVAL
     sa: SockAddrIn = SockAddrIn()
     sa.family = u16(AF_INET)
@@ -224,7 +212,8 @@ def sys_socket(f: Ptr[TrapFrame]) -> i64:
     return install(s, flags)
 
 
-def sys_bind(f: Ptr[TrapFrame]) -> i64:
+def at_address(f: Ptr[TrapFrame], op: Callable[[Ptr[Socket], u32, u16], i64]) -> i64:
+    """bind and connect: op on the socket fd (rdi) with the sockaddr_in at rsi of length rdx."""
     s: Array[Ptr[Socket], 1] = Array[Ptr[Socket], 1]()
     r: i64 = sock(f.rdi, addr(s))
     ip: Array[u32, 1] = Array[u32, 1]()
@@ -232,15 +221,19 @@ def sys_bind(f: Ptr[TrapFrame]) -> i64:
     if r == 0:
         r = address_in(f.rsi, f.rdx, addr(ip), addr(port))
     if r == 0:
-        r = socket.bind(s[0], ip[0], port[0])
+        r = op(s[0], ip[0], port[0])
     return r
+
+
+def sys_bind(f: Ptr[TrapFrame]) -> i64:
+    return at_address(f, socket.bind)
 
 
 def sys_listen(f: Ptr[TrapFrame]) -> i64:
     s: Array[Ptr[Socket], 1] = Array[Ptr[Socket], 1]()
     r: i64 = sock(f.rdi, addr(s))
     if r == 0:
-        backlog: i64 = i32_of(f.rsi)
+        backlog: i64 = int_arg(f.rsi)
         if backlog < 1:
             backlog = 1
         r = socket.listen(s[0], u32(backlog))
@@ -277,15 +270,7 @@ def sys_accept4(f: Ptr[TrapFrame]) -> i64:
 
 
 def sys_connect(f: Ptr[TrapFrame]) -> i64:
-    s: Array[Ptr[Socket], 1] = Array[Ptr[Socket], 1]()
-    r: i64 = sock(f.rdi, addr(s))
-    ip: Array[u32, 1] = Array[u32, 1]()
-    port: Array[u16, 1] = Array[u16, 1]()
-    if r == 0:
-        r = address_in(f.rsi, f.rdx, addr(ip), addr(port))
-    if r == 0:
-        r = socket.connect(s[0], ip[0], port[0])
-    return r
+    return at_address(f, socket.connect)
 
 
 def name_of(fd: u64, user: u64, len_addr: u64, peer: bool) -> i64:

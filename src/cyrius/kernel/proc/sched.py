@@ -8,7 +8,7 @@ queues, since handlers wake tasks).
 switch_to saves the outgoing task's FPU state and user FS/GS bases and loads the incoming task's,
 with its kernel stack and address space; boot/x86_64/syscall.S switches the registers.
 """
-from cyrius.lang import NULL, Callable, Final, Ptr, addr, cast, offsetof, sizeof, u32, u64, usize
+from cyrius.lang import NULL, Callable, Final, Ptr, addr, cast, offsetof, sizeof, u8, u32, u64, usize
 from cyrius.rt import cli, fxrstor, fxsave, memset, read_cr3, rdmsr, sti_hlt, switch_context, thread_entry, write_cr3
 
 from ..arch.x86_64 import cpu, irq
@@ -98,13 +98,17 @@ def new_task() -> Ptr[Task]:
         return NULL
     t.stack_base = phys.to_virt(stack)
     t.stack_top = t.stack_base + STACK_SIZE
-    # FXSAVE image of a freshly initialised FPU: x87 control word 0x37f, MXCSR 0x1f80 (all
-    # exceptions masked), everything else zero - what Linux gives a new program.
-    t.fpu[0] = 0x7F
-    t.fpu[1] = 0x03
-    t.fpu[24] = 0x80
-    t.fpu[25] = 0x1F
+    fresh_fpu(addr(t.fpu))
     return t
+
+
+def fresh_fpu(area: Ptr[u8]) -> None:
+    """Make a zeroed FXSAVE area the image of a freshly initialised FPU: x87 control word 0x37f,
+    MXCSR 0x1f80 (all exceptions masked), everything else zero - what Linux gives a new program."""
+    area[0] = 0x7F
+    area[1] = 0x03
+    area[24] = 0x80
+    area[25] = 0x1F
 
 
 def frames_free_run(base: u64) -> None:
