@@ -55,26 +55,16 @@ error_text: Array[u8, 512] = Array[u8, 512]()
 
 
 def say(message: Ptr[u8]) -> None:
-    n: usize = strlen(message)
-    if n > 511:
-        n = 511
-    memcpy(cast(Ptr[None], addr(error_text)), cast(Ptr[None], message), n)
-    error_text[n] = 0
+    say2(message, b"")
 
 
 def say2(a: Ptr[u8], b: Ptr[u8]) -> None:
-    n: usize = 0
-    k: usize = 0
-    while a[k] != 0 and n < 510:
-        error_text[n] = a[k]
-        n += 1
-        k += 1
-    k = 0
-    while b[k] != 0 and n < 510:
-        error_text[n] = b[k]
-        n += 1
-        k += 1
-    error_text[n] = 0
+    """Record the error line a + b (cut to fit error_text)."""
+    cap: usize = usize(len(error_text))
+    at: usize = put(addr(error_text), cap, put(addr(error_text), cap, usize(0), a), b)
+    if at > cap - 1:
+        at = cap - 1
+    error_text[at] = 0
 
 
 def handle(index: u64) -> u64:
