@@ -1,6 +1,7 @@
 """Stage 5: emit — render one C unit and one header per module from the codegen/ templates."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,10 @@ class CUnit:
     source: str
 
 
+@functools.cache
 def _env() -> jinja2.Environment:
+    """One environment for the whole run: it caches the compiled templates (compiling them per module
+    cost as much as the rest of emission)."""
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(CODEGEN_DIR)), trim_blocks=True,
                               lstrip_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
 
