@@ -211,8 +211,8 @@ class Program:
                 mod.symbols[local] = ("from", target, alias.name, stmt)
 
     def _declares(self, modname: str, name: str) -> bool:
-        path = self.find(modname)
-        tree = ast.parse(path.read_text())
+        loaded = self.modules.get(modname)
+        tree = loaded.tree if loaded is not None else ast.parse(self.find(modname).read_text())
         for stmt in tree.body:
             if isinstance(stmt, (ast.FunctionDef, ast.ClassDef)) and stmt.name == name:
                 return True
