@@ -1,8 +1,9 @@
-"""Time: a monotonic nanosecond clock from the ACPI PM timer, and the periodic LAPIC tick.
+"""Time: a monotonic nanosecond clock from the TSC, and the periodic LAPIC tick.
 
-The PM timer runs at 3.579545 MHz whatever the CPU does, so it is the reference: the LAPIC timer
-and the TSC are calibrated against it at boot. Its counter is only 24 or 32 bits wide, so every
-read (and every tick, 100 times a second) folds the elapsed count into a 64-bit total.
+The ACPI PM timer runs at 3.579545 MHz whatever the CPU does, so it is the reference: the LAPIC
+timer and the TSC are calibrated against it at boot. After that the clock reads the TSC, as Linux
+does: reading the PM timer is an I/O port access, a VM exit each time (under TCG, a trip through
+QEMU's device emulation), and processes ask for the time often.
 """
 from cyrius.lang import Final, Ptr, i64, u8, u16, u32, u64
 from cyrius.rt import inb, inl, outb, rdtsc
@@ -16,6 +17,7 @@ from .proc import sched
 TICK_HZ: Final = 100
 TIMER_VECTOR: Final = 32
 NS_PER_S: Final = 1000000000
+NS_PER_MS: Final = 1000000
 CALIBRATE_MS: Final = 50
 
 pm_port: u32 = 0
@@ -25,6 +27,8 @@ pm_total: u64 = 0
 ticks: u64 = 0
 lapic_per_ms: u64 = 0
 tsc_per_ms: u64 = 0
+tsc_at_zero: u64 = 0  # the TSC when now_ns() was 0: at the start of calibration
+last_tick_ns: u64 = 0
 announced_first_tick: bool = False
 
 
@@ -37,7 +41,8 @@ def u16_port() -> u16:
 
 
 def advance() -> u64:
-    """Fold the PM counter into the 64-bit total; call with interrupts disabled."""
+    """Fold the PM counter into the 64-bit total (the counter is only 24 or 32 bits wide); call
+    with interrupts disabled."""
     global pm_last, pm_total
     now: u32 = pm_read()
     pm_total += u64((now - pm_last) & pm_mask)
@@ -45,23 +50,19 @@ def advance() -> u64:
     return pm_total
 
 
-def ticks_to_ns(total: u64) -> u64:
-    hz: u64 = u64(acpi.PM_TIMER_HZ)
-    return (total // hz) * NS_PER_S + (total % hz) * NS_PER_S // hz
-
-
 def now_ns() -> u64:
-    flags: u64 = irq.save()
-    total: u64 = advance()
-    irq.restore(flags)
-    return ticks_to_ns(total)
+    """Nanoseconds since calibration began. Split so the product cannot overflow: whole
+    milliseconds, then the remainder (less than tsc_per_ms, so times 10^6 fits)."""
+    if tsc_per_ms == 0:
+        return 0
+    elapsed: u64 = rdtsc() - tsc_at_zero
+    return (elapsed // tsc_per_ms) * NS_PER_MS + (elapsed % tsc_per_ms) * NS_PER_MS // tsc_per_ms
 
 
 def coarse_ns() -> u64:
-    """now_ns() as of the last timer tick (10 ms resolution) without reading the PM timer: an I/O
-    port read costs a VM exit, too much for every file timestamp (Linux stamps files with its
-    coarse clock too)."""
-    return ticks_to_ns(pm_total)
+    """now_ns() as of the last timer tick (10 ms resolution): for file timestamps, which Linux
+    also takes from its coarse clock."""
+    return last_tick_ns
 
 
 def pm_wait(count: u64) -> None:
@@ -71,10 +72,10 @@ def pm_wait(count: u64) -> None:
 
 
 def on_tick(frame: Ptr[TrapFrame]) -> None:
-    global ticks, announced_first_tick
+    global ticks, announced_first_tick, last_tick_ns
     ticks += 1
-    advance()
-    sched.on_tick(now_ns())
+    last_tick_ns = now_ns()
+    sched.on_tick(last_tick_ns)
     if not announced_first_tick:
         announced_first_tick = True
         console.log(b"timer", b"first tick")
@@ -87,7 +88,7 @@ def set_wall_clock() -> None:
 
 def init() -> None:
     """Calibrate the LAPIC timer and the TSC against the PM timer, then start the periodic tick."""
-    global pm_port, pm_mask, pm_last, lapic_per_ms, tsc_per_ms
+    global pm_port, pm_mask, pm_last, lapic_per_ms, tsc_per_ms, tsc_at_zero
     pm_port = acpi.info.pm_timer_port
     if pm_port == 0:
         panic(b"clock: ACPI reports no PM timer; Cyrius needs it as its time reference")
@@ -100,6 +101,7 @@ def init() -> None:
     pm_wait(u64(acpi.PM_TIMER_HZ) * CALIBRATE_MS // 1000)
     lapic_per_ms = u64(lapic.timer_elapsed()) // CALIBRATE_MS
     tsc_per_ms = (rdtsc() - tsc0) // CALIBRATE_MS
+    tsc_at_zero = tsc0
     irq.restore(flags)
     if lapic_per_ms == 0:
         panic(b"clock: the LAPIC timer did not count during calibration")
