@@ -57,6 +57,22 @@ def test_contiguous_run(machine):
         assert frames.is_used(u64((run >> 12) + i))
 
 
+def test_contiguous_run_fills_the_lowest_gap_that_fits_and_fails_when_none_does(machine):
+    taken = []
+    while (f := frames.alloc()) != 0:
+        taken.append(int(f))
+    taken.sort()
+    for gap_start, gap in ((10, 2), (40, 3), (100, 8)):  # holes of 2, 3 and 8 frames
+        for i in range(gap):
+            frames.free(u64(taken[gap_start + i]))
+    assert frames.alloc_contiguous(u64(3)) == taken[40]
+    assert frames.alloc_contiguous(u64(2)) == taken[10]
+    assert frames.alloc_contiguous(u64(9)) == 0
+    assert frames.alloc_contiguous(u64(8)) == taken[100]
+    assert frames.alloc_contiguous(u64(1)) == 0
+    assert frames.free_frames == 0
+
+
 def test_heap_sizes_alignment_and_no_leaks(machine):
     before = frames.free_frames
     blocks = []

@@ -18,6 +18,7 @@ frame_count: u64 = 0  # frames the bitmap covers
 usable_frames: u64 = 0
 free_frames: u64 = 0
 cursor: u64 = 0  # next-fit search start
+lowest_free: u64 = 0  # every frame below it is in use: where a search for a contiguous run starts
 # Frames freed last, handed out first: a page used a moment ago is still in the CPU's caches and
 # TLB (and in QEMU's), while next fit alone would touch fresh memory on every allocation.
 HOT_MAX: Final = 64
@@ -44,7 +45,7 @@ def set_used(frame: u64, used: bool) -> None:
 
 
 def init(info: Ptr[BootInfo]) -> None:
-    global bitmap, frame_count, usable_frames, free_frames, cursor, hot_count
+    global bitmap, frame_count, usable_frames, free_frames, cursor, hot_count, lowest_free
     hot_count = 0
     descs: Ptr[BootMemDesc] = cast(Ptr[BootMemDesc], usize(info.memmap))
     top: u64 = 0
@@ -85,6 +86,7 @@ def init(info: Ptr[BootInfo]) -> None:
         free_frames -= 1
     usable_frames = free_frames
     cursor = LOW_RESERVED
+    lowest_free = LOW_RESERVED
 
 
 def alloc() -> u64:
@@ -119,25 +121,38 @@ def alloc() -> u64:
 
 
 def alloc_contiguous(count: u64) -> u64:
-    """`count` physically contiguous frames, or 0."""
-    global free_frames
+    """`count` physically contiguous frames, or 0. First fit from lowest_free, skipping whole bytes
+    of used frames (kernel stacks and path-walk scratch come from here on every fork and lookup)."""
+    global free_frames, lowest_free
     run: u64 = 0
-    for f in range(u64(LOW_RESERVED), frame_count):
+    f: u64 = lowest_free
+    first_free: u64 = frame_count
+    while f < frame_count:
+        if (f & 7) == 0 and bitmap[f >> 3] == 0xFF:
+            run = 0
+            f += 8
+            continue
         if is_used(f):
             run = 0
+            f += 1
             continue
+        if first_free == frame_count:
+            first_free = f
         run += 1
         if run == count:
             start: u64 = f + 1 - count
             for g in range(start, start + count):
                 set_used(g, True)
             free_frames -= count
+            lowest_free = first_free
             return start << phys.PAGE_SHIFT
+        f += 1
+    lowest_free = first_free
     return 0
 
 
 def free(address: u64) -> None:
-    global free_frames, hot_count
+    global free_frames, hot_count, lowest_free
     frame: u64 = address >> phys.PAGE_SHIFT
     if (address & (phys.PAGE_SIZE - 1)) != 0 or frame >= frame_count or frame < LOW_RESERVED:
         panic(b"frames: free of an address that is not an allocatable frame")
@@ -145,6 +160,8 @@ def free(address: u64) -> None:
         panic(b"frames: double free of a physical frame")
     set_used(frame, False)
     free_frames += 1
+    if frame < lowest_free:
+        lowest_free = frame
     if hot_count < HOT_MAX:
         hot[hot_count] = frame
         hot_count += 1
