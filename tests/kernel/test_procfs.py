@@ -3,9 +3,9 @@ containers, one a zombie) with descriptors from file.open; what each process see
 self, exe, cwd, root and fd/N, and the errors of missing pids and descriptors."""
 import pytest
 
-from cyrius import rt
 from cyrius.kernel import errno
 from cyrius.kernel.fs import file, memfs, procfs, vfs
+from cyrius.kernel.mm import frames
 from cyrius.kernel.proc import process, sched, task
 from cyrius.lang import NULL, Array, Ptr, addr, memory, u8, u32, u64, usize
 
@@ -113,7 +113,6 @@ class World:
 
 @pytest.fixture
 def world(machine):
-    rt.fake("inl", lambda port: 0)  # process.allocate stamps a start time: the PM timer reads 0
     w = World()
     for p in (w.host, w.a, w.b, w.c1, w.c1_child, w.c2):
         p.rlimits[process.RLIMIT_NOFILE].soft = u64(task.MAX_FDS)
@@ -128,8 +127,9 @@ def pids(names: list[bytes]) -> list[int]:
 def test_each_world_lists_its_own_processes(world):
     names = world.listing(world.host, b"/proc")
     assert names[:3] == [b".", b"..", b"self"]
+    assert names[3:9] == [b"meminfo", b"uptime", b"loadavg", b"stat", b"mounts", b"version"]
     assert pids(names) == [1, 2, 3, 4, 5, 6]  # the host sees every live process, no zombie
-    assert len(names) == 3 + 6  # each once
+    assert len(names) == 3 + 6 + 6  # each once
     assert pids(world.listing(world.c1, b"/proc")) == [4, 5]  # its root is /srv/c1, where proc is mounted too
     assert pids(world.listing(world.c1_child, b"/proc")) == [4, 5]
     assert pids(world.listing(world.c2, b"/proc")) == [6]
@@ -146,7 +146,27 @@ def test_a_listing_resumes_where_it_stopped(world):
         assert entry.next_cookie > cookie
         cookie = int(entry.next_cookie)
     vfs.put(node)
-    assert seen == [b".", b"..", b"self", b"1", b"2", b"3", b"4", b"5", b"6"]
+    assert seen == [b".", b"..", b"self", b"meminfo", b"uptime", b"loadavg", b"stat", b"mounts", b"version",
+                    b"1", b"2", b"3", b"4", b"5", b"6"]
+
+
+def test_mounts_lists_only_what_the_callers_root_reaches(world):
+    host = world.read(world.host, b"/proc/mounts").decode().splitlines()
+    inside = world.read(world.c1, b"/proc/mounts").decode().splitlines()
+    assert host[0] == inside[0] == "rootfs / rootfs rw 0 0"
+    assert "proc /proc proc rw 0 0" in host and "proc /srv/c1/proc proc rw 0 0" in host
+    assert inside[1:] == ["proc /proc proc rw 0 0"]  # its own proc, by its own path; never the host's
+
+
+def test_loadavg_and_meminfo_report_the_scheduler_and_the_frames(world):
+    sched.load[0] = u64(sched.LOAD_ONE * 3 // 2)  # 1.50
+    fields = world.read(world.host, b"/proc/loadavg").decode().split()
+    assert fields[:3] == ["1.50", "0.00", "0.00"]
+    assert fields[4] == str(int(process.next_pid) - 1)
+    meminfo = dict(line.split(":") for line in world.read(world.host, b"/proc/meminfo").decode().splitlines())
+    assert meminfo["MemTotal"].split() == [str(int(frames.usable_frames) * 4), "kB"]
+    free_kb = int(meminfo["MemFree"].split()[0])
+    assert int(frames.free_frames) * 4 - free_kb == 4  # less the page the read rendered into
 
 
 def test_self_names_the_callers_pid(world):

@@ -358,3 +358,22 @@ def test_free_task_unlinks_from_the_task_list_and_returns_the_stack(cpu_log):
     sched.free_task(d)
     sched.on_tick(u64(20))
     assert queue() == []
+
+
+def test_ticks_are_charged_to_user_system_or_idle_and_fold_into_the_load(cpu_log):
+    boot, idle = cpu_log.boot, cpu_log.idle
+    sched.account_tick(True)
+    sched.account_tick(True)
+    sched.account_tick(False)
+    assert (boot.user_ticks, boot.system_ticks) == (2, 1)
+    assert (sched.user_ticks, sched.system_ticks, sched.idle_ticks) == (2, 1, 0)
+    become(idle)
+    sched.account_tick(True)  # whatever the frame says, the idle task's ticks are idle time
+    assert sched.idle_ticks == 1 and idle.user_ticks == 0
+    become(boot)
+    runnable_tasks(1)  # boot running and one waiting: two runnable
+    assert sched.runnable_count() == 2
+    for _ in range(sched.LOAD_SAMPLE_TICKS - 4):
+        sched.account_tick(False)
+    # One 5-second sample of 2 tasks: load = 2 * (1 - e^(-5/60)) and likewise for 5 and 15 minutes.
+    assert [int(x) for x in sched.load] == [2 * (2048 - 1884), 2 * (2048 - 2014), 2 * (2048 - 2037)]

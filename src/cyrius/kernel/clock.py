@@ -75,6 +75,7 @@ def on_tick(frame: Ptr[TrapFrame]) -> None:
     global ticks, announced_first_tick, last_tick_ns
     ticks += 1
     last_tick_ns = now_ns()
+    sched.account_tick((frame.cs & 3) == 3)
     sched.on_tick(last_tick_ns)
     if not announced_first_tick:
         announced_first_tick = True

@@ -6,6 +6,7 @@
     /proc/PID/root    -> /
     /proc/PID/fd/N    -> what descriptor N refers to
     /proc/PID/stat, status, cmdline   what ps and top read
+    /proc/meminfo, uptime, loadavg, stat, mounts, version   what free, uptime, top, df and mount read
 
 Inodes are made on lookup and freed with their last reference; the inode number encodes what
 the inode is (pid, kind, fd), so nothing else needs storing. A process inside a container sees only
@@ -14,8 +15,9 @@ its container's processes.
 from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, u8, u32, u64, usize
 from cyrius.rt import fmt_u64, memcpy
 
-from .. import errno
-from ..proc import process, task
+from .. import clock, errno, version
+from ..mm import frames, phys
+from ..proc import process, sched, task
 from ..proc.task import Process
 from . import file, vfs
 
@@ -30,7 +32,17 @@ FD_LINK: Final = 8
 STAT: Final = 9
 STATUS: Final = 10
 CMDLINE: Final = 11
-TEXT_CAP: Final = 1024
+# Files of /proc itself, in the order readdir lists them.
+MEMINFO: Final = 12
+UPTIME: Final = 13
+LOADAVG: Final = 14
+SYSTEM_STAT: Final = 15
+MOUNTS: Final = 16
+VERSION: Final = 17
+FIRST_SYSTEM_FILE: Final = MEMINFO
+SYSTEM_FILES: Final = 6
+FIRST_PID_COOKIE: Final = 3 + SYSTEM_FILES  # readdir of /proc: ".", "..", "self", the files, then pids
+TEXT_CAP: Final = 4096  # a rendered file is at most one page
 PID_SHIFT: Final = 20
 KIND_SHIFT: Final = 12
 FD_MASK: Final = 0xFFF
@@ -75,12 +87,34 @@ def make(kind: u32, pid: u32, fd: u32, out: Ptr[Ptr[vfs.Inode]]) -> i64:
     node: Ptr[vfs.Inode] = vfs.new_inode(addr(ops), mode, ino_of(pid, kind, fd), dev)
     if node == NULL:
         return -errno.ENOMEM
-    if kind == STAT or kind == STATUS or kind == CMDLINE:
+    if is_text(kind):
         node.mode = u32(vfs.S_IFREG | 0o444)
     if (mode & vfs.S_IFMT) == vfs.S_IFDIR:
         node.nlink = 2
     out[0] = node
     return 0
+
+
+def is_text(kind: u32) -> bool:
+    return kind == STAT or kind == STATUS or kind == CMDLINE or is_system_file(kind)
+
+
+def is_system_file(kind: u32) -> bool:
+    return kind >= FIRST_SYSTEM_FILE and kind < FIRST_SYSTEM_FILE + SYSTEM_FILES
+
+
+def system_file_name(kind: u32) -> Ptr[u8]:
+    if kind == MEMINFO:
+        return b"meminfo"
+    if kind == UPTIME:
+        return b"uptime"
+    if kind == LOADAVG:
+        return b"loadavg"
+    if kind == SYSTEM_STAT:
+        return b"stat"
+    if kind == MOUNTS:
+        return b"mounts"
+    return b"version"
 
 
 def parse_number(name: Ptr[u8], length: usize) -> i64:
@@ -110,6 +144,9 @@ def lookup(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, out: Ptr[Ptr[vfs.I
     if kind == ROOT:
         if is_name(name, length, b"self"):
             return make(u32(SELF), u32(0), u32(0), out)
+        for kind_i in range(FIRST_SYSTEM_FILE, FIRST_SYSTEM_FILE + SYSTEM_FILES):
+            if is_name(name, length, system_file_name(u32(kind_i))):
+                return make(u32(kind_i), u32(0), u32(0), out)
         pid: i64 = parse_number(name, length)
         if pid <= 0:
             return -errno.ENOENT
@@ -239,17 +276,20 @@ def readdir(dir: Ptr[vfs.Inode], cookie: u64, out: Ptr[vfs.DirEntry]) -> i64:
     if kind == ROOT:
         if cookie == 2:
             return entry(out, ino_of(u32(0), u32(SELF), u32(0)), u32(vfs.DT_LNK), b"self", u64(3))
-        # Then the processes, by pid: the cookie is the last pid shown + 3.
+        if cookie < FIRST_PID_COOKIE:
+            kind_c: u32 = u32(FIRST_SYSTEM_FILE + cookie - 3)
+            return entry(out, ino_of(u32(0), kind_c, u32(0)), u32(vfs.DT_REG), system_file_name(kind_c), cookie + 1)
+        # Then the processes, by pid: the cookie is the last pid shown + FIRST_PID_COOKIE.
         best: Ptr[Process] = NULL
         p: Ptr[Process] = process.table
         while p != NULL:
-            if u64(p.pid) + 3 > cookie and visible(p) and (best == NULL or p.pid < best.pid):
+            if u64(p.pid) + FIRST_PID_COOKIE > cookie and visible(p) and (best == NULL or p.pid < best.pid):
                 best = p
             p = p.next_in_table
         if best == NULL:
             return 0
         return number_entry(out, ino_of(best.pid, u32(PID_DIR), u32(0)), u32(vfs.DT_DIR), u64(best.pid),
-                            u64(best.pid) + 3)
+                            u64(best.pid) + FIRST_PID_COOKIE)
     q: Ptr[Process] = target(dir)
     if q == NULL:
         return 0
@@ -347,21 +387,109 @@ def render(p: Ptr[Process], kind: u32, buf: Ptr[u8]) -> usize:
     return add_text(buf, at, b" 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n")  # 52 fields
 
 
+def add_line(buf: Ptr[u8], at: usize, label: Ptr[u8], value: u64, unit: Ptr[u8]) -> usize:
+    at = add_text(buf, at, label)
+    at = add_number(buf, at, value)
+    return add_text(buf, at, unit)
+
+
+def add_hundredths(buf: Ptr[u8], at: usize, value: u64) -> usize:
+    """value / 100 with two decimals (seconds from ticks, loads from fixed point)."""
+    at = add_number(buf, at, value // 100)
+    at = add_text(buf, at, b".")
+    if value % 100 < 10:
+        at = add_text(buf, at, b"0")
+    return add_number(buf, at, value % 100)
+
+
+def add_mounts(p: Ptr[Process], buf: Ptr[u8], at: usize) -> usize:
+    """One line per mount the caller can reach from its root, as `source path type rw 0 0`."""
+    at = add_text(buf, at, b"rootfs / rootfs rw 0 0\n")
+    path: Ptr[u8] = buf + TEXT_CAP // 2  # scratch in the page's second half; lines stay in the first
+    for i in range(vfs.MAX_MOUNTS):
+        m: Ptr[vfs.Mount] = addr(vfs.mounts) + i
+        if not m.used or at > TEXT_CAP // 2 - 256:
+            continue
+        if vfs.path_of(p.root, m.mountpoint, path, usize(TEXT_CAP // 2)) < 0:
+            continue
+        at = add_text(buf, at, addr(m.source))
+        at = add_text(buf, at, b" ")
+        at = add_text(buf, at, path)
+        at = add_text(buf, at, b" ")
+        at = add_text(buf, at, addr(m.fs_name))
+        at = add_text(buf, at, b" rw 0 0\n")
+    return at
+
+
+def render_system(p: Ptr[Process], kind: u32, buf: Ptr[u8]) -> usize:
+    """The text of one of /proc's own files, as the caller sees the system."""
+    at: usize = 0
+    if kind == MEMINFO:
+        at = add_line(buf, at, b"MemTotal:       ", frames.usable_frames * 4, b" kB\n")
+        at = add_line(buf, at, b"MemFree:        ", frames.free_frames * 4, b" kB\n")
+        at = add_line(buf, at, b"MemAvailable:   ", frames.free_frames * 4, b" kB\n")
+        return add_text(buf, at, b"Buffers:               0 kB\nCached:                0 kB\n"
+                                 b"SwapTotal:             0 kB\nSwapFree:              0 kB\n"
+                                 b"Shmem:                 0 kB\n")
+    if kind == UPTIME:
+        at = add_hundredths(buf, at, clock.now_ns() // 10000000)
+        at = add_text(buf, at, b" ")
+        at = add_hundredths(buf, at, sched.idle_ticks)
+        return add_text(buf, at, b"\n")
+    if kind == LOADAVG:
+        for i in range(3):
+            at = add_hundredths(buf, at, (sched.load[i] * 100 + sched.LOAD_ONE // 2) >> sched.LOAD_SHIFT)
+            at = add_text(buf, at, b" ")
+        at = add_number(buf, at, sched.runnable_count())
+        at = add_line(buf, at, b"/", sched.task_count(), b" ")
+        return add_line(buf, at, b"", u64(process.next_pid - 1), b"\n")
+    if kind == SYSTEM_STAT:
+        for cpu_i in range(2):  # the total, then the one CPU: user nice system idle iowait irq softirq
+            at = add_text(buf, at, b"cpu  " if cpu_i == 0 else b"cpu0 ")
+            at = add_line(buf, at, b"", sched.user_ticks, b" 0 ")
+            at = add_line(buf, at, b"", sched.system_ticks, b" ")
+            at = add_line(buf, at, b"", sched.idle_ticks, b" 0 0 0 0 0 0\n")
+        at = add_line(buf, at, b"ctxt ", sched.switches, b"\n")
+        at = add_line(buf, at, b"btime ", clock.boot_epoch_ns // 1000000000, b"\n")
+        at = add_line(buf, at, b"processes ", u64(process.next_pid - 1), b"\n")
+        at = add_line(buf, at, b"procs_running ", sched.runnable_count(), b"\n")
+        return add_text(buf, at, b"procs_blocked 0\n")
+    if kind == MOUNTS:
+        return add_mounts(p, buf, at)
+    at = add_text(buf, at, b"Linux version ")
+    at = add_text(buf, at, version.release())
+    at = add_text(buf, at, b" ")
+    at = add_text(buf, at, version.build())
+    return add_text(buf, at, b"\n")
+
+
 def read(node: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64) -> i64:
+    """The file's text, rendered afresh for every read (as Linux's seq files are for each read
+    from offset 0) into a page from the frame allocator."""
     kind: u32 = kind_of(node)
-    if kind != STAT and kind != STATUS and kind != CMDLINE:
+    if not is_text(kind):
         return -errno.EISDIR
-    p: Ptr[Process] = target(node)
-    if p == NULL:
-        return -errno.ESRCH
-    text: Array[u8, TEXT_CAP] = Array[u8, TEXT_CAP]()
-    n: usize = render(p, kind, addr(text))
-    if offset >= u64(n):
-        return 0
-    k: usize = n - usize(offset)
-    if k > count:
-        k = count
-    memcpy(cast(Ptr[None], buf), cast(Ptr[None], addr(text) + offset), k)
+    p: Ptr[Process] = process.current()
+    if not is_system_file(kind):
+        p = target(node)
+        if p == NULL:
+            return -errno.ESRCH
+    page: u64 = frames.alloc()
+    if page == 0:
+        return -errno.ENOMEM
+    text: Ptr[u8] = phys.bytes_at(page)
+    n: usize = 0
+    if is_system_file(kind):
+        n = render_system(p, kind, text)
+    else:
+        n = render(p, kind, text)
+    k: usize = 0
+    if offset < u64(n):
+        k = n - usize(offset)
+        if k > count:
+            k = count
+        memcpy(cast(Ptr[None], buf), cast(Ptr[None], text + offset), k)
+    frames.free(page)
     return i64(k)
 
 

@@ -615,7 +615,8 @@ def name_in_parent(parent: Ptr[Inode], child: Ptr[Inode], entry: Ptr[DirEntry]) 
 
 
 def path_of(root: Ptr[Inode], node: Ptr[Inode], buf: Ptr[u8], cap: usize) -> i64:
-    """The absolute path of directory `node` as seen from `root` (getcwd); its length, or -errno."""
+    """The absolute path of directory `node` as seen from `root` (getcwd); its length, or -errno
+    (-ENOENT when node is not under root: nothing outside a container's root gets a name in it)."""
     if cap < 2:
         return -errno.ERANGE
     entry: Ptr[DirEntry] = cast(Ptr[DirEntry], kalloc(usize(sizeof(DirEntry))))
@@ -656,6 +657,8 @@ def path_of(root: Ptr[Inode], node: Ptr[Inode], buf: Ptr[u8], cap: usize) -> i64
         end -= 1
         buf[end] = 0x2F
         err = 0
+    if err == 0 and current != root:
+        err = -errno.ENOENT  # the walk reached the top of the tree without passing root
     put(current)
     kfree(cast(Ptr[None], entry))
     if err < 0:
@@ -764,6 +767,18 @@ def change(node: Ptr[Inode], mode: u32, uid: u32, gid: u32, what: u32) -> i64:
             node.uid = uid
         if gid != 0xFFFFFFFF:
             node.gid = gid
+    node.ctime_ns = now_ns()
+    if node.ops.setattr == NULL:
+        return 0
+    return node.ops.setattr(node)
+
+
+def set_times(node: Ptr[Inode], atime_ns: u64, set_atime: bool, mtime_ns: u64, set_mtime: bool) -> i64:
+    """utimensat: the access and/or modification time, persisted by setattr."""
+    if set_atime:
+        node.atime_ns = atime_ns
+    if set_mtime:
+        node.mtime_ns = mtime_ns
     node.ctime_ns = now_ns()
     if node.ops.setattr == NULL:
         return 0

@@ -1,5 +1,5 @@
 """Fill the Linux system-call table from every family's module."""
-from . import sys_fs, sys_info, sys_mm, sys_net, sys_proc, sys_signal, sys_tty, syscall_names
+from . import sys_fs, sys_info, sys_mm, sys_net, sys_proc, sys_signal, sys_tty, sys_usage, syscall_names
 
 
 def init() -> None:
@@ -9,5 +9,6 @@ def init() -> None:
     sys_mm.init()
     sys_signal.init()
     sys_info.init()
+    sys_usage.init()
     sys_net.init()
     sys_tty.init()

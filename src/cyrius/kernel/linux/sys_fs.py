@@ -29,6 +29,8 @@ AT_EACCESS: Final = 0x200
 AT_SYMLINK_FOLLOW: Final = 0x400
 AT_NO_AUTOMOUNT: Final = 0x800
 AT_EMPTY_PATH: Final = 0x1000
+UTIME_NOW: Final = 0x3FFFFFFF
+UTIME_OMIT: Final = 0x3FFFFFFE
 PATH_MAX: Final = 4096
 CHUNK: Final = 4096  # the bounce buffer: one page
 MAX_RW: Final = 0x7FFFF000  # Linux's MAX_RW_COUNT: longer reads and writes are cut to this
@@ -709,6 +711,57 @@ def chown_at(dirfd: u64, user_path: u64, uid: u64, gid: u64, flags: u64) -> i64:
     return err
 
 
+def times_node(node: Ptr[vfs.Inode], user_times: u64) -> i64:
+    """utimensat on one inode. user_times: two timespecs (access, modification), each a time,
+    UTIME_NOW or UTIME_OMIT; 0 means both now. Explicit times need the owner (or root); "now" also
+    suits anyone who may write the file."""
+    p: Ptr[Process] = me()
+    ts: Array[u64, 4] = Array[u64, 4]()  # sec, nsec, sec, nsec
+    if user_times == 0:
+        ts[1] = UTIME_NOW
+        ts[3] = UTIME_NOW
+    elif uaccess.copy_in(p.space, cast(Ptr[u8], addr(ts)), user_times, u64(32)) < 0:
+        return -errno.EFAULT
+    now: u64 = vfs.now_ns()
+    explicit: bool = False
+    for i in range(2):
+        nsec: u64 = ts[2 * i + 1]
+        if nsec == UTIME_NOW:
+            ts[2 * i] = now
+        elif nsec != UTIME_OMIT:
+            if nsec >= 1000000000 or i64(ts[2 * i]) < 0:
+                return -errno.EINVAL
+            ts[2 * i] = ts[2 * i] * 1000000000 + nsec
+            explicit = True
+    if ts[1] == UTIME_OMIT and ts[3] == UTIME_OMIT:
+        return 0
+    if p.euid != 0 and p.euid != node.uid:
+        if explicit:
+            return -errno.EPERM
+        if not vfs.permitted(node, p.euid, p.egid, u32(vfs.W_OK)):
+            return -errno.EACCES
+    return vfs.set_times(node, ts[0], ts[1] != UTIME_OMIT, ts[2], ts[3] != UTIME_OMIT)
+
+
+def times_at(dirfd: u64, user_path: u64, user_times: u64, flags: u64) -> i64:
+    """utimensat; a NULL path means the file dirfd is open on (futimens)."""
+    if (flags & ~u64(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) != 0:
+        return -errno.EINVAL
+    if user_path == 0:
+        fl: Ptr[File] = get_file(dirfd)
+        if fl == NULL:
+            return -errno.EBADF if int_arg(dirfd) != AT_FDCWD else -errno.EFAULT
+        return times_node(fl.inode, user_times)
+    slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
+    err: i64 = lookup_user(dirfd, user_path, (flags & AT_SYMLINK_NOFOLLOW) == 0, (flags & AT_EMPTY_PATH) != 0,
+                           addr(slot))
+    if err < 0:
+        return err
+    err = times_node(slot[0], user_times)
+    vfs.put(slot[0])
+    return err
+
+
 def truncate_node(node: Ptr[vfs.Inode], length: u64) -> i64:
     if i64(length) < 0:
         return -errno.EINVAL
@@ -1208,6 +1261,10 @@ def sys_fchownat(f: Ptr[TrapFrame]) -> i64:
     return chown_at(f.rdi, f.rsi, f.rdx, f.r10, u64(u32(f.r8)))
 
 
+def sys_utimensat(f: Ptr[TrapFrame]) -> i64:
+    return times_at(f.rdi, f.rsi, f.rdx, u64(u32(f.r10)))
+
+
 def sys_umask(f: Ptr[TrapFrame]) -> i64:
     p: Ptr[Process] = me()
     old: u32 = p.umask
@@ -1293,6 +1350,7 @@ def init() -> None:
     define(u32(257), sys_openat, PARTIAL, b"O_TMPFILE: EOPNOTSUPP; search (x) permission on directories is not checked")
     define(u32(258), sys_mkdirat, FULL, NULL)
     define(u32(260), sys_fchownat, FULL, NULL)
+    define(u32(280), sys_utimensat, FULL, NULL)
     define(u32(262), sys_newfstatat, FULL, NULL)
     define(u32(263), sys_unlinkat, FULL, NULL)
     define(u32(264), sys_renameat, FULL, NULL)

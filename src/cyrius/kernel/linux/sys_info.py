@@ -4,7 +4,7 @@ clock_nanosleep, sysinfo."""
 from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
 from cyrius.rt import memcpy, strlen
 
-from .. import clock, errno
+from .. import clock, errno, version
 from ..arch.x86_64 import cpu
 from ..container import runtime
 from ..arch.x86_64.trapframe import TrapFrame
@@ -12,6 +12,7 @@ from ..fs import devfs
 from ..mm import uaccess, uspace
 from ..proc import process, sched, task
 from ..proc.task import Process
+from . import sys_usage
 from .syscalls import FULL, PARTIAL, define
 
 UTS_LEN: Final = 65
@@ -29,6 +30,8 @@ TIMER_ABSTIME: Final = 1
 NS_PER_S: Final = 1000000000
 GETRANDOM_MAX: Final = 33554431
 CLOCK_REALTIME: Final = 0
+CLOCK_PROCESS_CPUTIME_ID: Final = 2
+CLOCK_THREAD_CPUTIME_ID: Final = 3
 CLOCK_REALTIME_COARSE: Final = 5
 CLOCK_BOOTTIME: Final = 7
 ITIMER_REAL: Final = 0
@@ -76,8 +79,8 @@ def sys_uname(f: Ptr[TrapFrame]) -> i64:
     if name == NULL:
         name = addr(host_name)
     set_field(addr(u.nodename), name)
-    set_field(addr(u.release), b"6.1.0-cyrius")
-    set_field(addr(u.version), b"#1 Cyrius (a Type-1 container runtime)")
+    set_field(addr(u.release), version.release())
+    set_field(addr(u.version), version.build())
     set_field(addr(u.machine), b"x86_64")
     set_field(addr(u.domainname), b"(none)")
     if uaccess.copy_out(me().space, f.rdi, cast(Ptr[u8], addr(u)), u64(sizeof(UtsName))) < 0:
@@ -209,7 +212,13 @@ def sys_rseq(f: Ptr[TrapFrame]) -> i64:
 def now_for(clk: u64) -> u64:
     if clk == CLOCK_REALTIME or clk == CLOCK_REALTIME_COARSE:
         return clock.realtime_ns()
+    if is_cpu_clock(clk):
+        return sys_usage.cpu_time_ns(me())
     return clock.now_ns()
+
+
+def is_cpu_clock(clk: u64) -> bool:
+    return clk == CLOCK_PROCESS_CPUTIME_ID or clk == CLOCK_THREAD_CPUTIME_ID
 
 
 def put_timespec(dst: u64, ns: u64) -> i64:
@@ -286,7 +295,7 @@ def sys_nanosleep(f: Ptr[TrapFrame]) -> i64:
 
 
 def sys_clock_nanosleep(f: Ptr[TrapFrame]) -> i64:
-    if f.rdi > CLOCK_BOOTTIME:
+    if f.rdi > CLOCK_BOOTTIME or is_cpu_clock(f.rdi):
         return -errno.EINVAL
     ns: Array[u64, 1] = Array[u64, 1]()
     r: i64 = get_timespec(f.rdx, addr(ns))
@@ -378,9 +387,9 @@ def init() -> None:
     define(u32(158), sys_arch_prctl, FULL, NULL)
     define(u32(24), sys_sched_yield, FULL, NULL)
     define(u32(202), sys_futex, PARTIAL, b"FUTEX_WAIT and FUTEX_WAKE for one thread per process")
-    define(u32(228), sys_clock_gettime, PARTIAL, b"CPU-time clocks read the monotonic clock")
+    define(u32(228), sys_clock_gettime, PARTIAL, b"CPU-time clocks count in 10 ms timer ticks")
     define(u32(229), sys_clock_getres, FULL, NULL)
     define(u32(96), sys_gettimeofday, FULL, NULL)
     define(u32(201), sys_time, FULL, NULL)
     define(u32(35), sys_nanosleep, FULL, NULL)
-    define(u32(230), sys_clock_nanosleep, FULL, NULL)
+    define(u32(230), sys_clock_nanosleep, PARTIAL, b"not on CPU-time clocks (EINVAL)")

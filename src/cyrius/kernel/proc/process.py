@@ -288,6 +288,16 @@ def unlink_child(parent: Ptr[Process], child: Ptr[Process]) -> None:
         c.next_sibling = child.next_sibling
 
 
+def collect_times(parent: Ptr[Process], child: Ptr[Process]) -> None:
+    """A waited-for child's CPU time, its own and its waited-for children's, becomes the parent's
+    children's time (times(2), RUSAGE_CHILDREN)."""
+    parent.child_user_ticks += child.child_user_ticks
+    parent.child_system_ticks += child.child_system_ticks
+    if child.task != NULL:
+        parent.child_user_ticks += child.task.user_ticks
+        parent.child_system_ticks += child.task.system_ticks
+
+
 def release(p: Ptr[Process]) -> None:
     """Forget a zombie (or a process that never ran): its task, its record, its pid."""
     global table
@@ -340,6 +350,7 @@ def wait(p: Ptr[Process], pid: i64, options: u32, status_out: Ptr[u32], interrup
                     status_out[0] = c.exit_status
                     found: i64 = i64(c.pid)
                     if (options & WNOWAIT) == 0:
+                        collect_times(p, c)
                         release(c)
                     return found
             c = c.next_sibling

@@ -8,7 +8,7 @@ queues, since handlers wake tasks).
 switch_to saves the outgoing task's FPU state and user FS/GS bases and loads the incoming task's,
 with its kernel stack and address space; boot/x86_64/syscall.S switches the registers.
 """
-from cyrius.lang import NULL, Callable, Final, Ptr, addr, cast, offsetof, sizeof, u8, u32, u64, usize
+from cyrius.lang import NULL, Array, Callable, Final, Ptr, addr, cast, offsetof, sizeof, u8, u32, u64, usize
 from cyrius.rt import cli, fxrstor, fxsave, memset, read_cr3, rdmsr, sti_hlt, switch_context, thread_entry, write_cr3
 
 from ..arch.x86_64 import cpu, irq
@@ -37,6 +37,16 @@ slice_left: u32 = SLICE_TICKS
 need_resched: bool = False
 next_tid: u32 = 1
 switches: u64 = 0
+# CPU time, counted by the timer tick (as Linux does without precise accounting): /proc/stat, times().
+user_ticks: u64 = 0
+system_ticks: u64 = 0
+idle_ticks: u64 = 0
+# Load averages over 1, 5 and 15 minutes, Linux's fixed point (LOAD_ONE is 1.0), sampled every 5 s.
+LOAD_SHIFT: Final = 11
+LOAD_ONE: Final = 1 << LOAD_SHIFT
+LOAD_SAMPLE_TICKS: Final = 500
+load: Array[u64, 3] = Array[u64, 3]()
+load_countdown: u32 = LOAD_SAMPLE_TICKS
 # Called from the tick for a task whose ITIMER_REAL expired (the signal layer sends SIGALRM).
 alarm_hook: Callable[[Ptr[Task]], None] = NULL
 
@@ -305,6 +315,58 @@ def on_tick(now_ns: u64) -> None:
         slice_left -= 1
     if slice_left == 0 and run_head != NULL:
         request_resched()
+
+
+def account_tick(from_user: bool) -> None:
+    """Charge the tick to whatever it interrupted; every LOAD_SAMPLE_TICKS, fold the number of
+    runnable tasks into the load averages."""
+    global user_ticks, system_ticks, idle_ticks, load_countdown
+    if current == idle_task:
+        idle_ticks += 1
+    elif from_user:
+        current.user_ticks += 1
+        user_ticks += 1
+    else:
+        current.system_ticks += 1
+        system_ticks += 1
+    load_countdown -= 1
+    if load_countdown == 0:
+        load_countdown = LOAD_SAMPLE_TICKS
+        active: u64 = runnable_count() * LOAD_ONE
+        for i in range(3):
+            decay: u64 = load_decay(u32(i))
+            load[i] = (load[i] * decay + active * (LOAD_ONE - decay)) >> LOAD_SHIFT
+
+
+def load_decay(average: u32) -> u64:
+    """LOAD_ONE / e^(5 s / 1, 5 or 15 minutes)."""
+    if average == 0:
+        return 1884
+    if average == 1:
+        return 2014
+    return 2037
+
+
+def runnable_count() -> u64:
+    """Tasks running or waiting for the CPU (not the idle task)."""
+    n: u64 = 0
+    if current != idle_task:
+        n = 1
+    t: Ptr[Task] = run_head
+    while t != NULL:
+        n += 1
+        t = t.next
+    return n
+
+
+def task_count() -> u64:
+    n: u64 = 0
+    t: Ptr[Task] = all_tasks
+    while t != NULL:
+        if t != idle_task:
+            n += 1
+        t = t.all_next
+    return n
 
 
 def init() -> Ptr[Task]:

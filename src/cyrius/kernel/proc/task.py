@@ -77,6 +77,8 @@ class Task:
     clear_child_tid: u64  # set_tid_address: zeroed and futex-woken at exit
     robust_list: u64
     robust_len: u64
+    user_ticks: u64  # timer ticks that found this task in user mode (utime)
+    system_ticks: u64  # ... in the kernel on its behalf (stime)
 
 
 @struct
@@ -115,4 +117,6 @@ class Process:
     cmdline: Array[u8, CMDLINE_LEN]  # argv, NUL-separated, cut at CMDLINE_LEN (/proc/PID/cmdline)
     cmdline_len: u32
     start_ns: u64  # when it was created (monotonic clock)
+    child_user_ticks: u64  # user and system ticks of the children it has waited for (cutime, cstime)
+    child_system_ticks: u64
     container: u64  # the owning container object (0 = the host world)
