@@ -3,14 +3,15 @@
 Each call copies its descriptor list in (through uaccess only), then scans it with interrupts off;
 when nothing is ready it sleeps on fs/poll.poll_waiters, which every readiness source wakes on any
 change, until something is ready, the timeout passes (0) or a signal is pending (-EINTR). Results
-are copied out at the end. sys_fs.init() puts these handlers in the table.
+are copied out at the end. epoll_wait scans an epoll instance's interest list the same way.
 """
-from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i16, i32, i64, sizeof, struct, u8, u16, u32, u64, usize
+from cyrius.lang import (NULL, Array, Callable, Final, Ptr, addr, cast, i16, i32, i64, sizeof, struct, u8, u16, u32,
+                         u64, usize)
 
 from .. import clock, errno, tty
 from ..arch.x86_64 import irq
 from ..arch.x86_64.trapframe import TrapFrame
-from ..fs import devfs, file, poll
+from ..fs import devfs, epoll, file, poll
 from ..mm import uaccess
 from ..mm.heap import kalloc, kfree
 from ..proc import process, sched, signal, task
@@ -24,6 +25,7 @@ RLIMIT_NOFILE: Final = 7
 IN_SET: Final = poll.POLLIN | poll.POLLRDNORM | poll.POLLRDBAND | poll.POLLHUP | poll.POLLERR
 OUT_SET: Final = poll.POLLOUT | poll.POLLWRNORM | poll.POLLWRBAND | poll.POLLERR
 EX_SET: Final = poll.POLLPRI
+EPOLL_MAX_EVENTS: Final = epoll.MAX_ENTRIES  # more than an instance can hold is never needed
 
 
 @struct
@@ -37,6 +39,15 @@ class PollFd:  # struct pollfd
 class Timeout:
     timed: bool  # False: wait forever
     deadline_ns: u64
+
+
+@struct
+class Scan:
+    """What a waiting call scans: poll's descriptors, select's sets or an epoll instance."""
+    p: Ptr[Process]
+    items: Ptr[None]  # PollFd array, FdSets or epoll.Event output array
+    count: i64  # descriptors (poll, select) or room for events (epoll)
+    ep: Ptr[file.File]
 
 
 @struct
@@ -106,16 +117,33 @@ def mask_out(installed: i64, saved: u64, result: i64) -> None:
         sched.current.sig_blocked = saved
 
 
+def wait_ready(scan: Callable[[Ptr[Scan]], i64], what: Ptr[Scan], t: Ptr[Timeout]) -> i64:
+    """Scan with interrupts off (so no wake-up is missed between the scan and the sleep) until it
+    finds something: its count, 0 once the timeout passed, -EINTR when a signal is pending."""
+    while True:
+        saved: u64 = irq.save()
+        result: i64 = scan(what)
+        if result == 0:
+            result = poll.wait_step(t.deadline_ns, t.timed)
+            irq.restore(saved)
+            if result <= 0:
+                return result
+            continue
+        irq.restore(saved)
+        return result
+
+
 # ---------------------------------------------------------------- poll
 
-def scan_poll(p: Ptr[Process], fds: Ptr[PollFd], n: u64) -> i64:
+def scan_poll(what: Ptr[Scan]) -> i64:
+    fds: Ptr[PollFd] = cast(Ptr[PollFd], what.items)
     ready: i64 = 0
-    for i in range(n):
+    for i in range(what.count):
         e: Ptr[PollFd] = fds + i
         e.revents = 0
         if e.fd < 0:
             continue
-        f: Ptr[file.File] = process.fd_get(p, i64(e.fd))
+        f: Ptr[file.File] = process.fd_get(what.p, i64(e.fd))
         mask: u32 = poll.POLLNVAL
         if f != NULL:
             mask = poll.events(f) & (u32(u16(e.events)) | poll.POLLERR | poll.POLLHUP)
@@ -136,17 +164,9 @@ def do_poll(user_fds: u64, nfds: u64, t: Ptr[Timeout]) -> i64:
         if fds == NULL:
             return -errno.ENOMEM
     result: i64 = uaccess.copy_in(p.space, cast(Ptr[u8], fds), user_fds, size)
-    while result == 0:
-        saved: u64 = irq.save()
-        result = scan_poll(p, fds, nfds)
-        if result == 0:
-            step: i64 = poll.wait_step(t.deadline_ns, t.timed)
-            irq.restore(saved)
-            if step <= 0:
-                result = step
-                break
-            continue
-        irq.restore(saved)
+    if result == 0:
+        what: Scan = Scan(p=p, items=cast(Ptr[None], fds), count=i64(nfds))
+        result = wait_ready(scan_poll, addr(what), t)
     if result >= 0 and uaccess.copy_out(p.space, user_fds, cast(Ptr[u8], fds), size) < 0:
         result = -errno.EFAULT
     kfree(cast(Ptr[None], fds))
@@ -155,9 +175,7 @@ def do_poll(user_fds: u64, nfds: u64, t: Ptr[Timeout]) -> i64:
 
 def sys_poll(f: Ptr[TrapFrame]) -> i64:
     t: Timeout = Timeout()
-    ms: i64 = i64(i32(u32(f.rdx)))
-    if ms >= 0:
-        after_ns(addr(t), u64(ms // 1000), u64(ms % 1000) * 1000000)
+    ms_timeout(f.rdx, addr(t))
     return do_poll(f.rdi, f.rsi, addr(t))
 
 
@@ -177,18 +195,19 @@ def sys_ppoll(f: Ptr[TrapFrame]) -> i64:
 
 # ---------------------------------------------------------------- select
 
-def scan_select(p: Ptr[Process], s: Ptr[FdSets], nfds: i64) -> i64:
-    """Fill s.got; the number of bits set, or -EBADF when a set names a closed descriptor."""
+def scan_select(what: Ptr[Scan]) -> i64:
+    """Fill the sets' got; the number of bits set, or -EBADF when a set names a closed descriptor."""
+    s: Ptr[FdSets] = cast(Ptr[FdSets], what.items)
     ready: i64 = 0
     for i in range(SET_WORDS * 3):
         s.got[i] = 0
-    for fd in range(nfds):
+    for fd in range(what.count):
         w: i64 = fd // 64
         bit: u64 = u64(1) << u64(fd % 64)
         asked: bool = ((s.want[w] | s.want[w + SET_WORDS] | s.want[w + 2 * SET_WORDS]) & bit) != 0
         if not asked:
             continue
-        f: Ptr[file.File] = process.fd_get(p, fd)
+        f: Ptr[file.File] = process.fd_get(what.p, fd)
         if f == NULL:
             return -errno.EBADF
         ev: u32 = poll.events(f)
@@ -221,17 +240,8 @@ def do_select(nfds_arg: u64, sets: Ptr[u64], t: Ptr[Timeout]) -> i64:
                 return -errno.EFAULT
             if nfds % 64 != 0:
                 at[words - 1] &= (u64(1) << u64(nfds % 64)) - 1
-    result: i64 = 0
-    while True:
-        saved: u64 = irq.save()
-        result = scan_select(p, addr(s), nfds)
-        if result != 0:
-            irq.restore(saved)
-            break
-        result = poll.wait_step(t.deadline_ns, t.timed)
-        irq.restore(saved)
-        if result <= 0:
-            break
+    what: Scan = Scan(p=p, items=cast(Ptr[None], addr(s)), count=nfds)
+    result: i64 = wait_ready(scan_select, addr(what), t)
     if result < 0:
         return result
     if result == 0:
@@ -294,6 +304,110 @@ def sys_pselect6(f: Ptr[TrapFrame]) -> i64:
     return r
 
 
+# ---------------------------------------------------------------- epoll
+
+def new_epoll(flags: u64) -> i64:
+    if (flags & ~u64(file.O_CLOEXEC)) != 0:
+        return -errno.EINVAL
+    p: Ptr[Process] = me()
+    slot: Array[Ptr[file.File], 1] = Array[Ptr[file.File], 1]()
+    err: i64 = epoll.create(p.euid, p.egid, addr(slot))
+    if err < 0:
+        return err
+    return process.fd_install(p, slot[0], flags != 0, i64(0))
+
+
+def sys_epoll_create(f: Ptr[TrapFrame]) -> i64:
+    if i64(i32(u32(f.rdi))) <= 0:
+        return -errno.EINVAL
+    return new_epoll(u64(0))
+
+
+def sys_epoll_create1(f: Ptr[TrapFrame]) -> i64:
+    return new_epoll(u64(u32(f.rdi)))
+
+
+def epoll_file(epfd: u64) -> Ptr[file.File]:
+    """The epoll instance behind epfd, or NULL (-EBADF or -EINVAL, see epoll_error)."""
+    ep: Ptr[file.File] = process.fd_get(me(), i64(i32(u32(epfd))))
+    if ep == NULL or not epoll.is_epoll(ep):
+        return NULL
+    return ep
+
+
+def epoll_error(epfd: u64) -> i64:
+    if process.fd_get(me(), i64(i32(u32(epfd)))) == NULL:
+        return -errno.EBADF
+    return -errno.EINVAL
+
+
+def sys_epoll_ctl(f: Ptr[TrapFrame]) -> i64:
+    ep: Ptr[file.File] = epoll_file(f.rdi)
+    fd: i32 = i32(u32(f.rdx))
+    target: Ptr[file.File] = process.fd_get(me(), i64(fd))
+    if ep == NULL:
+        return epoll_error(f.rdi)
+    if target == NULL:
+        return -errno.EBADF
+    if target == ep:
+        return -errno.EINVAL
+    ev: epoll.Event = epoll.Event()
+    op: u32 = u32(f.rsi)
+    if op != epoll.CTL_DEL and uaccess.copy_in(me().space, cast(Ptr[u8], addr(ev)), f.r10,
+                                                u64(sizeof(epoll.Event))) < 0:
+        return -errno.EFAULT
+    return epoll.control(ep, op, fd, target, ev.events, (u64(ev.data_high) << 32) | u64(ev.data_low))
+
+
+def do_epoll_wait(epfd: u64, user_events: u64, max_events: u64, t: Ptr[Timeout]) -> i64:
+    ep: Ptr[file.File] = epoll_file(epfd)
+    if ep == NULL:
+        return epoll_error(epfd)
+    wanted: i64 = i64(i32(u32(max_events)))
+    if wanted <= 0 or wanted > EPOLL_MAX_EVENTS:
+        return -errno.EINVAL
+    size: u64 = u64(wanted) * sizeof(epoll.Event)
+    out: Ptr[epoll.Event] = cast(Ptr[epoll.Event], kalloc(usize(size)))
+    if out == NULL:
+        return -errno.ENOMEM
+    what: Scan = Scan(p=me(), items=cast(Ptr[None], out), count=wanted, ep=ep)
+    result: i64 = wait_ready(scan_epoll, addr(what), t)
+    if result > 0 and uaccess.copy_out(me().space, user_events, cast(Ptr[u8], out),
+                                       u64(result) * sizeof(epoll.Event)) < 0:
+        result = -errno.EFAULT
+    kfree(cast(Ptr[None], out))
+    return result
+
+
+def scan_epoll(what: Ptr[Scan]) -> i64:
+    return i64(epoll.collect(what.ep, cast(Ptr[epoll.Event], what.items), u32(what.count)))
+
+
+def ms_timeout(ms_arg: u64, t: Ptr[Timeout]) -> None:
+    """poll and epoll_wait's timeout in milliseconds: negative waits for ever."""
+    ms: i64 = i64(i32(u32(ms_arg)))
+    if ms >= 0:
+        after_ns(t, u64(ms // 1000), u64(ms % 1000) * 1000000)
+
+
+def sys_epoll_wait(f: Ptr[TrapFrame]) -> i64:
+    t: Timeout = Timeout()
+    ms_timeout(f.r10, addr(t))
+    return do_epoll_wait(f.rdi, f.rsi, f.rdx, addr(t))
+
+
+def sys_epoll_pwait(f: Ptr[TrapFrame]) -> i64:
+    t: Timeout = Timeout()
+    ms_timeout(f.r10, addr(t))
+    saved: Array[u64, 1] = Array[u64, 1]()
+    installed: i64 = mask_in(f.r8, f.r9, addr(saved))
+    if installed < 0:
+        return installed
+    r: i64 = do_epoll_wait(f.rdi, f.rsi, f.rdx, addr(t))
+    mask_out(installed, saved[0], r)
+    return r
+
+
 def terminal_ready() -> u32:
     """The console terminal: always writable, readable once read() would not wait."""
     if tty.readable():
@@ -302,5 +416,6 @@ def terminal_ready() -> u32:
 
 
 def init() -> None:
+    epoll.init()
     devfs.terminal_poll = terminal_ready
     tty.poll_waiters = addr(poll.poll_waiters)
