@@ -55,29 +55,36 @@ def require_compiler(compiler: str) -> None:
         pytest.skip(reason)
 
 
-def _key(name: str, compiler: str) -> str:
+def _flags(dynamic: bool) -> list[str]:
+    """CFLAGS, without -static for a dynamically linked build (the host's PT_INTERP loader and libc)."""
+    return [f for f in CFLAGS if f != "-static"] if dynamic else CFLAGS
+
+
+def _key(name: str, compiler: str, dynamic: bool) -> str:
     h = hashlib.sha256()
-    h.update(" ".join([COMPILERS[compiler], *CFLAGS]).encode())
+    h.update(" ".join([COMPILERS[compiler], *_flags(dynamic)]).encode())
     for part in (SOURCE_DIR / f"{name}.c", HEADER):
         h.update(b"\0" + part.read_bytes())
     return h.hexdigest()[:16]
 
 
-def compile_program(name: str, compiler: str, build_dir: Path = BUILD_DIR) -> Path:
-    """The static binary of tests/fixtures/linux/NAME.c built with `compiler` (musl/glibc), cached."""
+def compile_program(name: str, compiler: str, build_dir: Path = BUILD_DIR, dynamic: bool = False) -> Path:
+    """The binary of tests/fixtures/linux/NAME.c built with `compiler` (musl/glibc), static unless
+    `dynamic`, cached."""
     require_compiler(compiler)
-    out = build_dir / f"{name}.{compiler}.{_key(name, compiler)}"
+    variant = f"{compiler}-dynamic" if dynamic else compiler
+    out = build_dir / f"{name}.{variant}.{_key(name, compiler, dynamic)}"
     if out.exists():
         return out
     build_dir.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
-    cmd = [COMPILERS[compiler], *CFLAGS, "-I", str(SOURCE_DIR), str(SOURCE_DIR / f"{name}.c"), "-o", str(tmp)]
+    cmd = [COMPILERS[compiler], *_flags(dynamic), "-I", str(SOURCE_DIR), str(SOURCE_DIR / f"{name}.c"), "-o", str(tmp)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         tmp.unlink(missing_ok=True)
         raise AssertionError(f"{' '.join(cmd)} failed:\n{done.stdout}{done.stderr}")
     tmp.replace(out)  # atomic: concurrent sessions may build the same binary
-    for stale in build_dir.glob(f"{name}.{compiler}.*"):
+    for stale in build_dir.glob(f"{name}.{variant}.*"):
         if stale != out and not stale.name.endswith(".tmp"):
             stale.unlink(missing_ok=True)
     return out
@@ -101,14 +108,14 @@ def run_on_host(binary: Path, args: list[str] | None = None, timeout: float = RU
     return HostRun(done.stdout, done.stderr, done.returncode)
 
 
-_host_outputs: dict[tuple[str, str], str] = {}
+_host_outputs: dict[tuple[str, str, bool], str] = {}
 
 
-def host_output(name: str, compiler: str) -> str:
+def host_output(name: str, compiler: str, dynamic: bool = False) -> str:
     """The program's stdout on the host (cached per session): what Cyrius must print too."""
-    key = (name, compiler)
+    key = (name, compiler, dynamic)
     if key not in _host_outputs:
-        result = run_on_host(compile_program(name, compiler))
+        result = run_on_host(compile_program(name, compiler, dynamic=dynamic))
         expected = -11 if name == FAULT else 0
         if result.returncode != expected:
             raise AssertionError(f"{name}.{compiler} on the host: status {result.returncode}, expected {expected}\n"

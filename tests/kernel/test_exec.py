@@ -84,6 +84,10 @@ class World:
             assert vfs.mkdir(self.root, self.root, kstr(d), u32(0o755)) == 0
 
     def install(self, path: bytes, data: bytes, mode: int = 0o755) -> None:
+        """Write a file, making its missing parent directories."""
+        parts = path.split(b"/")[1:-1]
+        for depth in range(1, len(parts) + 1):
+            vfs.mkdir(self.root, self.root, kstr(b"/" + b"/".join(parts[:depth])), u32(0o755))  # EEXIST is fine
         slot = Array[Ptr[file.File], 1]()
         flags = file.O_WRONLY | file.O_CREAT | file.O_TRUNC
         assert file.open(self.root, self.root, kstr(path), u32(flags), u32(mode), addr(slot)) == 0
@@ -292,18 +296,56 @@ def test_static_pie_is_loaded_at_the_pie_base(world, built):
     check_image(img, data, bias, b"/bin/pie", [b"pie", b"x"], [b"A=1"])
 
 
+def interpreter_of(data: bytes) -> bytes | None:
+    segment = next((s for s in ELFFile(io.BytesIO(data)).iter_segments() if s["p_type"] == "PT_INTERP"), None)
+    return None if segment is None else segment.get_interp_name().encode()
+
+
 def test_musl_static_pie(world, built):
     """Debian's musl-gcc links -static-pie with an interpreter (there is no static rcrt1 in its specs):
-    that is a dynamic program, which Cyrius refuses; a real static PIE loads like glibc's."""
+    that is a dynamic program, whose loader this world lacks; a real static PIE loads like glibc's."""
     data = binary(built, "musl-pie")
     world.install(b"/bin/mpie", data)
-    ef = ELFFile(io.BytesIO(data))
     r, img = world.prepare(b"/bin/mpie", [b"mpie"])
-    if any(s["p_type"] == "PT_INTERP" for s in ef.iter_segments()):
-        assert r == -errno.ENOEXEC
+    if interpreter_of(data) is not None:
+        assert r == -errno.ENOENT  # as on Linux: the missing file is the loader, not the program
     else:
         assert r == 0
         check_image(img, data, execve.PIE_BASE, b"/bin/mpie", [b"mpie"], [])
+
+
+def test_a_dynamic_program_starts_in_its_loader(world, built):
+    """The loader named by PT_INTERP is mapped at INTERP_BASE and entered; the program is mapped too, and
+    AT_BASE, AT_ENTRY and AT_PHDR tell the loader where each is, as Linux's binfmt_elf does."""
+    data = binary(built, "dynamic")
+    loader_path = interpreter_of(data)
+    loader = Path(loader_path.decode()).read_bytes()
+    world.install(loader_path, loader)
+    world.install(b"/bin/dyn", data)
+    r, img = world.prepare(b"/bin/dyn", [b"dyn"])
+    assert r == 0
+    program, interp = ELFFile(io.BytesIO(data)), ELFFile(io.BytesIO(loader))
+    bias = execve.PIE_BASE if program.header["e_type"] == "ET_DYN" else 0
+    assert img.entry == execve.INTERP_BASE + interp.header["e_entry"]
+    auxv = initial_stack(img.space, int(img.stack))["auxv"]
+    assert auxv[AT["BASE"]] == execve.INTERP_BASE
+    assert auxv[AT["ENTRY"]] == bias + program.header["e_entry"]
+    assert uget(img.space, auxv[AT["PHDR"]], 56) == data[program.header["e_phoff"]:program.header["e_phoff"] + 56]
+    assert uget(img.space, execve.INTERP_BASE, 64) == loader[:64]  # the loader's own ELF header, in place
+
+
+def test_a_bad_loader_is_elibbad_with_nothing_left_behind(world, built):
+    data = binary(built, "dynamic")
+    loader_path = interpreter_of(data)
+    for name, loader in (("not ELF", b"#!/bin/sh\n" + bytes(100)), ("a fixed-address program", binary(built, "musl")),
+                         ("itself dynamic", data)):
+        world.install(loader_path, loader)
+        world.install(b"/bin/dyn", data)
+        free0, live0 = frames_outside_heap(), int(heap.live_blocks)
+        r, img = world.prepare(b"/bin/dyn", [b"dyn"])
+        assert r == -errno.ELIBBAD, name
+        assert img.space == NULL, name
+        assert (frames_outside_heap(), int(heap.live_blocks)) == (free0, live0), name
 
 
 def test_prepare_records_the_programs_path(world, built):
@@ -414,7 +456,9 @@ def malformed(good: bytes, dynamic: bytes | None) -> dict[str, bytes]:
     vaddr2 = struct.unpack_from("<Q", good, phdr_offset(good, second) + 16)[0]
     cases["overlapping segments"] = edit(clash, 24, "<Q", entry - vaddr2 + (vaddr1 & ~4095) + off2 % 4096)
     if dynamic is not None:
-        cases["a dynamic program (PT_INTERP)"] = dynamic
+        segments = list(ELFFile(io.BytesIO(dynamic)).iter_segments())
+        interp = next(i for i, seg in enumerate(segments) if seg["p_type"] == "PT_INTERP")
+        cases["an interpreter path past the first page"] = edit(dynamic, phdr_offset(dynamic, interp) + 8, "<Q", 8192)
     return cases
 
 
@@ -441,23 +485,23 @@ def test_malformed_programs_are_enoexec_with_nothing_left_behind(world, built):
         assert vfs.unlink(world.root, world.root, kstr(b"/bin/bad")) == 0
 
 
-def test_has_interpreter_treats_headers_beyond_the_page_as_unsupported():
+def test_headers_must_lie_in_the_page_read():
     """The program headers must lie within the bytes read: an e_phoff near 2**64 must not wrap around
     and make the loader read memory before its header buffer."""
     page = bytearray(4096)
     struct.pack_into("<IBBB", page, 0, 0x464C457F, 2, 1, 1)
     struct.pack_into("<HHIQQ", page, 16, 2, 62, 1, 0x401000, (1 << 64) - 56 * 100)
-    struct.pack_into("<H", page, 56, 100)
+    struct.pack_into("<HH", page, 54, 56, 100)  # e_phentsize, e_phnum
     base = memory.alloc(2 * 4096 + 56 * 100) + 56 * 100  # room below, so a wrapped read stays in bounds here
     memory.write(base, bytes(page))
-    assert execve.has_interpreter(Ptr[u8](base), 4096)
+    assert not execve.headers_in_page(Ptr[u8](base), 4096)
     struct.pack_into("<Q", page, 32, 4096 - 56)  # the last header ends exactly at the end of the page
     struct.pack_into("<H", page, 56, 1)
     memory.write(base, bytes(page))
-    assert not execve.has_interpreter(Ptr[u8](base), 4096)
+    assert execve.headers_in_page(Ptr[u8](base), 4096)
     struct.pack_into("<Q", page, 32, 4096 - 55)
     memory.write(base, bytes(page))
-    assert execve.has_interpreter(Ptr[u8](base), 4096)
+    assert not execve.headers_in_page(Ptr[u8](base), 4096)
 
 
 def test_what_cannot_be_executed(world, built):

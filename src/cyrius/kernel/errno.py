@@ -176,6 +176,8 @@ def message(code: i64) -> Ptr[u8]:
         return b"Bad file descriptor"
     if e == ENOEXEC:
         return b"Exec format error"
+    if e == ELIBBAD:
+        return b"Accessing a corrupted shared library"
     if e == ENOSYS:
         return b"Function not implemented"
     if e == EFAULT:

@@ -1,5 +1,7 @@
-"""execve: load a static ELF program (EXEC or static-PIE) or a `#!` script into a fresh address
-space, with the initial stack Linux gives a program (argc, argv, envp, auxv).
+"""execve: load an ELF program (EXEC or PIE, static or with a PT_INTERP dynamic loader) or a `#!`
+script into a fresh address space, with the initial stack Linux gives a program (argc, argv, envp,
+auxv). A dynamic program's loader (ld-linux, ld-musl) is mapped at INTERP_BASE and started instead
+of the program; it finds the program through AT_PHDR/AT_ENTRY and maps the libraries itself.
 
 prepare() does everything that can fail and touches only the new space; commit() then replaces
 the process image and cannot fail. A malformed program is -ENOEXEC with nothing mapped.
@@ -21,6 +23,10 @@ ARG_MAX: Final = 128 * 1024
 MAX_ARGS: Final = 4096
 HEADER_BYTES: Final = 4096
 PIE_BASE: Final = 0x555555554000
+# Between the mmap area (below uspace.MMAP_TOP) and the stack, so no mapping the loader makes
+# can land on it.
+INTERP_BASE: Final = 0x7FFFF0000000
+STACK_FLOOR: Final = uspace.STACK_TOP - uspace.STACK_SIZE
 MAX_SCRIPT_DEPTH: Final = 4
 USER_CS: Final = 0x23
 USER_DS: Final = 0x1B
@@ -192,14 +198,19 @@ def script_args(header: Ptr[u8], length: i64, path: Ptr[u8], old: Ptr[Args], new
     return r
 
 
-def has_interpreter(image: Ptr[u8], got: i64) -> bool:
+def headers_in_page(image: Ptr[u8], got: i64) -> bool:
+    """The program headers, and the interpreter path if any, lie within the `got` bytes read:
+    Cyrius reads only the first page of a program before mapping it."""
+    if got < elf.EHDR_SIZE:
+        return False
     h: Ptr[elf.Elf64Ehdr] = elf.header(image)
-    if h.phoff > u64(got) or u64(h.phnum) * elf.PHDR_SIZE > u64(got) - h.phoff:
-        return True  # headers beyond the first page: treated as unsupported, like a dynamic program
+    if h.phentsize != elf.PHDR_SIZE or h.phoff > u64(got) or u64(h.phnum) * elf.PHDR_SIZE > u64(got) - h.phoff:
+        return False
     for i in range(u32(h.phnum)):
-        if elf.program_header(image, i).type == elf.PT_INTERP:
-            return True
-    return False
+        ph: Ptr[elf.Elf64Phdr] = elf.program_header(image, i)
+        if ph.type == elf.PT_INTERP and (ph.offset > u64(got) or ph.filesz > u64(got) - ph.offset):
+            return False
+    return True
 
 
 def map_segments(img: Ptr[Image], node: Ptr[vfs.Inode], image: Ptr[u8], bias: u64) -> i64:
@@ -227,7 +238,7 @@ def map_segments(img: Ptr[Image], node: Ptr[vfs.Inode], image: Ptr[u8], bias: u6
 
 
 def build_stack(p: Ptr[Process], img: Ptr[Image], a: Ptr[Args], info: Ptr[elf.ElfInfo], bias: u64,
-                execfn: Ptr[u8]) -> i64:
+                interp_base: u64, execfn: Ptr[u8]) -> i64:
     s: Ptr[uspace.AddressSpace] = img.space
     r: i64 = uspace.add(s, u64(uspace.STACK_TOP - uspace.STACK_SIZE), u64(uspace.STACK_TOP),
                         u32(uspace.PROT_READ | uspace.PROT_WRITE), NULL, u64(0), u64(0))
@@ -279,7 +290,7 @@ def build_stack(p: Ptr[Process], img: Ptr[Image], a: Ptr[Args], info: Ptr[elf.El
     k = aux(v, k, u64(AT_PHENT), u64(elf.PHDR_SIZE))
     k = aux(v, k, u64(AT_PHNUM), u64(info.phnum))
     k = aux(v, k, u64(AT_PAGESZ), u64(uspace.PAGE))
-    k = aux(v, k, u64(AT_BASE), u64(0))
+    k = aux(v, k, u64(AT_BASE), interp_base)
     k = aux(v, k, u64(AT_FLAGS), u64(0))
     k = aux(v, k, u64(AT_ENTRY), info.entry + bias)
     k = aux(v, k, u64(AT_UID), u64(p.uid))
@@ -306,10 +317,40 @@ def aux(v: Ptr[u64], k: u64, key: u64, value: u64) -> u64:
     return k + 2
 
 
+def load_interpreter(p: Ptr[Process], img: Ptr[Image], path: Ptr[u8], base: Ptr[u64]) -> i64:
+    """Map the dynamic loader at `path` (inside p's root) at INTERP_BASE: base[0] becomes its load
+    address (AT_BASE) and img.entry its entry point. It must be position-independent and need no
+    loader of its own."""
+    slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
+    r: i64 = open_program(p, path, addr(slot))
+    if r < 0:
+        return r
+    header: Ptr[u8] = cast(Ptr[u8], kalloc(usize(HEADER_BYTES)))
+    if header == NULL:
+        vfs.put(slot[0])
+        return -errno.ENOMEM
+    got: i64 = read_header(slot[0], header)
+    info: elf.ElfInfo = elf.ElfInfo()
+    r = -errno.ELIBBAD
+    if headers_in_page(header, got) and elf.check(header, usize(slot[0].size), addr(info)) == 0:
+        if info.position_independent and info.interp_length == 0:
+            r = 0
+    if r == 0 and info.highest_vaddr - info.lowest_vaddr > STACK_FLOOR - INTERP_BASE:
+        r = -errno.ENOMEM
+    if r == 0:
+        bias: u64 = INTERP_BASE - info.lowest_vaddr
+        r = map_segments(img, slot[0], header, bias)
+        base[0] = bias
+        img.entry = info.entry + bias
+    kfree(cast(Ptr[None], header))
+    vfs.put(slot[0])
+    return r
+
+
 def load_elf(p: Ptr[Process], node: Ptr[vfs.Inode], header: Ptr[u8], got: i64, a: Ptr[Args],
              path: Ptr[u8], img: Ptr[Image]) -> i64:
-    if got < elf.EHDR_SIZE or has_interpreter(header, got):
-        return -errno.ENOEXEC  # dynamically linked programs need an interpreter Cyrius does not load
+    if not headers_in_page(header, got):
+        return -errno.ENOEXEC
     info: elf.ElfInfo = elf.ElfInfo()
     r: i64 = elf.check(header, usize(node.size), addr(info))
     if r < 0:
@@ -320,16 +361,19 @@ def load_elf(p: Ptr[Process], node: Ptr[vfs.Inode], header: Ptr[u8], got: i64, a
     img.space = uspace.create()
     if img.space == NULL:
         return -errno.ENOMEM
+    img.entry = info.entry + bias
+    interp_base: Array[u64, 1] = Array[u64, 1]()
     r = map_segments(img, node, header, bias)
+    if r == 0 and info.interp_length != 0:
+        r = load_interpreter(p, img, header + info.interp_offset, addr(interp_base))
     if r == 0:
-        r = build_stack(p, img, a, addr(info), bias, path)
+        r = build_stack(p, img, a, addr(info), bias, interp_base[0], path)
     if r < 0:
         uspace.destroy(img.space)
         img.space = NULL
         return r
     img.space.brk_start = uspace.page_up(info.highest_vaddr + bias)
     img.space.brk = img.space.brk_start
-    img.entry = info.entry + bias
     return 0
 
 

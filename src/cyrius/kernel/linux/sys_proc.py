@@ -328,7 +328,8 @@ def init() -> None:
     define(u32(56), sys_clone, PARTIAL, b"fork- and vfork-style only: no threads (CLONE_THREAD, CLONE_VM alone)")
     define(u32(57), sys_fork, FULL, NULL)
     define(u32(58), sys_vfork, FULL, NULL)
-    define(u32(59), sys_execve, PARTIAL, b"static ELF (EXEC and static-PIE) and #! scripts; no dynamic linking")
+    define(u32(59), sys_execve, PARTIAL,
+           b"ELF (EXEC or PIE, static or with a PT_INTERP loader) and #! scripts; headers within the first page")
     define(u32(60), sys_exit, FULL, NULL)
     define(u32(231), sys_exit, PARTIAL, b"one thread per process, so the same as exit")
     define(u32(61), sys_wait4, PARTIAL, b"rusage has CPU times only; stopped children are not reported")
