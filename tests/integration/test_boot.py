@@ -20,7 +20,7 @@ def test_banner_log_lines_and_prompt(vm):
 
 def test_help_lists_the_commands(vm):
     out = vm.run("help")
-    for name in ("help", "echo", "mem", "uptime", "poweroff", "fault"):
+    for name in ("help", "echo", "mem", "uptime", "poweroff", "fault", "oci-runtime"):
         assert re.search(rf"^  {name} ", out, re.M), out
 
 

@@ -78,7 +78,8 @@ def cmd_help(argc: u32, args: Ptr[Ptr[u8]]) -> None:
         console.puts(b"  ")
         console.puts(commands[i].name)
         n: usize = cstr.length(commands[i].name)
-        while n < 10:
+        console.puts(b" ")  # at least one space, however long the name
+        while n < 11:
             console.puts(b" ")
             n += 1
         console.puts(commands[i].help)
