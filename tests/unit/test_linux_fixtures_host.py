@@ -18,7 +18,7 @@ CASES = [(name, compiler) for name in lp.PROGRAMS for compiler in lp.COMPILERS]
 
 def test_every_family_has_a_program():
     assert set(lp.PROGRAMS) == {"files", "process", "signals", "pipes", "time", "ids", "mmap", "fault", "usage",
-                                "utime", "epoll"}
+                                "attrs", "epoll"}
 
 
 @pytest.mark.parametrize("path", sorted(lp.SOURCE_DIR.glob("*.c")), ids=lambda p: p.name)

@@ -8,7 +8,7 @@ Handlers decode their arguments and call the function doing the work. Shared con
 * user buffers are reached only through uaccess, a page-sized kernel bounce buffer at a time;
 * a descriptor that is not open is -EBADF (get_file).
 """
-from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i32, i64, sizeof, struct, u8, u32, u64, usize
+from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i32, i64, sizeof, struct, u8, u16, u32, u64, usize
 
 from .. import errno
 from ..arch.x86_64.trapframe import TrapFrame
@@ -29,6 +29,9 @@ AT_EACCESS: Final = 0x200
 AT_SYMLINK_FOLLOW: Final = 0x400
 AT_NO_AUTOMOUNT: Final = 0x800
 AT_EMPTY_PATH: Final = 0x1000
+AT_STATX_SYNC_TYPE: Final = 0x6000
+STATX_BASIC_STATS: Final = 0x7FF
+STATX_RESERVED: Final = 0x80000000
 UTIME_NOW: Final = 0x3FFFFFFF
 UTIME_OMIT: Final = 0x3FFFFFFE
 PATH_MAX: Final = 4096
@@ -637,6 +640,89 @@ def stat_at(dirfd: u64, user_path: u64, user_buf: u64, flags: u64) -> i64:
     err = put_stat(slot[0], user_buf)
     vfs.put(slot[0])
     return err
+
+
+@struct
+class StatxTime:
+    sec: i64
+    nsec: u32
+    pad: u32
+
+
+@struct
+class Statx:
+    """struct statx (256 bytes)."""
+    mask: u32
+    blksize: u32
+    attributes: u64
+    nlink: u32
+    uid: u32
+    gid: u32
+    mode: u16
+    pad1: u16
+    ino: u64
+    size: u64
+    blocks: u64
+    attributes_mask: u64
+    atime: StatxTime
+    btime: StatxTime
+    ctime: StatxTime
+    mtime: StatxTime
+    rdev_major: u32
+    rdev_minor: u32
+    dev_major: u32
+    dev_minor: u32
+    spare: Array[u64, 14]
+
+
+def set_statx_time(t: Ptr[StatxTime], ns: u64) -> None:
+    t.sec = i64(ns // 1000000000)
+    t.nsec = u32(ns % 1000000000)
+
+
+def statx_at(dirfd: u64, user_path: u64, flags: u64, mask: u64, user_buf: u64) -> i64:
+    """statx: the basic stats (no birth time), whatever the mask asks; sync flags change nothing here."""
+    if (flags & ~u64(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE)) != 0:
+        return -errno.EINVAL
+    if (flags & AT_STATX_SYNC_TYPE) == AT_STATX_SYNC_TYPE or (mask & STATX_RESERVED) != 0:
+        return -errno.EINVAL
+    slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
+    err: i64 = lookup_user(dirfd, user_path, (flags & AT_SYMLINK_NOFOLLOW) == 0, (flags & AT_EMPTY_PATH) != 0,
+                           addr(slot))
+    if err < 0:
+        return err
+    st: vfs.Stat = vfs.Stat()
+    vfs.fill_stat(slot[0], addr(st))
+    vfs.put(slot[0])
+    sx: Statx = Statx()
+    sx.mask = STATX_BASIC_STATS
+    sx.blksize = u32(st.st_blksize)
+    sx.nlink = u32(st.st_nlink)
+    sx.uid = st.st_uid
+    sx.gid = st.st_gid
+    sx.mode = u16(st.st_mode)
+    sx.ino = st.st_ino
+    sx.size = u64(st.st_size)
+    sx.blocks = u64(st.st_blocks)
+    set_statx_time(addr(sx.atime), st.st_atime * 1000000000 + st.st_atime_nsec)
+    set_statx_time(addr(sx.ctime), st.st_ctime * 1000000000 + st.st_ctime_nsec)
+    set_statx_time(addr(sx.mtime), st.st_mtime * 1000000000 + st.st_mtime_nsec)
+    sx.rdev_major = dev_major(st.st_rdev)
+    sx.rdev_minor = dev_minor(st.st_rdev)
+    sx.dev_major = dev_major(st.st_dev)
+    sx.dev_minor = dev_minor(st.st_dev)
+    if uaccess.copy_out(me().space, user_buf, cast(Ptr[u8], addr(sx)), u64(sizeof(Statx))) < 0:
+        return -errno.EFAULT
+    return 0
+
+
+def dev_major(dev: u64) -> u32:
+    """Linux's dev_t encoding (new_decode_dev), as st_dev and st_rdev carry it."""
+    return u32((dev >> 8) & 0xFFF)
+
+
+def dev_minor(dev: u64) -> u32:
+    return u32((dev & 0xFF) | ((dev >> 12) & 0xFFF00))
 
 
 def fstat(fd: u64, user_buf: u64) -> i64:
@@ -1261,6 +1347,10 @@ def sys_fchownat(f: Ptr[TrapFrame]) -> i64:
     return chown_at(f.rdi, f.rsi, f.rdx, f.r10, u64(u32(f.r8)))
 
 
+def sys_statx(f: Ptr[TrapFrame]) -> i64:
+    return statx_at(f.rdi, f.rsi, u64(u32(f.rdx)), u64(u32(f.r10)), f.r8)
+
+
 def sys_utimensat(f: Ptr[TrapFrame]) -> i64:
     return times_at(f.rdi, f.rsi, f.rdx, u64(u32(f.r10)))
 
@@ -1351,6 +1441,7 @@ def init() -> None:
     define(u32(258), sys_mkdirat, FULL, NULL)
     define(u32(260), sys_fchownat, FULL, NULL)
     define(u32(280), sys_utimensat, FULL, NULL)
+    define(u32(332), sys_statx, PARTIAL, b"the basic stats; no birth time or mount id")
     define(u32(262), sys_newfstatat, FULL, NULL)
     define(u32(263), sys_unlinkat, FULL, NULL)
     define(u32(264), sys_renameat, FULL, NULL)
