@@ -198,6 +198,11 @@ def lookup_user(dirfd: u64, user: u64, follow: bool, empty_ok: bool, out: Ptr[Pt
     return err
 
 
+def lookup_flagged(dirfd: u64, user: u64, flags: u64, out: Ptr[Ptr[vfs.Inode]]) -> i64:
+    """lookup_user for the *at calls, with AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH taken from flags."""
+    return lookup_user(dirfd, user, (flags & AT_SYMLINK_NOFOLLOW) == 0, (flags & AT_EMPTY_PATH) != 0, out)
+
+
 def last_dots(name: Ptr[u8]) -> u32:
     """1 if the last component of a path is `.`, 2 if it is `..`, else 0 (trailing slashes ignored)."""
     end: usize = 0
@@ -633,8 +638,7 @@ def stat_at(dirfd: u64, user_path: u64, user_buf: u64, flags: u64) -> i64:
     if (flags & ~u64(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT)) != 0:
         return -errno.EINVAL
     slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
-    err: i64 = lookup_user(dirfd, user_path, (flags & AT_SYMLINK_NOFOLLOW) == 0, (flags & AT_EMPTY_PATH) != 0,
-                           addr(slot))
+    err: i64 = lookup_flagged(dirfd, user_path, flags, addr(slot))
     if err < 0:
         return err
     err = put_stat(slot[0], user_buf)
@@ -687,8 +691,7 @@ def statx_at(dirfd: u64, user_path: u64, flags: u64, mask: u64, user_buf: u64) -
     if (flags & AT_STATX_SYNC_TYPE) == AT_STATX_SYNC_TYPE or (mask & STATX_RESERVED) != 0:
         return -errno.EINVAL
     slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
-    err: i64 = lookup_user(dirfd, user_path, (flags & AT_SYMLINK_NOFOLLOW) == 0, (flags & AT_EMPTY_PATH) != 0,
-                           addr(slot))
+    err: i64 = lookup_flagged(dirfd, user_path, flags, addr(slot))
     if err < 0:
         return err
     st: vfs.Stat = vfs.Stat()
@@ -739,8 +742,7 @@ def access_at(dirfd: u64, user_path: u64, mode: u64, flags: u64) -> i64:
         return -errno.EINVAL
     p: Ptr[Process] = me()
     slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
-    err: i64 = lookup_user(dirfd, user_path, (flags & AT_SYMLINK_NOFOLLOW) == 0, (flags & AT_EMPTY_PATH) != 0,
-                           addr(slot))
+    err: i64 = lookup_flagged(dirfd, user_path, flags, addr(slot))
     if err < 0:
         return err
     uid: u32 = p.uid
@@ -788,8 +790,7 @@ def chown_at(dirfd: u64, user_path: u64, uid: u64, gid: u64, flags: u64) -> i64:
     if (flags & ~u64(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) != 0:
         return -errno.EINVAL
     slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
-    err: i64 = lookup_user(dirfd, user_path, (flags & AT_SYMLINK_NOFOLLOW) == 0, (flags & AT_EMPTY_PATH) != 0,
-                           addr(slot))
+    err: i64 = lookup_flagged(dirfd, user_path, flags, addr(slot))
     if err < 0:
         return err
     err = chown_node(slot[0], uid, gid)
@@ -839,8 +840,7 @@ def times_at(dirfd: u64, user_path: u64, user_times: u64, flags: u64) -> i64:
             return -errno.EBADF if int_arg(dirfd) != AT_FDCWD else -errno.EFAULT
         return times_node(fl.inode, user_times)
     slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
-    err: i64 = lookup_user(dirfd, user_path, (flags & AT_SYMLINK_NOFOLLOW) == 0, (flags & AT_EMPTY_PATH) != 0,
-                           addr(slot))
+    err: i64 = lookup_flagged(dirfd, user_path, flags, addr(slot))
     if err < 0:
         return err
     err = times_node(slot[0], user_times)
