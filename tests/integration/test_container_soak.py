@@ -5,14 +5,12 @@ The container's init is BusyBox `sh -c` without a terminal: it forks a shell tha
 behind (reparented to the host world), writes and reads a file, reads its own /proc entry (the
 config mounts procfs and devfs), and exits. Nobody waits for such an init: the runtime must.
 """
-import json
 import re
 import shutil
 
 import pytest
 
-from cyrius.bundle import make_busybox_bundle, write_tarball
-from cyrius.image.disk import make_data_disk
+from busybox_bundles import busybox_disk
 from qemu_console import Console
 from test_hostile import memory
 
@@ -27,16 +25,10 @@ INIT = 'sh -c "true &"; echo soak > /tmp/soak; cat /tmp/soak /proc/self/status >
 @pytest.fixture(scope="module")
 def soak_vm(image, tmp_path_factory):
     work = tmp_path_factory.mktemp("soak")
-    made = make_busybox_bundle(work / "bundle", log=lambda line: None)
-    config = json.loads((made.bundle / "config.json").read_text())
-    config["process"]["terminal"] = False
-    config["process"]["args"] = ["sh", "-c", INIT]
-    (made.bundle / "config.json").write_text(json.dumps(config))
-    write_tarball(made.bundle, made.tarball)
-    disk = make_data_disk(made.tarball.parent, work / "data.img", log=lambda line: None)
+    disk = busybox_disk(work, {"soak": {"terminal": False, "args": ["sh", "-c", INIT]}})
     console = Console(image, work, data_disk=disk)
     console.wait_for_prompt()
-    assert console.run("tar mnt/busybox.tar soak", timeout=120) == ""
+    assert console.run("tar mnt/soak.tar soak", timeout=120) == ""
     yield console
     console.close()
 
