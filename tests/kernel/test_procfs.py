@@ -25,10 +25,11 @@ class World:
         self.root = memfs.new_root()
         for d in (b"/proc", b"/tmp", b"/srv", b"/srv/c1", b"/srv/c1/work", b"/srv/c1/proc"):
             assert vfs.mkdir(self.root, self.root, kstr(d), u32(0o755)) == 0
-        self.proc_fs = procfs.new_root()
-        for where in (b"/proc", b"/srv/c1/proc"):
+        for where in (b"/proc", b"/srv/c1/proc"):  # one procfs instance per mount, as the kernel makes them
             mp = self.lookup(where)
-            assert vfs.mount(mp, self.proc_fs, kstr(b"proc"), kstr(b"proc"), kstr(where)) == 0
+            proc_fs = procfs.new_root()
+            assert vfs.mount(mp, proc_fs, kstr(b"proc"), kstr(b"proc"), kstr(where)) == 0
+            vfs.put(proc_fs)
             vfs.put(mp)
         process.table = NULL
         process.next_pid = u32(1)

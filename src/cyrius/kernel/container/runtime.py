@@ -403,8 +403,23 @@ def delete(id: Ptr[u8]) -> i64:
     if live_processes(c) > 0:
         say(b"processes of the container are still running")
         return -errno.EBUSY
+    reap_zombies(c)
     release(c)
     return 0
+
+
+def reap_zombies(c: Ptr[Container]) -> None:
+    """Collect the container's ended processes. They are all the host's children by now (an exiting
+    process hands its children to the host), and nobody else waits for them: an init without a
+    terminal, and orphans, would otherwise stay zombies for ever and keep the container's handle."""
+    h: u64 = handle(u64(c - addr(containers)))
+    status: Array[u32, 1] = Array[u32, 1]()
+    p: Ptr[Process] = process.table
+    while p != NULL:
+        nxt: Ptr[Process] = p.next_in_table
+        if p.container == h and p.state == task.PROC_ZOMBIE and p.parent == process.host:
+            process.wait(process.host, i64(p.pid), u32(process.WNOHANG), addr(status), False)
+        p = nxt
 
 
 def live_processes(c: Ptr[Container]) -> u32:

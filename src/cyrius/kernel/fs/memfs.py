@@ -25,7 +25,9 @@ class MemEntry:
 
 @struct
 class MemNode:
-    parent: Ptr[vfs.Inode]  # directories: the directory holding this one (not referenced)
+    # Directories: the directory holding this one, referenced (the root's is itself, not referenced):
+    # a removed directory still has its `..`, as on Linux, for whoever still stands in it.
+    parent: Ptr[vfs.Inode]
     entries: Ptr[MemEntry]
     entry_count: u64
     pages: Ptr[Ptr[u8]]  # regular files: page table, page_slots long
@@ -160,11 +162,21 @@ def new_child(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, mode: u32) -> P
     return inode
 
 
-def create(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, mode: u32, out: Ptr[Ptr[vfs.Inode]]) -> i64:
+def free_name(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize) -> i64:
+    """0 if a new entry `name` may go in dir; -EEXIST, -ENAMETOOLONG, or -ENOENT for a removed dir."""
     if find(dir, name, length) != NULL:
         return -errno.EEXIST
     if length > vfs.NAME_MAX:
         return -errno.ENAMETOOLONG
+    if dir.nlink == 0:
+        return -errno.ENOENT  # removed (someone may still stand in it): it takes no new names
+    return 0
+
+
+def create(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, mode: u32, out: Ptr[Ptr[vfs.Inode]]) -> i64:
+    err: i64 = free_name(dir, name, length)
+    if err < 0:
+        return err
     inode: Ptr[vfs.Inode] = new_child(dir, name, length, u32(vfs.S_IFREG) | (mode & 0o7777))
     if inode == NULL:
         return -errno.ENOMEM
@@ -173,25 +185,23 @@ def create(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, mode: u32, out: Pt
 
 
 def mkdir(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, mode: u32) -> i64:
-    if find(dir, name, length) != NULL:
-        return -errno.EEXIST
-    if length > vfs.NAME_MAX:
-        return -errno.ENAMETOOLONG
+    err: i64 = free_name(dir, name, length)
+    if err < 0:
+        return err
     inode: Ptr[vfs.Inode] = new_child(dir, name, length, u32(vfs.S_IFDIR) | (mode & 0o7777))
     if inode == NULL:
         return -errno.ENOMEM
     inode.nlink = 2
-    node_of(inode).parent = dir
+    node_of(inode).parent = vfs.get(dir)
     dir.nlink += 1
     vfs.put(inode)
     return 0
 
 
 def symlink(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, target: Ptr[u8], target_len: usize) -> i64:
-    if find(dir, name, length) != NULL:
-        return -errno.EEXIST
-    if length > vfs.NAME_MAX:
-        return -errno.ENAMETOOLONG
+    err: i64 = free_name(dir, name, length)
+    if err < 0:
+        return err
     if target_len == 0 or target_len >= vfs.PATH_MAX:
         return -errno.ENOENT if target_len == 0 else -errno.ENAMETOOLONG
     copy: Ptr[u8] = cast(Ptr[u8], kalloc(target_len + 1))
@@ -214,9 +224,9 @@ def link(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, target: Ptr[vfs.Inod
         return -errno.EPERM
     if target.ops != addr(ops) or target.dev != dir.dev:
         return -errno.EXDEV
-    if find(dir, name, length) != NULL:
-        return -errno.EEXIST
-    err: i64 = add_entry(dir, name, length, target)
+    err: i64 = free_name(dir, name, length)
+    if err == 0:
+        err = add_entry(dir, name, length, target)
     if err < 0:
         return err
     target.nlink += 1
@@ -273,7 +283,7 @@ def rename(old_dir: Ptr[vfs.Inode], old_name: Ptr[u8], old_len: usize, new_dir: 
     if new_dir.ops != addr(ops) or new_dir.dev != old_dir.dev:
         return -errno.EXDEV
     src: Ptr[MemEntry] = find(old_dir, old_name, old_len)
-    if src == NULL:
+    if src == NULL or new_dir.nlink == 0:
         return -errno.ENOENT
     moving: Ptr[vfs.Inode] = src.node
     if vfs.is_dir(moving) and is_ancestor(moving, new_dir):
@@ -301,7 +311,8 @@ def rename(old_dir: Ptr[vfs.Inode], old_name: Ptr[u8], old_len: usize, new_dir: 
         return err
     remove_entry(old_dir, find(old_dir, old_name, old_len))
     if vfs.is_dir(moving) and old_dir != new_dir:
-        node_of(moving).parent = new_dir
+        node_of(moving).parent = vfs.get(new_dir)
+        vfs.put(old_dir)  # the caller holds it too
         old_dir.nlink -= 1
         new_dir.nlink += 1
     moving.ctime_ns = vfs.now_ns()
@@ -463,7 +474,10 @@ def release(inode: Ptr[vfs.Inode]) -> None:
         kfree(cast(Ptr[None], node.pages[i]))
     kfree(cast(Ptr[None], node.pages))
     kfree(cast(Ptr[None], node.target))
+    parent: Ptr[vfs.Inode] = node.parent
     kfree(cast(Ptr[None], node))
+    if parent != NULL and parent != inode:
+        vfs.put(parent)
 
 
 def init() -> None:

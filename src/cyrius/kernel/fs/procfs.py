@@ -9,8 +9,9 @@
     /proc/meminfo, uptime, loadavg, stat, mounts, version   what free, uptime, top, df and mount read
 
 Inodes are made on lookup and freed with their last reference; the inode number encodes what
-the inode is (pid, kind, fd), so nothing else needs storing. A process inside a container sees only
-its container's processes.
+the inode is (pid, kind, fd), and each holds a reference to the root of the /proc it was found in
+(each mount has its own), so that `..` leads back to that root and on out of the mount. A process
+inside a container sees only its container's processes.
 """
 from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, u8, u32, u64, usize
 from cyrius.rt import fmt_u64, memcpy
@@ -80,7 +81,14 @@ def target(node: Ptr[vfs.Inode]) -> Ptr[Process]:
     return p
 
 
-def make(kind: u32, pid: u32, fd: u32, out: Ptr[Ptr[vfs.Inode]]) -> i64:
+def root_of(node: Ptr[vfs.Inode]) -> Ptr[vfs.Inode]:
+    if node.private == NULL:
+        return node  # a root
+    return cast(Ptr[vfs.Inode], node.private)
+
+
+def make(dir: Ptr[vfs.Inode], kind: u32, pid: u32, fd: u32, out: Ptr[Ptr[vfs.Inode]]) -> i64:
+    """The inode of what `kind, pid, fd` says, found in dir (NULL: a new /proc root)."""
     mode: u32 = u32(vfs.S_IFDIR | 0o555)
     if kind == SELF or kind == EXE or kind == CWD or kind == ROOT_LINK or kind == FD_LINK:
         mode = u32(vfs.S_IFLNK | 0o777)
@@ -91,6 +99,8 @@ def make(kind: u32, pid: u32, fd: u32, out: Ptr[Ptr[vfs.Inode]]) -> i64:
         node.mode = u32(vfs.S_IFREG | 0o444)
     if (mode & vfs.S_IFMT) == vfs.S_IFDIR:
         node.nlink = 2
+    if dir != NULL:
+        node.private = cast(Ptr[None], vfs.get(root_of(dir)))
     out[0] = node
     return 0
 
@@ -139,45 +149,46 @@ def lookup(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, out: Ptr[Ptr[vfs.I
     kind: u32 = kind_of(dir)
     if is_name(name, length, b".."):
         if kind == FD_DIR:
-            return make(u32(PID_DIR), pid_of(dir), u32(0), out)
-        return make(u32(ROOT), u32(0), u32(0), out)
+            return make(dir, u32(PID_DIR), pid_of(dir), u32(0), out)
+        out[0] = vfs.get(root_of(dir))  # the mounted root itself: the VFS takes `..` on out of the mount
+        return 0
     if kind == ROOT:
         if is_name(name, length, b"self"):
-            return make(u32(SELF), u32(0), u32(0), out)
+            return make(dir, u32(SELF), u32(0), u32(0), out)
         for kind_i in range(FIRST_SYSTEM_FILE, FIRST_SYSTEM_FILE + SYSTEM_FILES):
             if is_name(name, length, system_file_name(u32(kind_i))):
-                return make(u32(kind_i), u32(0), u32(0), out)
+                return make(dir, u32(kind_i), u32(0), u32(0), out)
         pid: i64 = parse_number(name, length)
         if pid <= 0:
             return -errno.ENOENT
         p: Ptr[Process] = process.find(u32(pid))
         if p == NULL or not visible(p):
             return -errno.ENOENT
-        return make(u32(PID_DIR), u32(pid), u32(0), out)
+        return make(dir, u32(PID_DIR), u32(pid), u32(0), out)
     p2: Ptr[Process] = target(dir)
     if p2 == NULL:
         return -errno.ENOENT
     if kind == PID_DIR:
         if is_name(name, length, b"exe"):
-            return make(u32(EXE), p2.pid, u32(0), out)
+            return make(dir, u32(EXE), p2.pid, u32(0), out)
         if is_name(name, length, b"cwd"):
-            return make(u32(CWD), p2.pid, u32(0), out)
+            return make(dir, u32(CWD), p2.pid, u32(0), out)
         if is_name(name, length, b"root"):
-            return make(u32(ROOT_LINK), p2.pid, u32(0), out)
+            return make(dir, u32(ROOT_LINK), p2.pid, u32(0), out)
         if is_name(name, length, b"fd"):
-            return make(u32(FD_DIR), p2.pid, u32(0), out)
+            return make(dir, u32(FD_DIR), p2.pid, u32(0), out)
         if is_name(name, length, b"stat"):
-            return make(u32(STAT), p2.pid, u32(0), out)
+            return make(dir, u32(STAT), p2.pid, u32(0), out)
         if is_name(name, length, b"status"):
-            return make(u32(STATUS), p2.pid, u32(0), out)
+            return make(dir, u32(STATUS), p2.pid, u32(0), out)
         if is_name(name, length, b"cmdline"):
-            return make(u32(CMDLINE), p2.pid, u32(0), out)
+            return make(dir, u32(CMDLINE), p2.pid, u32(0), out)
         return -errno.ENOENT
     if kind == FD_DIR:
         fd: i64 = parse_number(name, length)
         if fd < 0 or process.fd_get(p2, fd) == NULL:
             return -errno.ENOENT
-        return make(u32(FD_LINK), p2.pid, u32(fd), out)
+        return make(dir, u32(FD_LINK), p2.pid, u32(fd), out)
     return -errno.ENOTDIR
 
 
@@ -493,6 +504,11 @@ def read(node: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64) -> i64:
     return i64(k)
 
 
+def release(node: Ptr[vfs.Inode]) -> None:
+    if node.private != NULL:
+        vfs.put(cast(Ptr[vfs.Inode], node.private))
+
+
 def new_root() -> Ptr[vfs.Inode]:
     """A /proc directory (one reference)."""
     global dev
@@ -502,7 +518,8 @@ def new_root() -> Ptr[vfs.Inode]:
         ops.readdir = readdir
         ops.readlink = readlink
         ops.read = read
+        ops.release = release
     slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
-    if make(u32(ROOT), u32(0), u32(0), addr(slot)) < 0:
+    if make(NULL, u32(ROOT), u32(0), u32(0), addr(slot)) < 0:
         return NULL
     return slot[0]

@@ -237,8 +237,8 @@ def mount(mountpoint: Ptr[Inode], root: Ptr[Inode], source: Ptr[u8], fs_name: Pt
     """Cover the directory `mountpoint` with the filesystem whose root is `root` (both referenced)."""
     if not is_dir(mountpoint) or not is_dir(root):
         return -errno.ENOTDIR
-    if mount_at(mountpoint) != NULL:
-        return -errno.EBUSY
+    if mount_at(mountpoint) != NULL or mount_of_root(root) != NULL:
+        return -errno.EBUSY  # `..` from a mounted root finds its mount point by the root: one root, one place
     for i in range(MAX_MOUNTS):
         m: Ptr[Mount] = addr(mounts) + i
         if not m.used:

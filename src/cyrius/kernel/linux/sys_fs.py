@@ -1380,6 +1380,12 @@ def sys_sync(f: Ptr[TrapFrame]) -> i64:
     return 0
 
 
+def sys_syncfs(f: Ptr[TrapFrame]) -> i64:
+    # A filesystem's fsync writes back all of it (FAT: every dirty sector, the FATs, FSInfo, then the
+    # device's cache), which is what syncfs asks for the filesystem holding fd.
+    return fsync(f.rdi)
+
+
 def sys_statfs(f: Ptr[TrapFrame]) -> i64:
     return statfs_path(f.rdi, f.rsi)
 
@@ -1435,6 +1441,7 @@ def init() -> None:
     define(u32(137), sys_statfs, FULL, NULL)
     define(u32(138), sys_fstatfs, FULL, NULL)
     define(u32(162), sys_sync, FULL, NULL)
+    define(u32(306), sys_syncfs, FULL, NULL)
     define(u32(217), sys_getdents64, FULL, NULL)
     define(u32(40), sys_sendfile, FULL, NULL)
     define(u32(257), sys_openat, PARTIAL, b"O_TMPFILE: EOPNOTSUPP; search (x) permission on directories is not checked")
