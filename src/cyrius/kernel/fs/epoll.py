@@ -3,9 +3,10 @@
 Readiness is level-triggered and computed by scanning, like poll: each entry's file is asked
 through fs/poll.events(). The list holds no reference on the files it watches (on Linux closing
 the last descriptor of a file removes it from every epoll set); instead an entry is live only while
-its descriptor still refers to the same open file in the scanning process, and stale entries are
-dropped when found. EPOLLET is treated as level-triggered: a program that reads until EAGAIN, as
-edge-triggered programs must, sees no difference.
+its descriptor still refers to the same open file (same serial: a new file may reuse the address)
+in the scanning process, and stale entries are dropped when found.
+EPOLLET is treated as level-triggered: a program that reads until EAGAIN, as edge-triggered
+programs must, sees no difference.
 """
 from cyrius.lang import NULL, Final, Ptr, addr, cast, i32, i64, sizeof, struct, u32, u64, usize
 
@@ -34,6 +35,7 @@ MAX_ENTRIES: Final = 4096
 class Interest:
     fd: i32
     watched: Ptr[file.File]  # not referenced: compared with the descriptor's file before any use
+    serial: u64  # watched's serial when it was added
     events: u32
     data: u64
     disarmed: bool  # EPOLLONESHOT fired; EPOLL_CTL_MOD arms it again
@@ -56,7 +58,6 @@ class Event:
 
 ops: vfs.InodeOps = vfs.InodeOps()
 dev: u64 = 0
-next_ino: u64 = 1
 
 
 def init() -> None:
@@ -76,16 +77,13 @@ def set_of(node: Ptr[vfs.Inode]) -> Ptr[EpollSet]:
 
 def create(uid: u32, gid: u32, out: Ptr[Ptr[file.File]]) -> i64:
     """A new, empty epoll instance as an open file (one reference)."""
-    global next_ino
     es: Ptr[EpollSet] = cast(Ptr[EpollSet], kalloc(usize(sizeof(EpollSet))))
     if es == NULL:
         return -errno.ENOMEM
-    node: Ptr[vfs.Inode] = vfs.new_inode(addr(ops), u32(0o600), next_ino, dev)
+    node: Ptr[vfs.Inode] = vfs.new_anon(addr(ops), u32(0o600), dev, cast(Ptr[None], es))
     if node == NULL:
         kfree(cast(Ptr[None], es))
         return -errno.ENOMEM
-    next_ino += 1
-    node.private = cast(Ptr[None], es)
     node.uid = uid
     node.gid = gid
     return file.wrap(node, u32(file.O_RDWR), out)
@@ -103,10 +101,17 @@ def release(node: Ptr[vfs.Inode]) -> None:
 def find(es: Ptr[EpollSet], fd: i32, watched: Ptr[file.File]) -> Ptr[Interest]:
     e: Ptr[Interest] = es.first
     while e != NULL:
-        if e.fd == fd and e.watched == watched:
+        if e.fd == fd and e.watched == watched and e.serial == watched.serial:
             return e
         e = e.next
     return NULL
+
+
+def live(e: Ptr[Interest], p: Ptr[Process]) -> bool:
+    """e's descriptor in p still refers to the very file that was added (only then is e.watched
+    safe to use)."""
+    f: Ptr[file.File] = process.fd_get(p, i64(e.fd))
+    return f != NULL and f == e.watched and f.serial == e.serial
 
 
 def control(ep: Ptr[file.File], op: u32, fd: i32, target: Ptr[file.File], events: u32, data: u64) -> i64:
@@ -140,6 +145,7 @@ def control(ep: Ptr[file.File], op: u32, fd: i32, target: Ptr[file.File], events
             return -errno.ENOMEM
         e.fd = fd
         e.watched = target
+        e.serial = target.serial
         e.next = es.first
         es.first = e
         es.count += 1
@@ -167,7 +173,7 @@ def drop_stale(es: Ptr[EpollSet], p: Ptr[Process]) -> None:
     e: Ptr[Interest] = es.first
     while e != NULL:
         after: Ptr[Interest] = e.next
-        if process.fd_get(p, i64(e.fd)) != e.watched:
+        if not live(e, p):
             unlink(es, e)
         e = after
 
@@ -204,7 +210,7 @@ def poll_self(node: Ptr[vfs.Inode], flags: u32) -> u32:
     e: Ptr[Interest] = es.first
     p: Ptr[Process] = process.current()
     while e != NULL:
-        if process.fd_get(p, i64(e.fd)) == e.watched and ready_mask(e) != 0:
+        if live(e, p) and ready_mask(e) != 0:
             return u32(poll.READABLE)
         e = e.next
     return 0

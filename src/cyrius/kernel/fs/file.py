@@ -40,6 +40,10 @@ class File:
     parent: Ptr[vfs.Inode]  # the directory it was opened in (a reference), for /proc/PID/fd/N
     name_len: usize
     name: Array[u8, 256]  # the name it was opened by
+    serial: u64  # unique for the life of the system: tells a file from a later one at the same address
+
+
+next_serial: u64 = 1
 
 
 def readable(f: Ptr[File]) -> bool:
@@ -57,9 +61,12 @@ def wrap(inode: Ptr[vfs.Inode], flags: u32, out: Ptr[Ptr[File]]) -> i64:
     if f == NULL:
         vfs.put(inode)
         return -errno.ENOMEM
+    global next_serial
     f.inode = inode
     f.flags = flags
     f.refcount = 1
+    f.serial = next_serial
+    next_serial += 1
     out[0] = f
     return 0
 

@@ -42,7 +42,6 @@ class Pipe:
 
 ops: vfs.InodeOps = vfs.InodeOps()
 dev: u64 = 0
-next_ino: u64 = 1
 
 
 def init() -> None:
@@ -67,16 +66,13 @@ def pipe_of(node: Ptr[vfs.Inode]) -> Ptr[Pipe]:
 def create(flags: u32, uid: u32, gid: u32, out: Ptr[Ptr[file.File]]) -> i64:
     """A new pipe: out[0] its read end, out[1] its write end (one reference each). Of flags only
     O_NONBLOCK matters here (O_CLOEXEC belongs to the descriptors)."""
-    global next_ino
     pp: Ptr[Pipe] = cast(Ptr[Pipe], kalloc(usize(sizeof(Pipe))))
     if pp == NULL:
         return -errno.ENFILE
-    node: Ptr[vfs.Inode] = vfs.new_inode(addr(ops), u32(vfs.S_IFIFO | 0o600), next_ino, dev)
+    node: Ptr[vfs.Inode] = vfs.new_anon(addr(ops), u32(vfs.S_IFIFO | 0o600), dev, cast(Ptr[None], pp))
     if node == NULL:
         kfree(cast(Ptr[None], pp))
         return -errno.ENFILE
-    next_ino += 1
-    node.private = cast(Ptr[None], pp)
     node.uid = uid
     node.gid = gid
     now: u64 = vfs.now_ns()

@@ -122,6 +122,7 @@ class Mount:
 
 mounts: Array[Mount, MAX_MOUNTS] = Array[Mount, MAX_MOUNTS]()
 next_dev: u64 = 1
+next_anon_ino: u64 = 1
 clock: Callable[[], u64] = NULL  # wall/monotonic nanoseconds for timestamps; set at boot
 
 
@@ -152,6 +153,18 @@ def new_inode(ops: Ptr[InodeOps], mode: u32, ino: u64, dev: u64) -> Ptr[Inode]:
     node.dev = dev
     node.nlink = 1
     node.refcount = 1
+    return node
+
+
+def new_anon(ops: Ptr[InodeOps], mode: u32, dev: u64, private: Ptr[None]) -> Ptr[Inode]:
+    """An inode in no directory (a pipe, an epoll set, an eventfd) with its filesystem's data,
+    numbered from one counter for all of them; NULL when memory is exhausted."""
+    global next_anon_ino
+    node: Ptr[Inode] = new_inode(ops, mode, next_anon_ino, dev)
+    if node == NULL:
+        return NULL
+    next_anon_ino += 1
+    node.private = private
     return node
 
 

@@ -1,5 +1,5 @@
 """File-family system calls: descriptors, reading and writing, paths and metadata, pipes, ioctl;
-poll, select and epoll live in sys_poll.py and are defined here with the rest.
+poll, select, epoll and eventfd live in sys_poll.py and are defined here with the rest.
 
 Handlers decode their arguments and call the function doing the work. Shared conventions:
 * a path argument is copied into a page-sized PATH_MAX buffer (path_in) and freed by path_done on
@@ -1465,6 +1465,8 @@ def init() -> None:
            b"level-triggered only (EPOLLET acts level-triggered); no nested epoll sets")
     define(u32(232), sys_poll.sys_epoll_wait, FULL, NULL)
     define(u32(281), sys_poll.sys_epoll_pwait, FULL, NULL)
+    define(u32(284), sys_poll.sys_eventfd, FULL, NULL)
+    define(u32(290), sys_poll.sys_eventfd2, FULL, NULL)
     define(u32(292), sys_dup3, FULL, NULL)
     define(u32(293), sys_pipe2, PARTIAL, b"O_CLOEXEC and O_NONBLOCK; no O_DIRECT (packet) pipes")
     define(u32(316), sys_renameat2, PARTIAL, b"flags must be 0 (no RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT)")

@@ -48,7 +48,6 @@ PAGE: Final = 4096
 
 ops: vfs.InodeOps = vfs.InodeOps()
 dev: u64 = 0
-next_ino: u64 = 1
 
 
 @struct
@@ -133,15 +132,13 @@ def close_file(node: Ptr[vfs.Inode], flags: u32) -> None:
 
 def install(s: Ptr[Socket], flags: u32) -> i64:
     """A descriptor for s (which it takes over)."""
-    global dev, next_ino
+    global dev
     if dev == 0:
         dev = vfs.new_dev()
-    node: Ptr[vfs.Inode] = vfs.new_inode(addr(ops), u32(vfs.S_IFSOCK | 0o777), next_ino, dev)
+    node: Ptr[vfs.Inode] = vfs.new_anon(addr(ops), u32(vfs.S_IFSOCK | 0o777), dev, cast(Ptr[None], s))
     if node == NULL:
         socket.close(s)
         return -errno.ENOMEM
-    next_ino += 1
-    node.private = cast(Ptr[None], s)
     node.uid = me().euid
     node.gid = me().egid
     slot: Array[Ptr[File], 1] = Array[Ptr[File], 1]()

@@ -4,6 +4,7 @@ Each call copies its descriptor list in (through uaccess only), then scans it wi
 when nothing is ready it sleeps on fs/poll.poll_waiters, which every readiness source wakes on any
 change, until something is ready, the timeout passes (0) or a signal is pending (-EINTR). Results
 are copied out at the end. epoll_wait scans an epoll instance's interest list the same way.
+eventfd files, which event loops poll, are made here too.
 """
 from cyrius.lang import (NULL, Array, Callable, Final, Ptr, addr, cast, i16, i32, i64, sizeof, struct, u8, u16, u32,
                          u64, usize)
@@ -11,7 +12,7 @@ from cyrius.lang import (NULL, Array, Callable, Final, Ptr, addr, cast, i16, i32
 from .. import clock, errno, tty
 from ..arch.x86_64 import irq
 from ..arch.x86_64.trapframe import TrapFrame
-from ..fs import devfs, epoll, file, poll
+from ..fs import devfs, epoll, eventfd, file, poll
 from ..mm import uaccess
 from ..mm.heap import kalloc, kfree
 from ..proc import process, sched, signal, task
@@ -408,6 +409,28 @@ def sys_epoll_pwait(f: Ptr[TrapFrame]) -> i64:
     return r
 
 
+# ---------------------------------------------------------------- eventfd
+
+def new_eventfd(initial: u64, flags: u64) -> i64:
+    if (flags & ~u64(file.O_CLOEXEC | file.O_NONBLOCK | eventfd.EFD_SEMAPHORE)) != 0:
+        return -errno.EINVAL
+    p: Ptr[Process] = me()
+    slot: Array[Ptr[file.File], 1] = Array[Ptr[file.File], 1]()
+    err: i64 = eventfd.create(u32(initial), (flags & eventfd.EFD_SEMAPHORE) != 0, (flags & file.O_NONBLOCK) != 0,
+                              addr(slot))
+    if err < 0:
+        return err
+    return process.fd_install(p, slot[0], (flags & file.O_CLOEXEC) != 0, i64(0))
+
+
+def sys_eventfd(f: Ptr[TrapFrame]) -> i64:
+    return new_eventfd(f.rdi, u64(0))
+
+
+def sys_eventfd2(f: Ptr[TrapFrame]) -> i64:
+    return new_eventfd(f.rdi, u64(u32(f.rsi)))
+
+
 def terminal_ready() -> u32:
     """The console terminal: always writable, readable once read() would not wait."""
     if tty.readable():
@@ -417,5 +440,6 @@ def terminal_ready() -> u32:
 
 def init() -> None:
     epoll.init()
+    eventfd.init()
     devfs.terminal_poll = terminal_ready
     tty.poll_waiters = addr(poll.poll_waiters)
