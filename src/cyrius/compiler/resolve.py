@@ -211,8 +211,12 @@ class Program:
                 mod.symbols[local] = ("from", target, alias.name, stmt)
 
     def _declares(self, modname: str, name: str) -> bool:
-        path = self.find(modname)
-        tree = ast.parse(path.read_text())
+        loaded = self.modules.get(modname)
+        if loaded is not None:
+            tree = loaded.tree
+        else:  # a package whose __init__ is not loaded (yet): `from pkg import sub`
+            path = self.find(modname)
+            tree = parse_module(SourceFile(path, self.display(path), path.read_text()))
         for stmt in tree.body:
             if isinstance(stmt, (ast.FunctionDef, ast.ClassDef)) and stmt.name == name:
                 return True
