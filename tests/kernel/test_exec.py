@@ -427,8 +427,10 @@ def loads(data: bytes) -> list[int]:
 
 
 def malformed(good: bytes, dynamic: bytes | None) -> dict[str, bytes]:
-    first, second = loads(good)[:2]
+    first, second, third = loads(good)[:3]
     size = len(good)
+    vaddr_of = [struct.unpack_from("<Q", good, phdr_offset(good, i) + 16)[0] for i in (second, third)]
+    into_next = vaddr_of[1] - vaddr_of[0] + 4096  # not larger than memory (ENOMEM): only overlapping
     memsz2 = struct.unpack_from("<Q", good, phdr_offset(good, second) + 40)[0]
     cases = {
         "empty": b"",
@@ -443,7 +445,7 @@ def malformed(good: bytes, dynamic: bytes | None) -> dict[str, bytes]:
         "program headers wrapping around": edit(edit(good, 32, "<Q", (1 << 64) - 56 * 100), 56, "<H", 100),
         "a segment past the end of the file": edit(good, phdr_offset(good, second) + 8, "<Q", size + 4096),
         "filesz larger than memsz": edit(good, phdr_offset(good, second) + 32, "<Q", memsz2 + 16),
-        "a segment running into the next": edit(good, phdr_offset(good, second) + 40, "<Q", 1 << 30),
+        "a segment running into the next": edit(good, phdr_offset(good, second) + 40, "<Q", into_next),
         "a segment in the kernel half": edit(good, phdr_offset(good, second) + 16, "<Q", 0xFFFF_8000_0000_0000),
         "the entry outside executable code": edit(good, 24, "<Q", 0x10),
         "text without #!": b"echo hello\n",

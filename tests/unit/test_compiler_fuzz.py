@@ -2,15 +2,18 @@
 
 Hypothesis builds modules from a pool of valid and invalid pieces — expressions over typed
 variables, statements, module-level declarations — and also mutates the real test programs
-(deleting, duplicating and replacing tokens). Every translation must succeed or raise
-CompileErrors; any other exception is a compiler bug.
+(deleting, duplicating and replacing tokens) and the real kernel modules (the same, plus swapped lines
+and changed indentation). Every translation must succeed or raise CompileErrors naming a file and a
+line; any other exception is a compiler bug.
 """
 import io
 import keyword
+import shutil
 import subprocess
 import tokenize
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -268,21 +271,28 @@ def test_generated_valid_modules_emit_c_that_gcc_accepts(tmp_path, source):
         assert result.returncode == 0, f"{source}\n{result.stderr}"
 
 
-def _tokens(path: Path) -> list[tokenize.TokenInfo]:
-    return list(tokenize.generate_tokens(io.StringIO(path.read_text()).readline))
+def _tokens(text: str) -> list[tokenize.TokenInfo]:
+    return list(tokenize.generate_tokens(io.StringIO(text).readline))
 
 
 SEED_FILES = sorted(p for p in PROGRAMS.glob("*.py") if p.name not in ("__init__.py", "scalars.py"))
+SRC = Path(__file__).resolve().parents[2] / "src"
+KERNEL_FILES = sorted(p.relative_to(SRC) for p in (SRC / "cyrius" / "kernel").rglob("*.py") if p.read_text().strip())
 REPLACEMENTS = ["u8", "u64", "i8", "Ptr", "S", "NULL", "0", "-1", "300", "x", "self", "(", ")", ":", ",", "[",
                 "]", "=", "==", "+", "<<", ".", "None", "b'z'", "'z'", "1.0", *keyword.kwlist]
+TOKEN_EDITS = ["delete", "duplicate", "replace", "swap"]
+LINE_EDITS = ["swap lines", "indent", "dedent"]
+edit_lists = st.lists(st.tuples(st.sampled_from(TOKEN_EDITS), st.integers(0, 10 ** 6), st.sampled_from(REPLACEMENTS)),
+                      min_size=1, max_size=4)
+kernel_edit_lists = st.lists(st.tuples(st.sampled_from(TOKEN_EDITS + LINE_EDITS), st.integers(0, 10 ** 6),
+                                       st.sampled_from(REPLACEMENTS + ["u32", "usize", "Final", "NULL", "b''"])),
+                             min_size=1, max_size=4)
 
 
-@FUZZ
-@given(seed=st.sampled_from(SEED_FILES), edits=st.lists(
-    st.tuples(st.sampled_from(["delete", "duplicate", "replace", "swap"]), st.integers(0, 10 ** 6),
-              st.sampled_from(REPLACEMENTS)), min_size=1, max_size=4))
-def test_mutated_programs_compile_or_raise_compile_errors(tmp_path, seed, edits):
-    tokens = _tokens(seed)
+def mutate(text: str, edits) -> str:
+    """Apply token edits (delete, duplicate, replace, swap two tokens) keeping the layout, then line edits
+    (swap two lines, indent or dedent one line by four spaces)."""
+    tokens = _tokens(text)
     words = [t.string for t in tokens]
     editable = [i for i, t in enumerate(tokens) if t.type in (tokenize.NAME, tokenize.NUMBER, tokenize.OP,
                                                               tokenize.STRING)]
@@ -294,22 +304,71 @@ def test_mutated_programs_compile_or_raise_compile_errors(tmp_path, seed, edits)
             words[i] = words[i] + " " + words[i]
         elif action == "replace":
             words[i] = replacement
-        else:
+        elif action == "swap":
             j = editable[(where // 7) % len(editable)]
             words[i], words[j] = words[j], words[i]
     # Put the edited tokens back in place, last first, keeping the layout (lines and indentation).
-    lines = seed.read_text().splitlines(keepends=True)
+    lines = text.splitlines(keepends=True)
     for t, w in sorted(zip(tokens, words, strict=True), key=lambda tw: tw[0].start, reverse=True):
         (r0, c0), (r1, c1) = t.start, t.end
         if r0 == r1 and r0 <= len(lines) and t.string and lines[r0 - 1][c0:c1] == t.string:
             lines[r0 - 1] = lines[r0 - 1][:c0] + w + lines[r0 - 1][c1:]
+    for action, where, _ in edits:
+        n = where % len(lines)
+        if action == "swap lines":
+            m = (where // 7) % len(lines)
+            lines[n], lines[m] = lines[m], lines[n]
+        elif action == "indent":
+            lines[n] = "    " + lines[n]
+        elif action == "dedent" and lines[n].startswith("    "):
+            lines[n] = lines[n][4:]
+    return "".join(lines)
+
+
+def assert_compiles_or_names_file_and_line(roots: list[Path], module: str, display_root: Path) -> None:
+    try:
+        translate(roots, [module], display_root=display_root)
+    except CompileErrors as errors:
+        assert errors.errors
+        for e in errors.errors:
+            assert e.message and e.source is not None and e.line >= 1, e.format()
+        errors.format()
+
+
+@FUZZ
+@given(seed=st.sampled_from(SEED_FILES), edits=edit_lists)
+def test_mutated_programs_compile_or_raise_compile_errors(tmp_path, seed, edits):
     pkg = tmp_path / "fz"
     pkg.mkdir(exist_ok=True)
-    (pkg / "m.py").write_text("".join(lines))
-    try:  # the second root holds programs.lib, which the mutated module may import
-        translate([tmp_path, PROGRAMS.parent], ["fz.m"], display_root=tmp_path)
-    except CompileErrors as errors:
-        errors.format()
+    (pkg / "m.py").write_text(mutate(seed.read_text(), edits))
+    # the second root holds programs.lib, which the mutated module may import
+    assert_compiles_or_names_file_and_line([tmp_path, PROGRAMS.parent], "fz.m", tmp_path)
+
+
+@pytest.fixture(scope="module")
+def kernel_copy(tmp_path_factory) -> Path:
+    """A copy of the kernel sources whose files the kernel mutation test edits one at a time."""
+    root = tmp_path_factory.mktemp("kernel-src")
+    shutil.copytree(SRC / "cyrius" / "kernel", root / "cyrius" / "kernel")
+    return root
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(rel=st.sampled_from(KERNEL_FILES), edits=kernel_edit_lists)
+def test_mutated_kernel_modules_compile_or_raise_compile_errors(kernel_copy, rel, edits):
+    """Real kernel modules, mutated: translating the module (and all it imports) succeeds or gives
+    CompileErrors that each name a file and a line."""
+    target = kernel_copy / rel
+    original = (SRC / rel).read_text()
+    target.write_text(mutate(original, edits))
+    module = ".".join(rel.with_suffix("").parts)
+    if rel.name == "__init__.py":
+        module = module.rpartition(".")[0]
+    try:
+        assert_compiles_or_names_file_and_line([kernel_copy], module, kernel_copy)
+    finally:
+        target.write_text(original)
 
 
 def test_garbage_bytes_are_a_compile_error(tmp_path):

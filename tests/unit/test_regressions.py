@@ -173,3 +173,17 @@ def test_callable_returning_a_struct_was_accepted(tmp_path):
     with pytest.raises(CompileErrors, match="S cannot be passed or returned by value"):
         compile_source(tmp_path, "from typing import Callable\nfrom cyrius.lang import NULL, struct, u32\n\n\n"
                                  "@struct\nclass S:\n    a: u32\n\n\ng: Callable[[u32], S] = NULL\n")
+
+
+def test_from_package_import_module_with_a_broken_package_init_raised_syntax_error(tmp_path):
+    """`from pkg import sub` re-parsed pkg/__init__.py with ast.parse to see whether it declares `sub`,
+    so a syntax error there escaped as a bare SyntaxError instead of a CompileError naming the file."""
+    pkg = tmp_path / "broken"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("def (:\n")
+    (pkg / "sub.py").write_text("from cyrius.lang import u32\n\n\ndef f() -> u32:\n    return 1\n")
+    with pytest.raises(CompileErrors) as caught:
+        compile_source(tmp_path, "from broken import sub\n")
+    (error,) = caught.value.errors
+    assert error.source.display == "broken/__init__.py" and error.line == 1
+    assert "Python syntax error" in error.message

@@ -212,7 +212,11 @@ class Program:
 
     def _declares(self, modname: str, name: str) -> bool:
         loaded = self.modules.get(modname)
-        tree = loaded.tree if loaded is not None else ast.parse(self.find(modname).read_text())
+        if loaded is not None:
+            tree = loaded.tree
+        else:  # a package whose __init__ is not loaded (yet): `from pkg import sub`
+            path = self.find(modname)
+            tree = parse_module(SourceFile(path, self.display(path), path.read_text()))
         for stmt in tree.body:
             if isinstance(stmt, (ast.FunctionDef, ast.ClassDef)) and stmt.name == name:
                 return True

@@ -20,6 +20,7 @@ PF_W: Final = 2
 PF_R: Final = 4
 PAGE: Final = 4096
 USER_TOP: Final = 0x0000800000000000  # the canonical lower half belongs to user space
+MIN_VADDR: Final = 0x10000  # Linux's default mmap_min_addr: page zero stays unmapped, so NULL faults
 MAX_PHNUM: Final = 64
 EHDR_SIZE: Final = 64
 PHDR_SIZE: Final = 56
@@ -120,6 +121,8 @@ def check(image: Ptr[u8], size: usize, info: Ptr[ElfInfo]) -> i64:
             if p.memsz == 0:
                 continue
             if p.vaddr >= USER_TOP or p.memsz > u64(USER_TOP) - p.vaddr:
+                return -errno.ENOEXEC
+            if h.type == ET_EXEC and p.vaddr < MIN_VADDR:
                 return -errno.ENOEXEC
             if (p.vaddr % PAGE) != (p.offset % PAGE):
                 return -errno.ENOEXEC

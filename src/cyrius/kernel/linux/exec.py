@@ -13,7 +13,7 @@ from .. import errno
 from ..arch.x86_64 import cpu
 from ..arch.x86_64.trapframe import TrapFrame
 from ..fs import devfs, vfs
-from ..mm import uaccess, uspace
+from ..mm import frames, uaccess, uspace
 from ..mm.heap import kalloc, kfree
 from ..proc import process, sched, task
 from ..proc.task import Process
@@ -358,6 +358,9 @@ def load_elf(p: Ptr[Process], node: Ptr[vfs.Inode], header: Ptr[u8], got: i64, a
     bias: u64 = 0
     if info.position_independent:
         bias = PIE_BASE - info.lowest_vaddr
+    if (info.highest_vaddr - info.lowest_vaddr) // uspace.PAGE > frames.usable_frames \
+            or info.highest_vaddr + bias > uspace.STACK_TOP - uspace.STACK_SIZE:
+        return -errno.ENOMEM  # larger than all of memory, or running into the stack
     img.space = uspace.create()
     if img.space == NULL:
         return -errno.ENOMEM
