@@ -11,9 +11,11 @@ from cyrius.bundle import make_busybox_bundle, write_tarball
 from cyrius.image.disk import make_data_disk
 
 
-def busybox_disk(work: Path, bundles: dict[str, dict], files: dict[str, Path] | None = None) -> Path:
+def busybox_disk(work: Path, bundles: dict[str, dict], files: dict[str, Path] | None = None,
+                 mounts: list[dict] | None = None) -> Path:
     """A data disk holding NAME.tar for each NAME in `bundles`, whose value updates config.json's
-    "process"; `files` maps rootfs paths to files copied into every bundle's rootfs (mode 0755)."""
+    "process"; `files` maps rootfs paths to files copied into every bundle's rootfs (mode 0755),
+    `mounts` are added to every config's mounts."""
     made = make_busybox_bundle(work / "bundle", log=lambda line: None)
     for target, source in (files or {}).items():
         dest = made.bundle / "rootfs" / target
@@ -25,6 +27,7 @@ def busybox_disk(work: Path, bundles: dict[str, dict], files: dict[str, Path] | 
     for name, process in bundles.items():
         config = json.loads(original)
         config["process"].update(process)
+        config["mounts"] += mounts or []
         (made.bundle / "config.json").write_text(json.dumps(config))
         write_tarball(made.bundle, tars / f"{name}.tar")
     return make_data_disk(tars, work / "data.img", log=lambda line: None)

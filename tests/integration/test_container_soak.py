@@ -2,8 +2,9 @@
 shell one command per step, give back every frame and every heap byte.
 
 The container's init is BusyBox `sh -c` without a terminal: it forks a shell that leaves an orphan
-behind (reparented to the host world), writes and reads a file, reads its own /proc entry (the
-config mounts procfs and devfs), and exits. Nobody waits for such an init: the runtime must.
+behind (reparented to the host world), writes a file in a tmpfs at /tmp and copies it to its root,
+reads its own /proc entry (the config mounts procfs, devfs and that tmpfs), and exits. Nobody waits
+for such an init: the runtime must; and every mount goes with the container.
 """
 import re
 import shutil
@@ -19,13 +20,14 @@ pytestmark = [pytest.mark.integration,
 
 CYCLES = 200
 WARM_UP = 2
-INIT = 'sh -c "true &"; echo soak > /tmp/soak; cat /tmp/soak /proc/self/status > /dev/null'
+INIT = 'sh -c "true &"; echo soak > /tmp/soak; cat /tmp/soak > /root/soak; cat /proc/self/status > /dev/null'
+TMPFS = {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=1777"]}
 
 
 @pytest.fixture(scope="module")
 def soak_vm(image, tmp_path_factory):
     work = tmp_path_factory.mktemp("soak")
-    disk = busybox_disk(work, {"soak": {"terminal": False, "args": ["sh", "-c", INIT]}})
+    disk = busybox_disk(work, {"soak": {"terminal": False, "args": ["sh", "-c", INIT]}}, mounts=[TMPFS])
     console = Console(image, work, data_disk=disk)
     console.wait_for_prompt()
     assert console.run("tar mnt/soak.tar soak", timeout=120) == ""
@@ -61,9 +63,9 @@ def cycle(vm: Console, cid: str) -> None:
 
 def test_the_container_init_ran(soak_vm):
     vm = soak_vm
-    vm.run("rm soak/rootfs/tmp/soak")
     cycle(vm, "first")
-    assert vm.run("cat soak/rootfs/tmp/soak") == "soak"
+    assert vm.run("cat soak/rootfs/root/soak") == "soak"
+    assert "soak" not in vm.run("ls soak/rootfs/tmp")  # it was written in the tmpfs, gone with the container
 
 
 def test_create_start_exit_delete_200_times_leaks_nothing(soak_vm):

@@ -25,8 +25,8 @@ class MemEntry:
 
 @struct
 class MemNode:
-    # Directories: the directory holding this one, referenced (the root's is itself, not referenced):
-    # a removed directory still has its `..`, as on Linux, for whoever still stands in it.
+    # Directories: the directory holding this one (not referenced: it cannot go while this one is in
+    # it), the root's itself; NULL once removed, when `..` has nowhere to lead (-ENOENT).
     parent: Ptr[vfs.Inode]
     entries: Ptr[MemEntry]
     entry_count: u64
@@ -142,6 +142,8 @@ def lookup(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, out: Ptr[Ptr[vfs.I
         out[0] = vfs.get(dir)
         return 0
     if length == 2 and name[0] == 0x2E and name[1] == 0x2E:
+        if node_of(dir).parent == NULL:
+            return -errno.ENOENT  # removed: it is in no directory
         out[0] = vfs.get(node_of(dir).parent)
         return 0
     e: Ptr[MemEntry] = find(dir, name, length)
@@ -192,7 +194,7 @@ def mkdir(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, mode: u32) -> i64:
     if inode == NULL:
         return -errno.ENOMEM
     inode.nlink = 2
-    node_of(inode).parent = vfs.get(dir)
+    node_of(inode).parent = dir
     dir.nlink += 1
     vfs.put(inode)
     return 0
@@ -261,6 +263,7 @@ def rmdir(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize) -> i64:
     if vfs.mount_at(e.node) != NULL:
         return -errno.EBUSY
     e.node.nlink = 0
+    node_of(e.node).parent = NULL
     dir.nlink -= 1
     remove_entry(dir, e)
     return 0
@@ -273,7 +276,7 @@ def is_ancestor(candidate: Ptr[vfs.Inode], dir: Ptr[vfs.Inode]) -> bool:
         if current == candidate:
             return True
         parent: Ptr[vfs.Inode] = node_of(current).parent
-        if parent == current:
+        if parent == current or parent == NULL:
             return False
         current = parent
 
@@ -300,6 +303,7 @@ def rename(old_dir: Ptr[vfs.Inode], old_name: Ptr[u8], old_len: usize, new_dir: 
             if node_of(dst.node).entry_count != 0:
                 return -errno.ENOTEMPTY
             dst.node.nlink = 0
+            node_of(dst.node).parent = NULL
             new_dir.nlink -= 1
         else:
             dst.node.nlink -= 1
@@ -311,8 +315,7 @@ def rename(old_dir: Ptr[vfs.Inode], old_name: Ptr[u8], old_len: usize, new_dir: 
         return err
     remove_entry(old_dir, find(old_dir, old_name, old_len))
     if vfs.is_dir(moving) and old_dir != new_dir:
-        node_of(moving).parent = vfs.get(new_dir)
-        vfs.put(old_dir)  # the caller holds it too
+        node_of(moving).parent = new_dir
         old_dir.nlink -= 1
         new_dir.nlink += 1
     moving.ctime_ns = vfs.now_ns()
@@ -323,7 +326,7 @@ def rename(old_dir: Ptr[vfs.Inode], old_name: Ptr[u8], old_len: usize, new_dir: 
 def readdir(dir: Ptr[vfs.Inode], cookie: u64, out: Ptr[vfs.DirEntry]) -> i64:
     """Cookie 0 is ".", 1 is "..", 2 + k the k-th entry. Returns 1 for an entry, 0 at the end."""
     if cookie == 0 or cookie == 1:
-        target: Ptr[vfs.Inode] = dir if cookie == 0 else node_of(dir).parent
+        target: Ptr[vfs.Inode] = dir if cookie == 0 or node_of(dir).parent == NULL else node_of(dir).parent
         out.ino = target.ino
         out.type = u8(vfs.DT_DIR)
         out.name_len = u8(cookie + 1)
@@ -474,10 +477,37 @@ def release(inode: Ptr[vfs.Inode]) -> None:
         kfree(cast(Ptr[None], node.pages[i]))
     kfree(cast(Ptr[None], node.pages))
     kfree(cast(Ptr[None], node.target))
-    parent: Ptr[vfs.Inode] = node.parent
+    if vfs.is_dir(inode):
+        drop_tree(node.entries)
     kfree(cast(Ptr[None], node))
-    if parent != NULL and parent != inode:
-        vfs.put(parent)
+
+
+def drop_tree(entries: Ptr[MemEntry]) -> None:
+    """Let go of the entries of a directory that is going (only a filesystem's root goes with
+    entries: an unmounted tmpfs). Directories still held elsewhere (someone's cwd, an open file)
+    are detached, as if removed; the rest go too, their entries joining the work list rather than
+    a recursion, so a deep tree cannot overflow the kernel stack."""
+    work: Ptr[MemEntry] = entries
+    while work != NULL:
+        e: Ptr[MemEntry] = work
+        work = e.next
+        child: Ptr[vfs.Inode] = e.node
+        child.nlink -= 1
+        if vfs.is_dir(child):
+            c: Ptr[MemNode] = node_of(child)
+            c.parent = NULL
+            child.nlink = 0
+            if child.refcount == 1 and c.entries != NULL:  # our reference is the last: take its entries
+                last: Ptr[MemEntry] = c.entries
+                while last.next != NULL:
+                    last = last.next
+                last.next = work
+                work = c.entries
+                c.entries = NULL
+                c.entry_count = 0
+        kfree(cast(Ptr[None], e.name))
+        kfree(cast(Ptr[None], e))
+        vfs.put(child)
 
 
 def init() -> None:
