@@ -19,6 +19,7 @@ def busybox_disk(work: Path, bundles: dict[str, dict], files: dict[str, Path] | 
     made = make_busybox_bundle(work / "bundle", log=lambda line: None)
     for target, source in (files or {}).items():
         dest = made.bundle / "rootfs" / target
+        dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, dest)
         dest.chmod(0o755)
     original = (made.bundle / "config.json").read_text()

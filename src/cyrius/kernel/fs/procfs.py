@@ -344,6 +344,25 @@ def state_letter(p: Ptr[Process]) -> Ptr[u8]:
     return b"R"
 
 
+def state_name(p: Ptr[Process]) -> Ptr[u8]:
+    """status's State: the letter and its word, as Linux prints them."""
+    if p.state == task.PROC_ZOMBIE:
+        return b"Z (zombie)"
+    if p.task != NULL and p.task.state == task.TASK_BLOCKED:
+        return b"S (sleeping)"
+    return b"R (running)"
+
+
+def add_ids(buf: Ptr[u8], at: usize, label: Ptr[u8], real: u32, effective: u32) -> usize:
+    """status's Uid/Gid lines: real, effective, saved and filesystem ids (saved and fs are effective)."""
+    at = add_text(buf, at, label)
+    at = add_number(buf, at, u64(real))
+    for _copy in range(3):
+        at = add_text(buf, at, b"\t")
+        at = add_number(buf, at, u64(effective))
+    return at
+
+
 def render(p: Ptr[Process], kind: u32, buf: Ptr[u8]) -> usize:
     """The text of /proc/PID/stat, status or cmdline (at most TEXT_CAP bytes)."""
     if kind == CMDLINE:
@@ -360,22 +379,15 @@ def render(p: Ptr[Process], kind: u32, buf: Ptr[u8]) -> usize:
         at = add_text(buf, at, b"Name:\t")
         at = add_text(buf, at, addr(p.name))
         at = add_text(buf, at, b"\nState:\t")
-        at = add_text(buf, at, state_letter(p))
-        at = add_text(buf, at, b"\nPid:\t")
-        at = add_number(buf, at, u64(p.pid))
-        at = add_text(buf, at, b"\nPPid:\t")
-        at = add_number(buf, at, ppid)
-        at = add_text(buf, at, b"\nUid:\t")
-        at = add_number(buf, at, u64(p.uid))
-        at = add_text(buf, at, b"\t")
-        at = add_number(buf, at, u64(p.euid))
-        at = add_text(buf, at, b"\nGid:\t")
-        at = add_number(buf, at, u64(p.gid))
-        at = add_text(buf, at, b"\t")
-        at = add_number(buf, at, u64(p.egid))
-        at = add_text(buf, at, b"\nVmRSS:\t")
-        at = add_number(buf, at, pages * 4)
-        return add_text(buf, at, b" kB\nThreads:\t1\n")
+        at = add_text(buf, at, state_name(p))
+        at = add_line(buf, at, b"\nTgid:\t", u64(p.pid), b"\nNgid:\t0")  # ps takes the process id from Tgid
+        at = add_line(buf, at, b"\nPid:\t", u64(p.pid), b"")
+        at = add_line(buf, at, b"\nPPid:\t", ppid, b"\nTracerPid:\t0")
+        at = add_ids(buf, at, b"\nUid:\t", p.uid, p.euid)
+        at = add_ids(buf, at, b"\nGid:\t", p.gid, p.egid)
+        at = add_line(buf, at, b"\nFDSize:\t", u64(task.MAX_FDS), b"")
+        at = add_line(buf, at, b"\nVmRSS:\t", pages * 4, b" kB")
+        return add_text(buf, at, b"\nThreads:\t1\n")
     # stat: pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
     # utime stime cutime cstime priority nice num_threads itrealvalue starttime vsize rss ...
     at = add_number(buf, at, u64(p.pid))
@@ -389,7 +401,16 @@ def render(p: Ptr[Process], kind: u32, buf: Ptr[u8]) -> usize:
     at = add_number(buf, at, u64(p.pgid))
     at = add_text(buf, at, b" ")
     at = add_number(buf, at, u64(p.sid))
-    at = add_text(buf, at, b" 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 ")
+    at = add_text(buf, at, b" 0 -1 0 0 0 0 0 ")  # tty_nr tpgid flags minflt cminflt majflt cmajflt
+    user: u64 = 0
+    system: u64 = 0
+    if p.task != NULL:
+        user = p.task.user_ticks
+        system = p.task.system_ticks
+    at = add_line(buf, at, b"", user, b" ")
+    at = add_line(buf, at, b"", system, b" ")
+    at = add_line(buf, at, b"", p.child_user_ticks, b" ")
+    at = add_line(buf, at, b"", p.child_system_ticks, b" 20 0 1 0 ")  # priority nice threads itrealvalue
     at = add_number(buf, at, p.start_ns // 10000000)  # clock ticks (100 Hz) since boot
     at = add_text(buf, at, b" ")
     at = add_number(buf, at, pages * 4096)
@@ -460,11 +481,12 @@ def render_system(p: Ptr[Process], kind: u32, buf: Ptr[u8]) -> usize:
             at = add_line(buf, at, b"", sched.user_ticks, b" 0 ")
             at = add_line(buf, at, b"", sched.system_ticks, b" ")
             at = add_line(buf, at, b"", sched.idle_ticks, b" 0 0 0 0 0 0\n")
+        at = add_text(buf, at, b"intr 0\n")
         at = add_line(buf, at, b"ctxt ", sched.switches, b"\n")
         at = add_line(buf, at, b"btime ", clock.boot_epoch_ns // 1000000000, b"\n")
         at = add_line(buf, at, b"processes ", u64(process.next_pid - 1), b"\n")
         at = add_line(buf, at, b"procs_running ", sched.runnable_count(), b"\n")
-        return add_text(buf, at, b"procs_blocked 0\n")
+        return add_text(buf, at, b"procs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n")
     if kind == MOUNTS:
         return add_mounts(p, buf, at)
     at = add_text(buf, at, b"Linux version ")

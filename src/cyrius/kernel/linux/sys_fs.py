@@ -32,6 +32,7 @@ AT_EMPTY_PATH: Final = 0x1000
 AT_STATX_SYNC_TYPE: Final = 0x6000
 STATX_BASIC_STATS: Final = 0x7FF
 STATX_RESERVED: Final = 0x80000000
+POSIX_FADV_NOREUSE: Final = 5
 UTIME_NOW: Final = 0x3FFFFFFF
 UTIME_OMIT: Final = 0x3FFFFFFE
 PATH_MAX: Final = 4096
@@ -1347,6 +1348,67 @@ def sys_fchownat(f: Ptr[TrapFrame]) -> i64:
     return chown_at(f.rdi, f.rsi, f.rdx, f.r10, u64(u32(f.r8)))
 
 
+def xattr_target(f: Ptr[TrapFrame], follow: bool, by_fd: bool) -> i64:
+    """0 when the file an xattr call names exists (by path in rdi, or descriptor), else -errno."""
+    if by_fd:
+        if get_file(f.rdi) == NULL:
+            return -errno.EBADF
+        return 0
+    slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
+    err: i64 = lookup_user(u64(i64(AT_FDCWD)), f.rdi, follow, False, addr(slot))
+    if err == 0:
+        vfs.put(slot[0])
+    return err
+
+
+def no_xattrs(f: Ptr[TrapFrame], follow: bool, by_fd: bool) -> i64:
+    """Cyrius' filesystems keep no extended attributes: reading or changing one is EOPNOTSUPP, as on
+    a filesystem without them (ls and cp take that as "no ACL, no security label")."""
+    err: i64 = xattr_target(f, follow, by_fd)
+    if err < 0:
+        return err
+    return -errno.EOPNOTSUPP
+
+
+def sys_xattr(f: Ptr[TrapFrame]) -> i64:
+    """getxattr, setxattr, removexattr on a path."""
+    return no_xattrs(f, True, False)
+
+
+def sys_lxattr(f: Ptr[TrapFrame]) -> i64:
+    """lgetxattr, lsetxattr, lremovexattr: the link itself."""
+    return no_xattrs(f, False, False)
+
+
+def sys_fxattr(f: Ptr[TrapFrame]) -> i64:
+    """fgetxattr, fsetxattr, fremovexattr on a descriptor."""
+    return no_xattrs(f, True, True)
+
+
+def sys_listxattr(f: Ptr[TrapFrame]) -> i64:
+    return xattr_target(f, True, False)  # an empty list
+
+
+def sys_llistxattr(f: Ptr[TrapFrame]) -> i64:
+    return xattr_target(f, False, False)
+
+
+def sys_flistxattr(f: Ptr[TrapFrame]) -> i64:
+    return xattr_target(f, True, True)
+
+
+def sys_fadvise64(f: Ptr[TrapFrame]) -> i64:
+    """Advice about future reads: checked, then nothing to do (no read-ahead to tune)."""
+    fl: Ptr[File] = get_file(f.rdi)
+    if fl == NULL:
+        return -errno.EBADF
+    if file.is_stream(fl):
+        return -errno.ESPIPE
+    if f.r10 > POSIX_FADV_NOREUSE or i64(f.rdx) < 0:
+        return -errno.EINVAL
+    return 0
+
+
 def sys_statx(f: Ptr[TrapFrame]) -> i64:
     return statx_at(f.rdi, f.rsi, u64(u32(f.rdx)), u64(u32(f.r10)), f.r8)
 
@@ -1448,6 +1510,15 @@ def init() -> None:
     define(u32(258), sys_mkdirat, FULL, NULL)
     define(u32(260), sys_fchownat, FULL, NULL)
     define(u32(280), sys_utimensat, FULL, NULL)
+    for first in range(188, 200, 3):  # setxattr, getxattr, listxattr, removexattr, each then its l and f forms
+        if first != 194:
+            define(u32(first), sys_xattr, PARTIAL, b"no filesystem keeps extended attributes: EOPNOTSUPP")
+            define(u32(first + 1), sys_lxattr, PARTIAL, b"no filesystem keeps extended attributes: EOPNOTSUPP")
+            define(u32(first + 2), sys_fxattr, PARTIAL, b"no filesystem keeps extended attributes: EOPNOTSUPP")
+    define(u32(194), sys_listxattr, PARTIAL, b"always an empty list")
+    define(u32(195), sys_llistxattr, PARTIAL, b"always an empty list")
+    define(u32(196), sys_flistxattr, PARTIAL, b"always an empty list")
+    define(u32(221), sys_fadvise64, FULL, NULL)
     define(u32(332), sys_statx, PARTIAL, b"the basic stats; no birth time or mount id")
     define(u32(262), sys_newfstatat, FULL, NULL)
     define(u32(263), sys_unlinkat, FULL, NULL)

@@ -1,10 +1,10 @@
 """Memory system calls: brk, mmap, munmap, mprotect, madvise."""
-from cyrius.lang import NULL, Array, Final, Ptr, addr, i64, u32, u64
+from cyrius.lang import NULL, Array, Final, Ptr, addr, i64, u8, u32, u64
 
 from .. import errno
 from ..arch.x86_64.trapframe import TrapFrame
 from ..fs import file
-from ..mm import uspace
+from ..mm import paging, uaccess, uspace
 from ..proc import process
 from .syscalls import FULL, PARTIAL, define
 
@@ -125,10 +125,37 @@ def sys_madvise(f: Ptr[TrapFrame]) -> i64:
     return 0
 
 
+def sys_mincore(f: Ptr[TrapFrame]) -> i64:
+    """One byte per page of [addr, addr+length): 1 if the page is in memory. Every page must be
+    mapped (ENOMEM otherwise), as on Linux; demand paging means untouched pages say 0."""
+    end: Array[u64, 1] = Array[u64, 1]()
+    r: i64 = checked_range(f.rdi, f.rsi, addr(end))
+    if r < 0:
+        return r
+    s: Ptr[uspace.AddressSpace] = space()
+    chunk: Array[u8, 64] = Array[u8, 64]()
+    page: u64 = f.rdi
+    out: u64 = f.rdx
+    while page < end[0]:
+        n: u64 = 0
+        while n < 64 and page < end[0]:
+            if uspace.find(s, page) == NULL:
+                return -errno.ENOMEM
+            e: Ptr[u64] = uspace.leaf(s, page)
+            chunk[n] = u8(1) if e != NULL and (e[0] & paging.PTE_PRESENT) != 0 else u8(0)
+            n += 1
+            page += uspace.PAGE
+        if uaccess.copy_out(s, out, addr(chunk), n) < 0:
+            return -errno.EFAULT
+        out += n
+    return 0
+
+
 def init() -> None:
     define(u32(12), sys_brk, FULL, NULL)
     define(u32(9), sys_mmap, PARTIAL, b"writable MAP_SHARED file mappings: ENODEV; shared anonymous memory is "
            b"allocated at mmap time")
     define(u32(11), sys_munmap, FULL, NULL)
     define(u32(10), sys_mprotect, FULL, NULL)
+    define(u32(27), sys_mincore, FULL, NULL)
     define(u32(28), sys_madvise, PARTIAL, b"MADV_DONTNEED drops pages; other advice is accepted and ignored")

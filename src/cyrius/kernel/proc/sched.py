@@ -372,7 +372,13 @@ def task_count() -> u64:
 def init() -> Ptr[Task]:
     """Adopt the boot context (it becomes the host shell's task) as the running task, and make
     the idle task, which runs only when nothing else can. Returns the boot task."""
-    global current, idle_task
+    global current, idle_task, user_ticks, system_ticks, idle_ticks, load_countdown
+    user_ticks = 0
+    system_ticks = 0
+    idle_ticks = 0
+    load_countdown = LOAD_SAMPLE_TICKS
+    for i in range(3):
+        load[i] = 0
     boot: Ptr[Task] = new_record()
     idle_task = new_kernel_thread(idle_loop)
     if boot == NULL or idle_task == NULL:
