@@ -336,16 +336,8 @@ def add_number(buf: Ptr[u8], at: usize, value: u64) -> usize:
     return at + usize(put_decimal(buf + at, usize(TEXT_CAP) - at, value))
 
 
-def state_letter(p: Ptr[Process]) -> Ptr[u8]:
-    if p.state == task.PROC_ZOMBIE:
-        return b"Z"
-    if p.task != NULL and p.task.state == task.TASK_BLOCKED:
-        return b"S"
-    return b"R"
-
-
 def state_name(p: Ptr[Process]) -> Ptr[u8]:
-    """status's State: the letter and its word, as Linux prints them."""
+    """status's State: the letter (all that stat shows) and its word, as Linux prints them."""
     if p.state == task.PROC_ZOMBIE:
         return b"Z (zombie)"
     if p.task != NULL and p.task.state == task.TASK_BLOCKED:
@@ -394,7 +386,8 @@ def render(p: Ptr[Process], kind: u32, buf: Ptr[u8]) -> usize:
     at = add_text(buf, at, b" (")
     at = add_text(buf, at, addr(p.name))
     at = add_text(buf, at, b") ")
-    at = add_text(buf, at, state_letter(p))
+    buf[at] = state_name(p)[0]
+    at += 1
     at = add_text(buf, at, b" ")
     at = add_number(buf, at, ppid)
     at = add_text(buf, at, b" ")
