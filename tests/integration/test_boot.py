@@ -24,6 +24,11 @@ def test_help_lists_the_commands(vm):
         assert re.search(rf"^  {name} ", out, re.M), out
 
 
+def test_dmesg_replays_the_boot_log(vm):
+    log = vm.run("dmesg").splitlines()
+    assert "[timer] first tick" in log and log[-1].startswith("[shell] ready")
+
+
 def test_echo_and_unknown_command(vm):
     assert vm.run("echo hello   from  cyrius") == "hello from cyrius"
     assert vm.run("frobnicate now") == "frobnicate: command not found (type `help`)"

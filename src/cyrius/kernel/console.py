@@ -6,6 +6,7 @@ capture it without a UART.
 from cyrius.lang import Array, Callable, NULL, Ptr, addr, i64, u8, u16, u32, u64, usize
 from cyrius.rt import fmt_i64, fmt_u64
 
+from . import klog
 from .dev import uart
 from .lib import cstr
 
@@ -62,12 +63,14 @@ def put_padded(value: u64, width: u32) -> None:
 
 
 def log(prefix: Ptr[u8], message: Ptr[u8]) -> None:
-    """One log line in the seed's style: `[prefix] message`."""
-    puts(b"[")
-    puts(prefix)
-    puts(b"] ")
-    puts(message)
-    puts(b"\n")
+    """One log line in the seed's style, `[prefix] message`, on the console and in the kernel log."""
+    for i in range(2):
+        emit: Callable[[Ptr[u8]], None] = puts if i == 0 else klog.puts
+        emit(b"[")
+        emit(prefix)
+        emit(b"] ")
+        emit(message)
+        emit(b"\n")
 
 
 def put_padded_zero(value: u64, width: u32) -> None:

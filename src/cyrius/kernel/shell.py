@@ -4,7 +4,7 @@ Commands are data: a table of (name, help, handler) filled at start-up.
 """
 from cyrius.lang import Array, Callable, Final, Ptr, addr, cast, i64, struct, u8, u32, u64, usize
 
-from . import clock, console, errno, lineedit, power, shell_files, shell_net, shell_oci, shell_proc, tty
+from . import clock, console, errno, klog, lineedit, power, shell_files, shell_net, shell_oci, shell_proc, tty
 from .dev import bcache
 from .fs import vfs
 from .lib import cstr
@@ -94,6 +94,10 @@ def cmd_echo(argc: u32, args: Ptr[Ptr[u8]]) -> None:
     console.puts(b"\n")
 
 
+def cmd_dmesg(argc: u32, args: Ptr[Ptr[u8]]) -> None:
+    klog.replay(console.write)
+
+
 def cmd_mem(argc: u32, args: Ptr[Ptr[u8]]) -> None:
     console.puts(b"frames: ")
     console.put_dec(frames.free_frames)
@@ -144,6 +148,7 @@ def init() -> None:
     register(b"echo", b"print the arguments", cmd_echo)
     register(b"mem", b"free physical frames and heap use", cmd_mem)
     register(b"uptime", b"time since boot", cmd_uptime)
+    register(b"dmesg", b"the kernel log: boot messages, system calls programs asked for in vain", cmd_dmesg)
     register(b"ls", b"ls [-l] [PATH]: list a directory", shell_files.cmd_ls)
     register(b"cd", b"cd [PATH]: change directory", shell_files.cmd_cd)
     register(b"pwd", b"print the current directory", shell_files.cmd_pwd)

@@ -3,11 +3,12 @@ module (sys_fs, sys_proc, sys_mm, sys_signal, sys_time, sys_info). docs/linux-sy
 generated from this table (python -m cyrius.tools.syscall_doc).
 
 A handler is thin: it decodes its arguments from the trap frame (rdi, rsi, rdx, r10, r8, r9)
-and calls the real work. Unknown numbers return -ENOSYS, logged once per number by name.
+and calls the real work. Unknown numbers return -ENOSYS, noted once per number by name in the kernel
+log (`dmesg`), not on the terminal the program may be writing to.
 """
 from cyrius.lang import NULL, Array, Callable, Final, Ptr, struct, i64, u8, u32, u64
 
-from .. import console, errno
+from .. import errno, klog
 from ..arch.x86_64.trapframe import TrapFrame
 from . import syscall_names
 
@@ -40,10 +41,10 @@ def dispatch(frame: Ptr[TrapFrame]) -> i64:
             if table[nr].logged:
                 return -errno.ENOSYS
             table[nr].logged = True
-        console.puts(b"[linux] unimplemented system call ")
-        console.puts(syscall_names.name_of(nr))
-        console.puts(b" (")
-        console.put_dec(nr)
-        console.puts(b"): ENOSYS\n")
+        klog.puts(b"[linux] unimplemented system call ")
+        klog.puts(syscall_names.name_of(nr))
+        klog.puts(b" (")
+        klog.put_dec(nr)
+        klog.puts(b"): ENOSYS\n")
         return -errno.ENOSYS
     return table[nr].handler(frame)
