@@ -33,7 +33,8 @@ def report(path: Ptr[u8], status: u32) -> None:
 
 
 def reap_orphans() -> None:
-    """Collect orphans that ended while the host shell was busy."""
+    """Collect orphans (and detached containers' inits) that ended while the host shell was
+    busy or waiting for a command line."""
     status: Array[u32, 1] = Array[u32, 1]()
     while process.wait(process.host, i64(-1), u32(process.WNOHANG), addr(status), False) > 0:
         pass
@@ -47,7 +48,7 @@ def cmd_run(argc: u32, args: Ptr[Ptr[u8]]) -> None:
     env[1] = b"HOME=/"
     slot: Array[Ptr[Process], 1] = Array[Ptr[Process], 1]()
     r: i64 = launch.start(args[1], args + 1, argc - 1, addr(env), u32(2), namespace.host_root, shell_files.cwd,
-                          u64(0), addr(slot))
+                          u64(0), NULL, addr(slot))
     if r < 0:
         console.puts(b"run: ")
         console.puts(args[1])

@@ -320,6 +320,8 @@ def load_elf(p: Ptr[Process], node: Ptr[vfs.Inode], header: Ptr[u8], got: i64, a
     img.space = uspace.create()
     if img.space == NULL:
         return -errno.ENOMEM
+    if p.quota != NULL:
+        img.space.charge = addr(p.quota.memory)  # the loader's own page faults count already
     r = map_segments(img, node, header, bias)
     if r == 0:
         r = build_stack(p, img, a, addr(info), bias, path)

@@ -55,6 +55,14 @@ class RLimit:
 
 
 @struct
+class Quota:
+    """What a container's processes may use together, and use now (the host world has none)."""
+    pids_limit: u32  # processes, zombies included (as Linux's pids controller counts them)
+    pids: u32
+    memory: uspace.MemoryCharge
+
+
+@struct
 class Task:
     fpu: Array[u8, FPU_AREA]  # first: kalloc's 16-byte alignment is what FXSAVE needs
     tid: u32
@@ -116,3 +124,4 @@ class Process:
     cmdline_len: u32
     start_ns: u64  # when it was created (monotonic clock)
     container: u64  # the owning container object (0 = the host world)
+    quota: Ptr[Quota]  # the container's limits (NULL: the host world)
