@@ -142,6 +142,8 @@ def recorded(spec) -> dict:
         "namespaces": int(spec.namespaces),
         "maskedPaths": texts(spec, spec.masked_paths, spec.masked_count),
         "readonlyPaths": texts(spec, spec.readonly_paths, spec.readonly_count),
+        "pidsLimit": int(spec.pids_limit),
+        "memoryLimit": int(spec.memory_limit),
     }
 
 
@@ -154,6 +156,7 @@ def mount_kind(m: dict) -> int:
 def expected(cfg: dict) -> dict:
     """What the kernel should record for a valid config, from Python's reading of it."""
     p, linux = cfg["process"], cfg.get("linux", {})
+    resources = linux.get("resources", {})
     user = p["user"]
     caps = None
     if "capabilities" in p:
@@ -187,6 +190,8 @@ def expected(cfg: dict) -> dict:
         "namespaces": namespaces,
         "maskedPaths": linux.get("maskedPaths", []),
         "readonlyPaths": linux.get("readonlyPaths", []),
+        "pidsLimit": max(resources.get("pids", {}).get("limit", 0), 0),  # 0 and -1: the runtime's default
+        "memoryLimit": max(resources.get("memory", {}).get("limit", 0), 0),  # -1: none
     }
 
 
@@ -422,7 +427,31 @@ SCHEMA = [
     (["linux", "sysctl"], {"net.ipv4.ip_forward": "1"}, f"linux.sysctl: {UNSUPPORTED}"),
     (["linux", "devices"], [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}],
      f"linux.devices: {UNSUPPORTED}"),
-    (["linux", "resources"], {"memory": {"limit": 1 << 20}}, f"linux.resources.memory: {UNSUPPORTED}"),
+    (["linux", "resources"], {"cpu": {"shares": 1024}}, f"linux.resources.cpu: {UNSUPPORTED}"),
+    (["linux", "resources"], {"pids": {}}, "linux.resources.pids.limit: missing"),
+    (["linux", "resources"], {"pids": 64}, "linux.resources.pids: expected an object"),
+    (["linux", "resources"], {"pids": {"limit": "64"}}, "linux.resources.pids.limit: expected an integer"),
+    (["linux", "resources"], {"pids": {"limit": 6.5}}, "linux.resources.pids.limit: expected an integer"),
+    (["linux", "resources"], {"pids": {"limit": -2}},
+     "linux.resources.pids.limit: out of range (-1 or 0 for unlimited, else positive)"),
+    (["linux", "resources"], {"pids": {"limit": 4097}}, "linux.resources.pids.limit: more than 4096 (Cyrius's limit)"),
+    (["linux", "resources"], {"pids": {"limit": 1 << 63}},
+     "linux.resources.pids.limit: out of range (-9223372036854775808 to 9223372036854775807)"),
+    (["linux", "resources"], {"memory": {"limit": 4095}},
+     "linux.resources.memory.limit: out of range (-1 for none, else at least 4096 bytes)"),
+    (["linux", "resources"], {"memory": {"limit": 0}},
+     "linux.resources.memory.limit: out of range (-1 for none, else at least 4096 bytes)"),
+    (["linux", "resources"], {"memory": {"limit": True}}, "linux.resources.memory.limit: expected an integer"),
+    (["linux", "resources"], {"memory": {"reservation": -5}},
+     "linux.resources.memory.reservation: out of range (-1 for none, else 0 or more bytes)"),
+    (["linux", "resources"], {"memory": {"swap": "all"}}, "linux.resources.memory.swap: expected an integer"),
+    (["linux", "resources"], {"memory": {"disableOOMKiller": True}},
+     f"linux.resources.memory.disableOOMKiller: {UNSUPPORTED}"),
+    (["linux", "resources"], {"memory": {"disableOOMKiller": 1}},
+     "linux.resources.memory.disableOOMKiller: expected true or false"),
+    (["linux", "resources"], {"memory": {"kernel": 1 << 20}}, f"linux.resources.memory.kernel: {UNSUPPORTED}"),
+    (["linux", "resources"], {"memory": {"swappiness": 60}}, f"linux.resources.memory.swappiness: {UNSUPPORTED}"),
+    (["linux", "resources"], {"memory": []}, "linux.resources.memory: expected an object"),
     (["linux", "resources"], {"devices": [{"access": "rwm"}]}, "linux.resources.devices[0].allow: missing"),
     (["linux", "namespaces", 0], {"type": "pid", "path": "/proc/1/ns/pid"}, f"linux.namespaces[0].path: {UNSUPPORTED}"),
     (["linux", "namespaces", 1], {"type": "pid"}, "linux.namespaces[1].type: duplicate namespace type"),
@@ -501,6 +530,16 @@ ACCEPTED = [
     (["linux", "devices"], []),
     (["linux", "mountLabel"], ""),
     (["linux", "resources"], {"devices": [{"allow": False, "access": "rwm"}, {"allow": True, "type": "c"}]}),
+    (["linux", "resources"], {"pids": {"limit": 64}}),
+    (["linux", "resources"], {"pids": {"limit": 4096}}),
+    (["linux", "resources"], {"pids": {"limit": 0}}),  # unlimited: the runtime's default applies
+    (["linux", "resources"], {"pids": {"limit": -1}}),
+    (["linux", "resources"], {"memory": {"limit": 64 << 20, "reservation": 32 << 20, "swap": 64 << 20,
+                                         "disableOOMKiller": False}}),
+    (["linux", "resources"], {"memory": {"limit": 4096}}),
+    (["linux", "resources"], {"memory": {"limit": -1, "swap": -1}}),
+    (["linux", "resources"], {"memory": {"limit": (1 << 63) - 1}}),
+    (["linux", "resources"], {"memory": {}, "pids": {"limit": 1}}),
     (["linux", "namespaces"], [{"type": t} for t in NAMESPACES]),
     (["linux"], {}),
     (["ociVersion"], "1.2.0"),

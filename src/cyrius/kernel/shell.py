@@ -183,5 +183,6 @@ def execute(text: Ptr[u8]) -> None:
 
 def run() -> None:
     while True:
+        shell_proc.reap_orphans()
         lineedit.read_line(b"$ ", addr(line), tty.read_byte)
         execute(addr(line))

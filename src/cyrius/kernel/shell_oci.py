@@ -2,7 +2,7 @@
 system-call table (host/syscalls.py)."""
 from cyrius.lang import Array, Final, Ptr, addr, cast, i64, u8, u32, u64, usize
 
-from . import console, errno, tty
+from . import console, errno, shell_proc, tty
 from .container import runtime
 from .host import syscalls as host
 from .proc import process, signal
@@ -51,12 +51,14 @@ def signal_number(name: Ptr[u8]) -> u32:
     return 0
 
 
-def wait_for_init(pid: u32) -> None:
-    """The container owns the terminal until its init exits."""
+def wait_for_init(id: Ptr[u8], pid: u32) -> None:
+    """The container owns the terminal until its init exits; then one line says how it ended,
+    unless it exited with status 0."""
     tty.attach(pid, pid)
     status: Array[u32, 1] = Array[u32, 1]()
     process.wait(process.host, i64(pid), u32(0), addr(status), False)
     tty.detach()
+    shell_proc.report(b"oci-runtime: init of ", id, status[0])
 
 
 def usage() -> None:
@@ -90,7 +92,7 @@ def cmd_oci_runtime(argc: u32, args: Ptr[Ptr[u8]]) -> None:
         if r2 == 0:
             c: Ptr[runtime.Container] = runtime.find(id)
             if c.spec.terminal:
-                wait_for_init(c.pid)
+                wait_for_init(id, c.pid)
     elif runtime.equal(op, b"state") and argc == 3:
         r2 = host.call(u32(host.CONTAINER_STATE), arg(id), cast(u64, addr(out)), u64(STATE_CAP))
         if r2 >= 0:

@@ -14,12 +14,13 @@ from .proc.task import Process
 env: Array[Ptr[u8], 2] = Array[Ptr[u8], 2]()
 
 
-def report(path: Ptr[u8], status: u32) -> None:
-    """Nothing for a clean exit; one line otherwise."""
+def report(lead: Ptr[u8], subject: Ptr[u8], status: u32) -> None:
+    """How a waited-for process ended: nothing for a clean exit; otherwise one line, lead and
+    subject first."""
     if status == 0:
         return
-    console.puts(b"run: ")
-    console.puts(path)
+    console.puts(lead)
+    console.puts(subject)
     if (status & 0x7F) == 0:
         console.puts(b" exited with status ")
         console.put_dec(u64((status >> 8) & 0xFF))
@@ -33,7 +34,8 @@ def report(path: Ptr[u8], status: u32) -> None:
 
 
 def reap_orphans() -> None:
-    """Collect orphans that ended while the host shell was busy."""
+    """Collect orphans (and detached containers' inits) that ended while the host shell was
+    busy or waiting for a command line."""
     status: Array[u32, 1] = Array[u32, 1]()
     while process.wait(process.host, i64(-1), u32(process.WNOHANG), addr(status), False) > 0:
         pass
@@ -47,7 +49,7 @@ def cmd_run(argc: u32, args: Ptr[Ptr[u8]]) -> None:
     env[1] = b"HOME=/"
     slot: Array[Ptr[Process], 1] = Array[Ptr[Process], 1]()
     r: i64 = launch.start(args[1], args + 1, argc - 1, addr(env), u32(2), namespace.host_root, shell_files.cwd,
-                          u64(0), addr(slot))
+                          u64(0), NULL, addr(slot))
     if r < 0:
         console.puts(b"run: ")
         console.puts(args[1])
@@ -60,7 +62,7 @@ def cmd_run(argc: u32, args: Ptr[Ptr[u8]]) -> None:
     status: Array[u32, 1] = Array[u32, 1]()
     process.wait(process.host, i64(pid), u32(0), addr(status), False)
     tty.detach()
-    report(args[1], status[0])
+    report(b"run: ", args[1], status[0])
     reap_orphans()
 
 

@@ -26,18 +26,24 @@ What is read, and what becomes of it:
   noNewPrivileges, hostname, domainname (at most 64 bytes each), mounts (a relative destination,
   deprecated, gets a "/" in front; type, source and options as written, plus `kind`, the MOUNT_*
   class; whether Cyrius can mount it is decided when the container is created), annotations,
-  linux.namespaces (as CLONE_NEW* bits), linux.maskedPaths, linux.readonlyPaths.
+  linux.namespaces (as CLONE_NEW* bits), linux.maskedPaths, linux.readonlyPaths,
+  linux.resources.pids.limit (1 to MAX_PIDS_LIMIT; 0 and -1, "unlimited", leave it to the
+  runtime's default) and linux.resources.memory.limit (bytes, at least one page; -1 is none).
 * checked, then without effect because Cyrius provides them by construction:
   linux.uidMappings/gidMappings (a container's IDs are its own; there are no host users to map
   them to), linux.resources.devices (a container reaches only the devices devfs gives it),
-  linux.cgroupsPath (there is no cgroup hierarchy to place it in), linux.rootfsPropagation
+  linux.cgroupsPath (there is no cgroup hierarchy to place it in), linux.resources.memory
+  reservation and swap (a soft limit matters only to reclaim, and there is no swap), a false
+  disableOOMKiller, linux.rootfsPropagation
   other than (r)shared (no mount events cross between container and host VFS instances),
   empty hooks lists, empty linux.devices and linux.sysctl, empty apparmorProfile, selinuxLabel
   and mountLabel.
 * an error naming the property ("not supported by Cyrius"), because Cyrius cannot apply it:
   hooks that run anything, process.oomScoreAdj/scheduler/ioPriority/execCPUAffinity, an
   AppArmor or SELinux label, mounts[].uidMappings/gidMappings, linux.namespaces[].path (joining
-  a namespace), linux.devices, linux.sysctl, linux.resources other than devices, linux.seccomp,
+  a namespace), linux.devices, linux.sysctl, linux.resources other than devices, pids and
+  memory, the memory fields kernel, kernelTCP, swappiness, useHierarchy, checkBeforeUpdate and a
+  true disableOOMKiller (Cyrius kills at the limit), linux.seccomp,
   intelRdt, personality, timeOffsets, memoryPolicy, netDevices, rootfsPropagation (r)shared, and
   the windows, solaris, vm and zos sections (bundles for another platform).
 * ignored, as the spec's Extensibility section requires: every property the spec does not
@@ -65,6 +71,8 @@ HOST_NAME_MAX: Final = 64  # hostname and domainname, as Linux limits them
 ERROR_PATH_CAP: Final = 256
 ERROR_MESSAGE_CAP: Final = 128
 KEY_SHOWN: Final = 64  # annotation key bytes quoted in a path
+MAX_PIDS_LIMIT: Final = 4096  # linux.resources.pids.limit: every process costs kernel memory
+PAGE_BYTES: Final = 4096  # the smallest linux.resources.memory.limit
 
 # Mount kinds (MountSpec.kind), from the type or, for bind mounts, the options.
 MOUNT_OTHER: Final = 0  # a type Cyrius does not know (or none, and not a bind mount)
@@ -172,6 +180,8 @@ class ContainerSpec:
     masked_paths: Array[Str, MAX_PATHS]
     readonly_count: u32
     readonly_paths: Array[Str, MAX_PATHS]
+    pids_limit: u64  # linux.resources.pids.limit; 0: absent or unlimited (the runtime's default applies)
+    memory_limit: u64  # linux.resources.memory.limit in bytes; 0: absent or -1 (no limit of its own)
     strings_used: u32
     strings: Array[u8, STRINGS_CAP]
 
@@ -423,6 +433,15 @@ def read_u64(r: Ptr[Reader], v: u32, out: Ptr[u64]) -> i64:
     err: i64 = json.get_u64(r.text, r.tokens, v, out)
     if err == -errno.ERANGE:
         return fail(r, -errno.ERANGE, b"out of range (0 to 18446744073709551615)")
+    if err < 0:
+        return fail(r, -errno.EINVAL, b"expected an integer")
+    return 0
+
+
+def read_i64(r: Ptr[Reader], v: u32, out: Ptr[i64]) -> i64:
+    err: i64 = json.get_i64(r.text, r.tokens, v, out)
+    if err == -errno.ERANGE:
+        return fail(r, -errno.ERANGE, b"out of range (-9223372036854775808 to 9223372036854775807)")
     if err < 0:
         return fail(r, -errno.EINVAL, b"expected an integer")
     return 0
@@ -1064,6 +1083,67 @@ def read_device_rule(r: Ptr[Reader], v: u32) -> i64:
     return 0
 
 
+def read_pids(r: Ptr[Reader], v: u32) -> i64:
+    """linux.resources.pids: the most processes the container may have at once."""
+    err: i64 = expect_object(r, v)
+    if err < 0:
+        return err
+    have_limit: bool = False
+    value: Array[i64, 1] = Array[i64, 1]()
+    saved: u32 = r.err.path_len
+    k: u32 = v + 1
+    for _ in range(r.tokens[v].size):
+        if at_key(r, k, b"limit"):
+            err = read_i64(r, k + 1, addr(value))
+            if err == 0 and value[0] < -1:
+                err = fail(r, -errno.ERANGE, b"out of range (-1 or 0 for unlimited, else positive)")
+            elif err == 0 and value[0] > MAX_PIDS_LIMIT:
+                err = fail_limit(r, b"more than ", u64(MAX_PIDS_LIMIT), b" (Cyrius's limit)")
+            elif err == 0 and value[0] > 0:
+                r.spec.pids_limit = u64(value[0])
+            have_limit = True
+        if err < 0:
+            return err
+        path_pop(r, saved)
+        k = json.next_member(r.tokens, k)
+    if not have_limit:
+        return missing(r, b"limit")
+    return 0
+
+
+def read_memory(r: Ptr[Reader], v: u32) -> i64:
+    """linux.resources.memory: the limit is applied; reservation and swap are checked only."""
+    err: i64 = expect_object(r, v)
+    if err < 0:
+        return err
+    value: Array[i64, 1] = Array[i64, 1]()
+    saved: u32 = r.err.path_len
+    k: u32 = v + 1
+    for _ in range(r.tokens[v].size):
+        if at_key(r, k, b"limit"):
+            err = read_i64(r, k + 1, addr(value))
+            if err == 0 and value[0] != -1 and value[0] < PAGE_BYTES:
+                err = fail(r, -errno.ERANGE, b"out of range (-1 for none, else at least 4096 bytes)")
+            elif err == 0 and value[0] > 0:
+                r.spec.memory_limit = u64(value[0])
+        elif at_key(r, k, b"reservation") or at_key(r, k, b"swap"):
+            err = read_i64(r, k + 1, addr(value))
+            if err == 0 and value[0] < -1:
+                err = fail(r, -errno.ERANGE, b"out of range (-1 for none, else 0 or more bytes)")
+        elif at_key(r, k, b"disableOOMKiller"):
+            err = read_bool(r, k + 1)
+            if err == 1:
+                err = unsupported(r)
+        elif (at_key(r, k, b"kernel") or at_key(r, k, b"kernelTCP") or at_key(r, k, b"swappiness")
+              or at_key(r, k, b"useHierarchy") or at_key(r, k, b"checkBeforeUpdate")):
+            err = unsupported(r)
+        if err < 0:
+            return err
+        path_pop(r, saved)
+        k = json.next_member(r.tokens, k)
+    return 0
+
+
 def read_resources(r: Ptr[Reader], v: u32) -> i64:
     err: i64 = expect_object(r, v)
     if err < 0:
@@ -1073,9 +1153,12 @@ def read_resources(r: Ptr[Reader], v: u32) -> i64:
     for _ in range(r.tokens[v].size):
         if at_key(r, k, b"devices"):
             err = read_each(r, k + 1, u32(3))
-        elif (at_key(r, k, b"memory") or at_key(r, k, b"cpu") or at_key(r, k, b"pids")
-              or at_key(r, k, b"blockIO") or at_key(r, k, b"hugepageLimits") or at_key(r, k, b"network")
-              or at_key(r, k, b"rdma") or at_key(r, k, b"unified")):
+        elif at_key(r, k, b"pids"):
+            err = read_pids(r, k + 1)
+        elif at_key(r, k, b"memory"):
+            err = read_memory(r, k + 1)
+        elif (at_key(r, k, b"cpu") or at_key(r, k, b"blockIO") or at_key(r, k, b"hugepageLimits")
+              or at_key(r, k, b"network") or at_key(r, k, b"rdma") or at_key(r, k, b"unified")):
             err = unsupported(r)
         if err < 0:
             return err

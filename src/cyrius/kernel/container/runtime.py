@@ -4,9 +4,15 @@
 A Container exists without any process: create reads and checks the bundle's config.json,
 resolves its root filesystem, mounts what the config asks for, and records everything (status
 "created"); start runs process.args as the container's init; when the init exits the status is
-"stopped"; delete forgets it. A failed operation leaves no trace. Each container has its own VFS
-root: its processes resolve every path (`..`, symlinks, absolute names) inside it, by
+"stopped", and every other process of the container is killed (as when the init of a Linux pid
+namespace dies); delete forgets it. A failed operation leaves no trace. Each container has its own
+VFS root: its processes resolve every path (`..`, symlinks, absolute names) inside it, by
 construction - there is no chroot to escape from.
+
+Each container has a quota (task.Quota): at most linux.resources.pids.limit processes
+(DEFAULT_PIDS_LIMIT when the config sets none), beyond which fork fails with EAGAIN, and at most
+linux.resources.memory.limit bytes of user pages, beyond which the faulting process is killed
+with SIGKILL (the kernel's reserve, mm/uspace.py, bounds containers without a limit).
 """
 from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
 from cyrius.rt import fmt_u64, memcpy, memset, strlen
@@ -15,6 +21,7 @@ from .. import errno
 from ..fs import devfs, file, memfs, procfs, vfs
 from ..lib import json
 from ..linux import launch
+from ..mm import uspace
 from ..mm.heap import kalloc, kfree
 from ..proc import process, signal, task
 from ..proc.task import Process
@@ -27,6 +34,7 @@ PATH_CAP: Final = 4096
 HOST_CAP: Final = 65
 MAX_CONFIG: Final = 1 << 20
 MAX_CONTAINER_MOUNTS: Final = 16
+DEFAULT_PIDS_LIMIT: Final = 256
 
 STATUS_FREE: Final = 0
 STATUS_CREATING: Final = 1
@@ -47,6 +55,7 @@ class Container:
     hostname: Array[u8, HOST_CAP]
     mount_count: u32
     mounted: Array[Ptr[vfs.Inode], MAX_CONTAINER_MOUNTS]  # mount points to uncover at delete
+    quota: task.Quota  # shared by its processes: none may outlive the container
 
 
 containers: Array[Container, MAX_CONTAINERS] = Array[Container, MAX_CONTAINERS]()
@@ -265,6 +274,10 @@ def setup(c: Ptr[Container], bundle_path: Ptr[u8]) -> i64:
     vfs.put(bundle)
     if r < 0:
         return r
+    c.quota.pids_limit = DEFAULT_PIDS_LIMIT
+    if c.spec.pids_limit != 0:
+        c.quota.pids_limit = u32(c.spec.pids_limit)
+    c.quota.memory.limit = c.spec.memory_limit // uspace.PAGE
     hostname: Ptr[u8] = spec_str(c, addr(c.spec.hostname))
     n: usize = strlen(hostname)
     if n >= HOST_CAP:
@@ -339,7 +352,7 @@ def start(id: Ptr[u8]) -> i64:
         for i in range(c.spec.env_count):
             argv[c.spec.arg_count + i] = spec_str(c, addr(c.spec.env[i]))
         r = launch.start(program, argv, c.spec.arg_count, argv + c.spec.arg_count, c.spec.env_count, c.root,
-                         cwd[0], handle(u64(c - addr(containers))), addr(slot))
+                         cwd[0], handle(u64(c - addr(containers))), addr(c.quota), addr(slot))
         vfs.put(cwd[0])
         if r < 0:
             say2(b"cannot start the container's process: ", errno.message(r))
@@ -365,11 +378,18 @@ def start(id: Ptr[u8]) -> i64:
 
 
 def on_exit(p: Ptr[Process]) -> None:
-    """Every process exit: a container whose init ends is stopped."""
+    """Every process exit: a container whose init ends is stopped, and its other processes are
+    killed."""
     c: Ptr[Container] = of_process(p)
     if c != NULL and c.status == STATUS_RUNNING and c.pid == p.pid:
         c.status = STATUS_STOPPED
         c.exit_status = p.exit_status
+        h: u64 = p.container
+        q: Ptr[Process] = process.table
+        while q != NULL:
+            if q.container == h and q.state == task.PROC_ALIVE and q != p:
+                signal.send(q, u32(signal.SIGKILL))
+            q = q.next_in_table
 
 
 def kill(id: Ptr[u8], sig: u32) -> i64:
@@ -411,7 +431,8 @@ def delete(id: Ptr[u8]) -> i64:
 def reap_zombies(c: Ptr[Container]) -> None:
     """Collect the container's ended processes. They are all the host's children by now (an exiting
     process hands its children to the host), and nobody else waits for them: an init without a
-    terminal, and orphans, would otherwise stay zombies for ever and keep the container's handle."""
+    terminal, and orphans, would otherwise stay zombies for ever, keeping the container's handle
+    and counting against its quota."""
     h: u64 = handle(u64(c - addr(containers)))
     status: Array[u32, 1] = Array[u32, 1]()
     p: Ptr[Process] = process.table

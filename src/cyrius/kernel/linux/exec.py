@@ -366,6 +366,8 @@ def load_elf(p: Ptr[Process], node: Ptr[vfs.Inode], header: Ptr[u8], got: i64, a
         return -errno.ENOMEM
     img.entry = info.entry + bias
     interp_base: Array[u64, 1] = Array[u64, 1]()
+    if p.quota != NULL:
+        img.space.charge = addr(p.quota.memory)  # the loader's own page faults count already
     r = map_segments(img, node, header, bias)
     if r == 0 and info.interp_length != 0:
         r = load_interpreter(p, img, header + info.interp_offset, addr(interp_base))

@@ -24,9 +24,10 @@ def open_console(p: Ptr[Process]) -> i64:
 
 
 def start(path: Ptr[u8], argv: Ptr[Ptr[u8]], argc: u32, envp: Ptr[Ptr[u8]], envc: u32,
-          root: Ptr[vfs.Inode], cwd: Ptr[vfs.Inode], container: u64, out: Ptr[Ptr[Process]]) -> i64:
-    """A running Linux process for path (in container, 0 for the host world), or -errno with
-    nothing left behind."""
+          root: Ptr[vfs.Inode], cwd: Ptr[vfs.Inode], container: u64, quota: Ptr[task.Quota],
+          out: Ptr[Ptr[Process]]) -> i64:
+    """A running Linux process for path (in container, 0 for the host world, counted against
+    its quota), or -errno with nothing left behind."""
     a: execve_.Args = execve_.Args()
     r: i64 = execve_.args_init(addr(a))
     if r < 0:
@@ -47,6 +48,7 @@ def start(path: Ptr[u8], argv: Ptr[Ptr[u8]], argc: u32, envp: Ptr[Ptr[u8]], envc
     if r == 0:
         p.abi = task.ABI_LINUX
         p.container = container
+        process.join_quota(p, quota)
         vfs.put(p.root)
         vfs.put(p.cwd)
         p.root = vfs.get(root)

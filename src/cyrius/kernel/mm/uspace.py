@@ -5,6 +5,13 @@ read-only and counts its users; the first write to a shared frame copies it (cop
 
 Every function takes the space explicitly, so the ELF loader can fill a space that is not yet
 running and the fault handler does not need to know who is current.
+
+Memory limits: a frame for a user page is refused (-ENOMEM, and the fault handler kills the
+process) when its space's MemoryCharge (a container's) is at its limit, or when no more than
+reserve_frames frames would be left free - those are kept for the kernel (heap, page tables, kernel
+stacks), so user memory never starves the host. A frame is charged to the space that allocated it
+and returned when its last user lets go; every sharer of a frame has the same charge, since fork is
+the only way frames are shared. Page tables are not charged: the reserve covers them.
 """
 from cyrius.lang import NULL, Final, Ptr, cast, i64, sizeof, struct, u8, u16, u32, u64, usize
 from cyrius.rt import memcpy, memset
@@ -25,10 +32,20 @@ MMAP_TOP: Final = 0x00007F0000000000  # mmap without a hint places mappings belo
 PAGE: Final = 4096
 TABLE_SPAN: Final = 1 << 21  # bytes one page table (level 1) covers
 
+RESERVE_SHARE: Final = 16  # 1/16 of usable memory is never given to user pages
+
 # The number of address spaces (beyond the first) that map each physical frame: a frame with
 # sharers is copied before it is written.
 sharers: Ptr[u16] = NULL
 tracked_frames: u64 = 0
+reserve_frames: u64 = 0
+
+
+@struct
+class MemoryCharge:
+    """User frames a group of address spaces (a container's) may hold, and holds."""
+    limit: u64  # frames; 0: no limit of its own (the global reserve still applies)
+    used: u64
 
 
 @struct
@@ -50,12 +67,14 @@ class AddressSpace:
     brk_start: u64
     brk: u64
     resident: u64  # present user pages
+    charge: Ptr[MemoryCharge]  # NULL: the host world's, bound by the reserve only
 
 
 def init() -> None:
-    global sharers, tracked_frames
+    global sharers, tracked_frames, reserve_frames
     tracked_frames = frames.frame_count
     sharers = cast(Ptr[u16], kalloc(usize(tracked_frames * 2)))
+    reserve_frames = frames.usable_frames // RESERVE_SHARE
 
 
 def page_down(a: u64) -> u64:
@@ -71,13 +90,28 @@ def share(frame: u64) -> None:
     sharers[i] = sharers[i] + 1
 
 
-def release(frame: u64) -> None:
-    """One address space stops using `frame`; the last one frees it."""
+def user_frame(s: Ptr[AddressSpace]) -> u64:
+    """A frame for a user page of s, charged to it; 0 past its limit or the kernel's reserve."""
+    c: Ptr[MemoryCharge] = s.charge
+    if c != NULL and c.limit != 0 and c.used >= c.limit:
+        return 0
+    if frames.free_frames <= reserve_frames:
+        return 0
+    frame: u64 = frames.alloc()
+    if frame != 0 and c != NULL:
+        c.used += 1
+    return frame
+
+
+def release(s: Ptr[AddressSpace], frame: u64) -> None:
+    """s stops using `frame`; the last user frees it (and its charge)."""
     i: u64 = frame >> phys.PAGE_SHIFT
     if sharers[i] > 0:
         sharers[i] = sharers[i] - 1
-    else:
-        frames.free(frame)
+        return
+    frames.free(frame)
+    if s.charge != NULL:
+        s.charge.used -= 1
 
 
 def create() -> Ptr[AddressSpace]:
@@ -202,20 +236,20 @@ def fault(s: Ptr[AddressSpace], a: u64, write: bool) -> i64:
         if sharers[old >> phys.PAGE_SHIFT] == 0 or v.shared:
             e[0] = e[0] | paging.PTE_WRITE  # the last user of a shared frame owns it
         else:
-            copy: u64 = frames.alloc()
+            copy: u64 = user_frame(s)
             if copy == 0:
                 return -errno.ENOMEM
             memcpy(cast(Ptr[None], phys.bytes_at(copy)), cast(Ptr[None], phys.bytes_at(old)), usize(PAGE))
-            release(old)
+            release(s, old)
             e[0] = copy | pte_flags(v.prot) | paging.PTE_PRESENT
         paging.flush(s.root, page)
         return 0
-    frame: u64 = frames.alloc()
+    frame: u64 = user_frame(s)
     if frame == 0:
         return -errno.ENOMEM
     r: i64 = fill(v, page, phys.bytes_at(frame))
     if r < 0:
-        frames.free(frame)
+        release(s, frame)
         return -errno.EIO
     e[0] = frame | pte_flags(v.prot) | paging.PTE_PRESENT
     s.resident += 1
@@ -252,7 +286,7 @@ def drop_pages(s: Ptr[AddressSpace], start: u64, end: u64) -> None:
             a = next_table_boundary(a)
             continue
         if (e[0] & paging.PTE_PRESENT) != 0:
-            release(e[0] & paging.ADDR_MASK)
+            release(s, e[0] & paging.ADDR_MASK)
             e[0] = 0
             paging.flush(s.root, a)
             s.resident -= 1
@@ -432,6 +466,7 @@ def fork(parent: Ptr[AddressSpace]) -> Ptr[AddressSpace]:
         return NULL
     child.brk_start = parent.brk_start
     child.brk = parent.brk
+    child.charge = parent.charge
     v: Ptr[Vma] = parent.vmas
     while v != NULL:
         if copy_vma(parent, child, v) < 0:

@@ -2,10 +2,10 @@
 taken in ring 3 (from arch/x86_64/trap.py). On every way back to ring 3 the scheduler may switch
 tasks and pending signals are delivered.
 """
-from cyrius.lang import NULL, Final, Ptr, export, i64, u32, u64
+from cyrius.lang import NULL, Final, Ptr, addr, export, i64, u32, u64
 from cyrius.rt import read_cr2, sti
 
-from .. import errno
+from .. import console, errno
 from ..arch.x86_64 import trap
 from ..arch.x86_64.trapframe import TrapFrame
 from ..host import syscalls as host_syscalls
@@ -55,6 +55,17 @@ def signal_for(vector: u64) -> u32:
     return u32(signal.SIGSEGV)
 
 
+def out_of_memory(p: Ptr[task.Process]) -> None:
+    """A page the process needs cannot be had (its container's memory limit, or the kernel's
+    reserve): it is killed with SIGKILL, as Linux's OOM killer does, and the console says why."""
+    console.puts(b"[mm] out of memory: killed process ")
+    console.put_dec(u64(p.pid))
+    console.puts(b" (")
+    console.puts(addr(p.name))
+    console.puts(b")\n")
+    signal.send(p, u32(signal.SIGKILL))
+
+
 def user_exception(frame: Ptr[TrapFrame]) -> None:
     """A CPU exception in ring 3: a page fault that demand paging or copy-on-write resolves, or
     a signal for the process."""
@@ -65,6 +76,9 @@ def user_exception(frame: Ptr[TrapFrame]) -> None:
         if p.space != NULL:
             r: i64 = uspace.fault(p.space, cr2, (frame.error_code & PF_WRITE) != 0)
             if r == 0:
+                return
+            if r == -errno.ENOMEM:
+                out_of_memory(p)
                 return
             if r != -errno.EFAULT:
                 signal.force(u32(signal.SIGBUS), cr2)

@@ -45,8 +45,11 @@ def find(pid: u32) -> Ptr[Process]:
 
 def allocate(parent: Ptr[Process]) -> Ptr[Process]:
     """A new process record with a fresh pid, linked under parent, inheriting its credentials,
-    root, cwd, umask, limits and signal actions; no task, no space, no files yet."""
+    root, cwd, umask, limits, quota and signal actions; no task, no space, no files yet. NULL
+    when memory ran out or the parent's quota has no process to spare."""
     global table, next_pid
+    if parent != NULL and parent.quota != NULL and parent.quota.pids >= parent.quota.pids_limit:
+        return NULL
     p: Ptr[Process] = cast(Ptr[Process], kalloc(usize(sizeof(Process))))
     if p == NULL:
         return NULL
@@ -67,6 +70,7 @@ def allocate(parent: Ptr[Process]) -> Ptr[Process]:
         p.sid = parent.sid
         p.umask = parent.umask
         p.container = parent.container
+        join_quota(p, parent.quota)
         memcpy(cast(Ptr[None], addr(p.actions)), cast(Ptr[None], addr(parent.actions)),
                usize(sizeof(task.SigAction) * task.NSIG))
         memcpy(cast(Ptr[None], addr(p.rlimits)), cast(Ptr[None], addr(parent.rlimits)),
@@ -80,6 +84,13 @@ def allocate(parent: Ptr[Process]) -> Ptr[Process]:
     p.next_in_table = table
     table = p
     return p
+
+
+def join_quota(p: Ptr[Process], q: Ptr[task.Quota]) -> None:
+    """Count p against q (its container's)."""
+    p.quota = q
+    if q != NULL:
+        q.pids += 1
 
 
 def init_host(boot: Ptr[Task], root: Ptr[vfs.Inode]) -> None:
@@ -154,7 +165,11 @@ def fork(parent: Ptr[Process], frame: Ptr[TrapFrame], share_space: bool, child_s
          child_tid_addr: u64, out: Ptr[Ptr[Process]]) -> i64:
     """A child running a copy of parent from the system call in `frame`, returning 0 there.
     share_space is vfork: the child borrows the parent's memory, and the caller sleeps until it
-    execs or exits. Returns the child pid (also in out[0]) or -errno."""
+    execs or exits. Returns the child pid (also in out[0]) or -errno: -EAGAIN at the container's
+    pids limit, as Linux's pids controller answers."""
+    q: Ptr[task.Quota] = parent.quota
+    if q != NULL and q.pids >= q.pids_limit:
+        return -errno.EAGAIN
     child: Ptr[Process] = allocate(parent)
     if child == NULL:
         return -errno.ENOMEM
@@ -224,6 +239,17 @@ def drop_space(p: Ptr[Process]) -> None:
 exit_hook: Callable[[Ptr[Process]], None] = NULL
 
 
+def adopter(p: Ptr[Process]) -> Ptr[Process]:
+    """Who takes the children of exiting p: its container's init while that lives (as the init of
+    a Linux pid namespace does, and reaps them), else the host process."""
+    top: Ptr[Process] = p
+    while top.parent != NULL and top.parent != host:
+        top = top.parent
+    if p.container == 0 or top == p or top.container != p.container or top.state != task.PROC_ALIVE:
+        return host
+    return top
+
+
 def exit_with_status(status: u32, notify: bool) -> None:
     """End the current process with a wait status; never returns."""
     p: Ptr[Process] = current()
@@ -238,13 +264,16 @@ def exit_with_status(status: u32, notify: bool) -> None:
     vfs.put(p.root)
     p.cwd = NULL
     p.root = NULL
-    # Orphans go to the host process.
+    heir: Ptr[Process] = adopter(p)
     c: Ptr[Process] = p.first_child
     while c != NULL:
         nxt: Ptr[Process] = c.next_sibling
-        c.parent = host
-        c.next_sibling = host.first_child
-        host.first_child = c
+        c.parent = heir
+        c.next_sibling = heir.first_child
+        heir.first_child = c
+        if c.state == task.PROC_ZOMBIE:  # the heir has one more child to collect
+            notify_parent(heir, SIGCHLD, c.pid)
+            sched.wake_all(addr(heir.child_exited))
         c = nxt
     p.first_child = NULL
     flags: u64 = irq.save()
@@ -322,6 +351,8 @@ def release(p: Ptr[Process]) -> None:
         vfs.put(p.cwd)
     if p.root != NULL:
         vfs.put(p.root)
+    if p.quota != NULL:
+        p.quota.pids -= 1
     kfree(cast(Ptr[None], p))
 
 

@@ -55,6 +55,14 @@ class RLimit:
 
 
 @struct
+class Quota:
+    """What a container's processes may use together, and use now (the host world has none)."""
+    pids_limit: u32  # processes, zombies included (as Linux's pids controller counts them)
+    pids: u32
+    memory: uspace.MemoryCharge
+
+
+@struct
 class Task:
     fpu: Array[u8, FPU_AREA]  # first: kalloc's 16-byte alignment is what FXSAVE needs
     tid: u32
@@ -120,3 +128,4 @@ class Process:
     child_user_ticks: u64  # user and system ticks of the children it has waited for (cutime, cstime)
     child_system_ticks: u64
     container: u64  # the owning container object (0 = the host world)
+    quota: Ptr[Quota]  # the container's limits (NULL: the host world)
