@@ -7,6 +7,7 @@ loops, one points past the volume, one is cut by a free cluster, one is cross-li
 and one's directory entry claims more bytes than its chain holds. The tar archives come from Python's
 tarfile and the ELF programs from tests/kernel/test_elf_hostile.py's byte-by-byte builder."""
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -53,6 +54,22 @@ int main(int argc, char **argv) {
     return 1;
 }
 """
+
+
+def config(**process) -> bytes:
+    return json.dumps({"ociVersion": "1.0.2", "root": {"path": "rootfs"},
+                       "process": {"cwd": "/", "args": ["sh"], "user": {"uid": 0, "gid": 0}, **process}}).encode()
+
+
+CONFIGS = {  # bundle name -> config.json; the error the shell prints for it follows in test_mistyped_configs
+    "uidstring": config(user={"uid": "0", "gid": 0}),
+    "uidnegative": config(user={"uid": -1, "gid": 0}),
+    "uidhuge": config(user={"uid": 10 ** 30, "gid": 0}),
+    "argsobject": config(args={"0": "sh"}),
+    "duplicate": b'{"ociVersion": "1.0.2", "ociVersion": "1.0.2"}',
+    "notutf8": b'{"ociVersion": "1.0.2\xff"}',
+    "deep": b'{"a": ' + b"[" * 100 + b"]" * 100 + b"}",
+}
 
 
 def archive(*members) -> bytes:
@@ -115,6 +132,9 @@ def hostile_vm(image, tmp_path_factory):
         (src / "elf" / f"bad{i}").write_bytes(HOSTILE[name])
     for n, name in enumerate([*DAMAGED, "KEEP.BIN"]):
         (src / name).write_bytes(bytes([65 + n]) * 39_999 + b"\n")
+    for name, text in CONFIGS.items():
+        (src / "cfg" / name).mkdir(parents=True)
+        (src / "cfg" / name / "config.json").write_bytes(text)
     if BUSYBOX.exists():
         shutil.copyfile(BUSYBOX, src / "busybox")
     (work / "execve.c").write_text(EXECVE_C)
@@ -194,4 +214,22 @@ def test_damaged_files_give_an_error_and_the_rest_stays_readable(hostile_vm):
     assert vm.run("cat mnt/KEEP.BIN", timeout=120) == "F" * 39_999
     assert vm.run("cat mnt/notes.txt") == "still readable"
     assert "LOOP.BIN" in vm.run("ls mnt")
+    assert vm.run("echo alive") == "alive"
+
+
+def test_mistyped_configs_name_the_field_and_create_nothing(hostile_vm):
+    vm = hostile_vm
+    before = vm.run("oci-runtime list")
+    expected = {
+        "uidstring": "config.json: process.user.uid: expected an integer",
+        "uidnegative": "config.json: process.user.uid: out of range (0 to 4294967295)",
+        "uidhuge": "config.json: process.user.uid: out of range (0 to 4294967295)",
+        "argsobject": "config.json: process.args: expected an array",
+        "duplicate": "config.json:1:25: duplicate key",
+        "notutf8": "config.json:1:22: invalid UTF-8",
+        "deep": "config.json:1:70: nested more than 64 deep",
+    }
+    for name, line in expected.items():
+        assert vm.run(f"oci-runtime create bad-{name} mnt/cfg/{name}") == f"oci-runtime: create bad-{name}: {line}"
+    assert vm.run("oci-runtime list") == before
     assert vm.run("echo alive") == "alive"
