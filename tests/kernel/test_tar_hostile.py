@@ -116,6 +116,7 @@ ESCAPES = {
     "duplicated file": [("f", "file", b"one"), ("f", "file", b"two")],
     "a file replacing a directory": [("d", "dir", None), ("d/inside", "file", b"x"), ("d", "file", b"flat")],
     "a symlink replacing a directory": [("d", "dir", None), ("d", "symlink", "/outside")],
+    "a directory member over a file": [("f", "file", b"x"), ("f", "dir", None)],
     "a directory member over a symlink to outside": [("s", "symlink", "/outside"), ("s", "dir", None),
                                                      ("s/new", "file", b"x")],
 }
@@ -142,6 +143,10 @@ def test_refused_escapes_say_why(world):
     assert (got, why) == (-errno.EEXIST, "f: cannot create: File exists")
     got, why, _ = extract_into_dest(world, archive(*ESCAPES["a file replacing a directory"]))
     assert (got, why) == (-errno.EEXIST, "d: cannot create: File exists")
+    got, why, _ = extract_into_dest(world, archive(*ESCAPES["a directory member over a file"]))
+    assert (got, why) == (-errno.ENOTDIR, "f: cannot create: Not a directory")
+    got, why, _ = extract_into_dest(world, archive(*ESCAPES["a directory member over a symlink to outside"]))
+    assert (got, why) == (-errno.ENOTDIR, "s: cannot create: Not a directory")
     got, why, _ = extract_into_dest(world, archive(*ESCAPES["hard link to an absolute path outside"]))
     assert got == -errno.ENOENT and why.startswith("h: cannot create")
 
