@@ -228,7 +228,10 @@ class FakeFs:
         return i64(0)
 
     def mkdir(self, sink, path, n, mode):
-        return self.add(self.path(path, n), ("dir", int(mode), None))
+        path = self.path(path, n)
+        if self.tree.get(path, ("dir",))[0] != "dir":
+            return i64(-errno.ENOTDIR)
+        return self.add(path, ("dir", int(mode), None))
 
     def create_file(self, sink, path, n, mode, data, size):
         content = memory.read(data.address, int(size)) if size else b""

@@ -353,7 +353,7 @@ def kernel_copy(tmp_path_factory) -> Path:
     return root
 
 
-@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+@settings(max_examples=120, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(rel=st.sampled_from(KERNEL_FILES), edits=kernel_edit_lists)
 def test_mutated_kernel_modules_compile_or_raise_compile_errors(kernel_copy, rel, edits):

@@ -116,7 +116,8 @@ class TarSink:
     that symlinks from the archive cannot lead outside it. File data points into the archive and
     is valid only during the call. Each function returns 0, or -errno having left nothing behind
     (extract undoes only what succeeded). None may replace anything: a path that exists gives
-    -EEXIST (extract accepts that for directories only, which then keep their mode). `remove`
+    -EEXIST, except that mkdir gives -ENOTDIR when what exists is not a directory (nor a symlink to
+    one); extract accepts -EEXIST from mkdir only, and the directory keeps its mode. `remove`
     undoes any of the others: unlink, or rmdir of a directory (empty by then). The sink's
     functions get the sink itself first, to reach `private`."""
     mkdir: Callable[[Ptr["TarSink"], Ptr[u8], usize, u32], i64]  # (sink, path, len, mode)

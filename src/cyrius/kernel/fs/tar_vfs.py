@@ -21,7 +21,17 @@ def dest_of(sink: Ptr[tar.TarSink]) -> Ptr[vfs.Inode]:
 
 def sink_mkdir(sink: Ptr[tar.TarSink], path: Ptr[u8], length: usize, mode: u32) -> i64:
     d: Ptr[vfs.Inode] = dest_of(sink)
-    return vfs.mkdir(d, d, path, mode)
+    err: i64 = vfs.mkdir(d, d, path, mode)
+    if err != -errno.EEXIST:
+        return err
+    # Something has the name: a directory (or a link to one) serves; a file must not pass for one.
+    slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
+    if vfs.lookup_path(d, d, path, True, addr(slot)) < 0:
+        return -errno.ENOTDIR
+    if not vfs.is_dir(slot[0]):
+        err = -errno.ENOTDIR
+    vfs.put(slot[0])
+    return err
 
 
 def sink_create_file(sink: Ptr[tar.TarSink], path: Ptr[u8], length: usize, mode: u32, data: Ptr[u8],
