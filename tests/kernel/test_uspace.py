@@ -127,3 +127,20 @@ def test_file_mapping_reads_the_file_then_zeros(space):
     assert memory.read(back, 7) == data[4096:4103]  # a private mapping never writes the file
     file.close(slot[0])
     uspace.destroy(space)
+
+
+def test_unmapping_a_huge_empty_range_skips_whole_missing_tables(space, monkeypatch):
+    """A hostile mmap of most of the user half, then munmap: the walk must skip regions with no page
+    tables at the highest missing level (512 GiB, 1 GiB), not step through them 2 MiB at a time."""
+    s = space
+    start, end = 0x1000_0000, uspace.MMAP_TOP
+    assert uspace.add(s, u64(start), u64(end), u32(uspace.PROT_READ | uspace.PROT_WRITE), NULL, u64(0), u64(0)) == 0
+    assert uspace.fault(s, u64(start), True) == 0  # one present page at the start
+    steps = []
+    real = paging.missing_span
+    monkeypatch.setattr(paging, "missing_span", lambda root, a: steps.append(int(a)) or real(root, a))
+    assert uspace.unmap(s, u64(start), u64(end)) == 0
+    assert s.resident == 0
+    # The rest of the first GiB by 2 MiB, the first 512 GiB by 1 GiB, then by 512 GiB: about 1,150 steps;
+    # 2 MiB steps all the way would be about 65 million.
+    assert len(steps) < 2000, len(steps)

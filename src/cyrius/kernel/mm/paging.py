@@ -59,6 +59,21 @@ def entry_at(root: u64, virt: u64, level: u64, create: bool) -> Ptr[u64]:
     return t + index(virt, level)
 
 
+def missing_span(root: u64, virt: u64) -> u64:
+    """The size of the aligned region around virt that no page table covers: 2 MiB when its level-1
+    table is missing, 1 GiB or 512 GiB when a higher one is; 0 when virt has a level-1 table.
+    Walks over empty address space skip whole regions at once instead of 2 MiB at a time."""
+    t: Ptr[u64] = table(root)
+    depth: u64 = 4
+    while depth > 1:
+        e: Ptr[u64] = t + index(virt, depth)
+        if (e[0] & PTE_PRESENT) == 0 or (e[0] & PTE_HUGE) != 0:
+            return u64(1) << (u64(12) + u64(9) * (depth - 1))
+        t = table(e[0])
+        depth -= 1
+    return 0
+
+
 def flush(root: u64, virt: u64) -> None:
     if (read_cr3() & ADDR_MASK) == root:
         invlpg(usize(virt))

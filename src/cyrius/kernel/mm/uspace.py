@@ -273,8 +273,12 @@ def make_shared(s: Ptr[AddressSpace], start: u64, end: u64) -> i64:
     return 0
 
 
-def next_table_boundary(a: u64) -> u64:
-    return (a + TABLE_SPAN) & ~u64(TABLE_SPAN - 1)
+def past_missing_tables(s: Ptr[AddressSpace], a: u64) -> u64:
+    """The first address after a's region without page tables (see paging.missing_span)."""
+    span: u64 = paging.missing_span(s.root, a)
+    if span == 0:
+        span = TABLE_SPAN
+    return (a + span) & ~u64(span - 1)
 
 
 def drop_pages(s: Ptr[AddressSpace], start: u64, end: u64) -> None:
@@ -283,7 +287,7 @@ def drop_pages(s: Ptr[AddressSpace], start: u64, end: u64) -> None:
     while a < end:
         e: Ptr[u64] = leaf(s, a)
         if e == NULL:
-            a = next_table_boundary(a)
+            a = past_missing_tables(s, a)
             continue
         if (e[0] & paging.PTE_PRESENT) != 0:
             release(s, e[0] & paging.ADDR_MASK)
@@ -300,7 +304,7 @@ def protect_pages(s: Ptr[AddressSpace], start: u64, end: u64, prot: u32) -> None
     while a < end:
         e: Ptr[u64] = leaf(s, a)
         if e == NULL:
-            a = next_table_boundary(a)
+            a = past_missing_tables(s, a)
             continue
         if (e[0] & paging.PTE_PRESENT) != 0:
             e[0] = (e[0] & paging.ADDR_MASK) | (pte_flags(prot) & ~u64(paging.PTE_WRITE)) | paging.PTE_PRESENT
@@ -443,7 +447,7 @@ def copy_vma(parent: Ptr[AddressSpace], child: Ptr[AddressSpace], v: Ptr[Vma]) -
     while a < v.end:
         e: Ptr[u64] = leaf(parent, a)
         if e == NULL:
-            a = next_table_boundary(a)
+            a = past_missing_tables(parent, a)
             continue
         if (e[0] & paging.PTE_PRESENT) != 0:
             ce: Ptr[u64] = paging.entry_at(child.root, a, u64(1), True)
