@@ -3,7 +3,8 @@ module (sys_fs, sys_proc, sys_mm, sys_signal, sys_time, sys_info). docs/linux-sy
 generated from this table (python -m cyrius.tools.syscall_doc).
 
 A handler is thin: it decodes its arguments from the trap frame (rdi, rsi, rdx, r10, r8, r9)
-and calls the real work. Unknown numbers return -ENOSYS, logged once per number by name.
+and calls the real work. Unknown numbers return -ENOSYS, logged once per number by name
+(numbers past the table once in all).
 """
 from cyrius.lang import NULL, Array, Callable, Final, Ptr, struct, i64, u8, u32, u64
 
@@ -25,6 +26,9 @@ class Syscall:
 
 
 table: Array[Syscall, syscall_names.COUNT] = Array[Syscall, syscall_names.COUNT]()
+# Numbers past the table are logged once in all: each is a different number, and a program trying
+# random ones would otherwise flood the console.
+logged_beyond_table: bool = False
 
 
 def define(nr: u32, handler: Callable[[Ptr[TrapFrame]], i64], support: u32, note: Ptr[u8]) -> None:
@@ -34,12 +38,17 @@ def define(nr: u32, handler: Callable[[Ptr[TrapFrame]], i64], support: u32, note
 
 
 def dispatch(frame: Ptr[TrapFrame]) -> i64:
+    global logged_beyond_table
     nr: u64 = frame.rax
     if nr >= syscall_names.COUNT or table[nr].handler == NULL:
         if nr < syscall_names.COUNT:
             if table[nr].logged:
                 return -errno.ENOSYS
             table[nr].logged = True
+        else:
+            if logged_beyond_table:
+                return -errno.ENOSYS
+            logged_beyond_table = True
         console.puts(b"[linux] unimplemented system call ")
         console.puts(syscall_names.name_of(nr))
         console.puts(b" (")
