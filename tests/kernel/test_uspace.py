@@ -144,3 +144,32 @@ def test_unmapping_a_huge_empty_range_skips_whole_missing_tables(space, monkeypa
     # The rest of the first GiB by 2 MiB, the first 512 GiB by 1 GiB, then by 512 GiB: about 1,150 steps;
     # 2 MiB steps all the way would be about 65 million.
     assert len(steps) < 2000, len(steps)
+def test_a_charge_limits_the_user_frames_its_spaces_hold_together(space):
+    charge = uspace.MemoryCharge()
+    charge.limit = 3
+    space.charge = addr(charge)
+    assert uspace.add(space, u64(BASE), u64(BASE + 8 * 4096), u32(RW), NULL, u64(0), u64(0)) == 0
+    for page in range(3):
+        assert uspace.fault(space, u64(BASE + page * 4096), True) == 0
+    assert uspace.fault(space, u64(BASE + 3 * 4096), True) == -errno.ENOMEM
+    assert put(space, BASE + 3 * 4096, b"x") == -errno.EFAULT  # a system call cannot get the page either
+    child = uspace.fork(space)
+    assert child.charge == addr(charge) and charge.used == 3  # shared frames are charged once
+    assert uspace.fault(child, u64(BASE), True) == -errno.ENOMEM  # a private copy would be a fourth
+    uspace.destroy(child)
+    assert charge.used == 3
+    uspace.unmap(space, u64(BASE), u64(BASE + 4096))
+    assert charge.used == 2
+    assert uspace.fault(space, u64(BASE + 3 * 4096), True) == 0
+
+
+def test_user_pages_stop_at_the_kernels_reserve(space):
+    assert uspace.reserve_frames == frames.usable_frames // uspace.RESERVE_SHARE
+    assert uspace.add(space, u64(BASE), u64(BASE + 4 * 4096), u32(RW), NULL, u64(0), u64(0)) == 0
+    assert uspace.fault(space, u64(BASE), True) == 0
+    taken = []
+    while frames.free_frames > uspace.reserve_frames:
+        taken.append(frames.alloc())
+    assert uspace.fault(space, u64(BASE + 4096), True) == -errno.ENOMEM
+    assert frames.free_frames == uspace.reserve_frames  # the kernel's own allocations may still use them
+    assert frames.alloc() != 0

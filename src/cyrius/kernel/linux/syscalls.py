@@ -1,10 +1,11 @@
 """The Linux system-call table: data, one entry per implemented call, filled by each family's
-module (sys_fs, sys_proc, sys_mm, sys_signal, sys_time, sys_info). docs/linux-syscalls.md is
-generated from this table (python -m cyrius.tools.syscall_doc).
+module (sys_fs, sys_poll, sys_proc, sys_mm, sys_signal, sys_info, sys_usage, sys_net, sys_tty).
+docs/linux-syscalls.md is
+generated from this table (python -m cyrius.syscall_doc).
 
 A handler is thin: it decodes its arguments from the trap frame (rdi, rsi, rdx, r10, r8, r9)
 and calls the real work. Unknown numbers return -ENOSYS, noted once per number by name in the kernel
-log (`dmesg`), not on the terminal the program may be writing to.
+log (`dmesg`, numbers past the table once in all), not on the terminal the program may be writing to.
 """
 from cyrius.lang import NULL, Array, Callable, Final, Ptr, struct, i64, u8, u32, u64
 
@@ -26,6 +27,9 @@ class Syscall:
 
 
 table: Array[Syscall, syscall_names.COUNT] = Array[Syscall, syscall_names.COUNT]()
+# Numbers past the table are logged once in all: each is a different number, and a program trying
+# random ones would otherwise flood the console.
+logged_beyond_table: bool = False
 
 
 def define(nr: u32, handler: Callable[[Ptr[TrapFrame]], i64], support: u32, note: Ptr[u8]) -> None:
@@ -35,12 +39,17 @@ def define(nr: u32, handler: Callable[[Ptr[TrapFrame]], i64], support: u32, note
 
 
 def dispatch(frame: Ptr[TrapFrame]) -> i64:
+    global logged_beyond_table
     nr: u64 = frame.rax
     if nr >= syscall_names.COUNT or table[nr].handler == NULL:
         if nr < syscall_names.COUNT:
             if table[nr].logged:
                 return -errno.ENOSYS
             table[nr].logged = True
+        else:
+            if logged_beyond_table:
+                return -errno.ENOSYS
+            logged_beyond_table = True
         klog.puts(b"[linux] unimplemented system call ")
         klog.puts(syscall_names.name_of(nr))
         klog.puts(b" (")

@@ -269,6 +269,7 @@ def exit_with_status(status: u32, notify: bool) -> None:
     while c != NULL:
         nxt: Ptr[Process] = c.next_sibling
         c.parent = heir
+        c.exit_signal = SIGCHLD  # as Linux does: a chosen exit signal was for the parent that chose it
         c.next_sibling = heir.first_child
         heir.first_child = c
         if c.state == task.PROC_ZOMBIE:  # the heir has one more child to collect
