@@ -1,7 +1,6 @@
 """The Linux system-call table: data, one entry per implemented call, filled by each family's
 module (sys_fs, sys_poll, sys_proc, sys_mm, sys_signal, sys_info, sys_usage, sys_net, sys_tty).
-docs/linux-syscalls.md is
-generated from this table (python -m cyrius.syscall_doc).
+docs/linux-syscalls.md is generated from this table (python -m cyrius.syscall_doc).
 
 A handler is thin: it decodes its arguments from the trap frame (rdi, rsi, rdx, r10, r8, r9)
 and calls the real work. Unknown numbers return -ENOSYS, noted once per number by name in the kernel
