@@ -4,7 +4,7 @@ lines of dialect Python the transpiler turns into C per second.
 The source tree is never touched: src/ and runtime-c/ are copied to a temporary directory, and each build
 runs there in a fresh Python process (`Builder(copy, out=copy/build).build_image()`, what `cyrius build`
 does, interpreter start-up included) with the default job count (one per CPU). The edit is one inserted
-`pass` statement in a function of kernel/shell_proc.py: that module's C unit changes, no header does.
+`pass` statement in a function of kernel/shell/processes.py: that module's C unit changes, no header does.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from common import REPO_ROOT
 from cyrius.build import kernel_modules
 from cyrius.compiler import translate
 
-EDITED = Path("cyrius/kernel/shell_proc.py")
+EDITED = Path("cyrius/kernel/shell/processes.py")
 FULL_TARGET, NOOP_TARGET = 10.0, 1.0
 DRIVER = """
 import sys, time

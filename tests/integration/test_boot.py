@@ -67,12 +67,12 @@ def test_line_editing_over_serial(vm):
 
 
 def test_fault_panics_naming_the_python_line(fresh_vm):
-    source = (REPO_ROOT / "src/cyrius/kernel/shell.py").read_text().splitlines()
+    source = (REPO_ROOT / "src/cyrius/kernel/shell/machine.py").read_text().splitlines()
     line = next(i for i, text in enumerate(source, 1) if text.strip() == "target[0] = 1")
     fresh_vm.child.send("fault\r")
     fresh_vm.expect(r"\[panic\] page fault \(vector 14\)")
     fresh_vm.expect(r"cr2 0xffffa00000000000")
-    fresh_vm.expect(rf"src/cyrius/kernel/shell\.py:{line} cmd_fault")
+    fresh_vm.expect(rf"src/cyrius/kernel/shell/machine\.py:{line} cmd_fault")
     fresh_vm.expect(r"backtrace \(most recent call first\):")
     fresh_vm.expect(r"src/cyrius/kernel/main\.py:\d+ kernel_main")
 

@@ -3,7 +3,7 @@ import struct
 
 import pytest
 
-from cyrius.kernel import acpi
+from cyrius.kernel.platform import acpi
 from cyrius.kernel.mm import phys
 from cyrius.lang import memory, u8, u64
 

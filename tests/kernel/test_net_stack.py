@@ -10,7 +10,8 @@ import pytest
 
 from cyrius.kernel import console, errno
 from cyrius.kernel.mm.heap import kalloc
-from cyrius.kernel.net import arp, dhcp, echo, icmp, ipv4, netif, socket, stack, tcp, udp, wire
+from cyrius.kernel.net import arp, dhcp, icmp, ipv4, netif, socket, stack, tcp, udp, wire
+from cyrius.kernel.services import echo
 from cyrius.lang import NULL, Array, Ptr, addr, memory, u8, u16, u32, u64, usize
 
 OUR_MAC = bytes.fromhex("525400123456")

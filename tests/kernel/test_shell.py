@@ -1,7 +1,8 @@
 """The host shell's line editor and command parsing, under CPython with a captured console."""
 import pytest
 
-from cyrius.kernel import console, lineedit, shell
+from cyrius.kernel import console
+from cyrius.kernel.shell import lineedit, core
 from cyrius.lang import NULL, Array, Ptr, addr, memory, u8
 
 
@@ -76,8 +77,8 @@ def test_split_words():
     text = b"  echo   a b  \0"
     base = memory.alloc(len(text))
     memory.write(base, text)
-    argv = Array[Ptr[u8], shell.MAX_ARGS]()
-    argc = shell.split(Ptr[u8](base), addr(argv))
+    argv = Array[Ptr[u8], core.MAX_ARGS]()
+    argc = core.split(Ptr[u8](base), addr(argv))
     words = []
     for i in range(argc):
         p = argv[i]
@@ -88,10 +89,10 @@ def test_split_words():
 
 def test_execute_runs_commands_and_reports_unknown(term):
     t = term(b"")
-    shell.command_count = 0
-    shell.init()
+    core.command_count = 0
+    core.init()
     for line in (b"echo hello   world\0", b"nosuch thing\0"):
         base = memory.alloc(len(line))
         memory.write(base, line)
-        shell.execute(Ptr[u8](base))
+        core.execute(Ptr[u8](base))
     assert bytes(t.output) == b"hello world\nnosuch: command not found (type `help`)\n"

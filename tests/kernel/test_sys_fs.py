@@ -7,7 +7,8 @@ import struct
 import pytest
 
 from cyrius import rt
-from cyrius.kernel import errno, tty
+from cyrius.kernel import errno
+from cyrius.kernel.tty import ldisc
 from cyrius.kernel.arch.x86_64.trapframe import TrapFrame
 from cyrius.kernel.fs import devfs, memfs, pipe, vfs
 from cyrius.kernel.linux import sys_fs, sys_poll
@@ -487,9 +488,9 @@ def test_large_transfers_go_through_the_bounce_buffer(proc):
 
 
 def test_terminal_ioctls(proc):
-    tty.reset_termios()  # what tty.init() does at boot, without the interrupt
-    tty.winsize.rows = 24
-    tty.winsize.cols = 80
+    ldisc.reset_termios()  # what ldisc.init() does at boot, without the interrupt
+    ldisc.winsize.rows = 24
+    ldisc.winsize.cols = 80
     fd = openat(proc, b"/dev/console", O_RDWR)
     assert fd >= 0
     termios = proc.alloc(36)

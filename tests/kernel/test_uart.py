@@ -2,7 +2,7 @@
 import pytest
 
 from cyrius import rt
-from cyrius.kernel.dev import uart
+from cyrius.kernel.tty import uart
 from cyrius.lang import Ptr, memory, u8, u16, u32, usize
 
 

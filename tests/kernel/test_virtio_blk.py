@@ -5,7 +5,8 @@ import os
 import pytest
 import virtio_fakes as vf
 
-from cyrius.kernel import acpi, console, errno
+from cyrius.kernel.platform import acpi
+from cyrius.kernel import console, errno
 from cyrius.kernel.dev import pci, virtio_blk
 from cyrius.kernel.mm import frames, paging
 from cyrius.kernel.mm.heap import kalloc

@@ -7,7 +7,8 @@ import pytest
 import virtio_fakes as vf
 import virtio_net_fake as nf
 
-from cyrius.kernel import acpi, console
+from cyrius.kernel.platform import acpi
+from cyrius.kernel import console
 from cyrius.kernel.dev import pci, virtio_net
 from cyrius.lang import NULL, memory, u32, u64
 

@@ -40,8 +40,8 @@ def _file_name(lineprog, index: int, repo: Path) -> str:
     """The file of a line row, relative to the repository when it lies inside it.
 
     DWARF 5 numbers files and directories from 0; directory 0 is the compilation directory and
-    other relative directories are relative to it (e.g. `#line 12 "src/cyrius/kernel/shell.py"`
-    becomes directory "src/cyrius/kernel" + file "shell.py")."""
+    other relative directories are relative to it (e.g. `#line 12 "src/cyrius/kernel/shell/core.py"`
+    becomes directory "src/cyrius/kernel/shell" + file "core.py")."""
     v5 = lineprog.header["version"] >= 5
     entry = lineprog["file_entry"][index if v5 else index - 1]
     dirs = [d.decode() if isinstance(d, bytes) else d for d in lineprog["include_directory"]]

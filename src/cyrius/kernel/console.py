@@ -7,7 +7,7 @@ from cyrius.lang import Array, Callable, NULL, Ptr, addr, i64, u8, u16, u32, u64
 from cyrius.rt import fmt_i64, fmt_u64
 
 from . import klog
-from .dev import uart
+from .tty import uart
 from .lib import cstr
 
 

@@ -2,12 +2,16 @@
 from cyrius.lang import Ptr, cast, export, u8, u32, u64, usize
 from cyrius.rt import kernel_linetable_end, kernel_linetable_start, rdtsc, sti, sti_hlt
 
-from . import acpi, bootinfo, clock, console, shell, shell_files, tty
+from .platform import acpi, clock
+from . import bootinfo, console
+from .shell import core
+from .tty import ldisc
 from .fs import devfs, namespace
 from .arch.x86_64 import cpu, ioapic, lapic, pic
 from .bootinfo import BootInfo
 from .debug import linetable
-from .dev import blk_selftest, pci, virtio_blk, virtio_net
+from .debug import blk_selftest
+from .dev import pci, virtio_blk, virtio_net
 from .host import syscalls as host_syscalls
 from .linux import abi
 from .mm import frames, heap, paging, phys, uspace
@@ -36,8 +40,8 @@ def init_interrupts() -> None:
         panic(b"acpi: no MADT with an I/O APIC; Cyrius needs one")
     lapic.init(acpi.info.lapic_address)
     ioapic.init(acpi.info.ioapic_address)
-    tty.init()
-    ioapic.route_irq(u8(tty.SERIAL_IRQ), u8(tty.SERIAL_VECTOR), lapic.id())
+    ldisc.init()
+    ioapic.route_irq(u8(ldisc.SERIAL_IRQ), u8(ldisc.SERIAL_VECTOR), lapic.id())
 
 
 @export("kernel_main")
@@ -68,13 +72,12 @@ def kernel_main(info: Ptr[BootInfo]) -> None:
     if virtio_blk.count > 0:
         # The seed's log line names the first virtio disk this way.
         namespace.mount_data_disk(virtio_blk.block_device(u32(0)), b"virtio-blk0")
-    shell_files.init()
     process.init_host(sched.init(), namespace.host_root)
     stack.start()  # the network thread, DHCP and the echo server; waits for an address
     entry.init()
     abi.init()
     host_syscalls.init()
-    shell.init()
+    core.init()
     banner()
     sti()
     while clock.ticks == 0:
@@ -83,4 +86,4 @@ def kernel_main(info: Ptr[BootInfo]) -> None:
     console.put_dec(clock.tsc_ms_since(entry_tsc))
     console.puts(b" ms\n")
     console.log(b"shell", b"ready; type `help` for command list")
-    shell.run()
+    core.run()

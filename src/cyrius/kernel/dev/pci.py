@@ -16,7 +16,8 @@ from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, struct, u8, u16, u3
     volatile_store
 from cyrius.rt import inb, inl, inw, memcmp, outl
 
-from .. import acpi, console
+from ..platform import acpi
+from .. import console
 from ..arch.x86_64 import irq
 from ..bootinfo import BootInfo
 from ..lib import cmdline

@@ -7,7 +7,8 @@ change: it wakes every task sleeping in poll or select, which then scans its des
 """
 from cyrius.lang import NULL, Final, Ptr, addr, i64, u32, u64
 
-from .. import clock, errno
+from ..platform import clock
+from .. import errno
 from ..proc import process, sched
 from ..proc.task import WaitQueue
 from . import file, vfs

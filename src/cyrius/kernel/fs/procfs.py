@@ -16,7 +16,8 @@ inside a container sees only its container's processes.
 from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, u8, u32, u64, usize
 from cyrius.rt import fmt_u64, memcpy
 
-from .. import clock, errno, version
+from ..platform import clock
+from .. import errno, version
 from ..mm import frames, phys
 from ..proc import process, sched, task
 from ..proc.task import Process

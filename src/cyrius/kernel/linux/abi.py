@@ -1,5 +1,6 @@
 """Fill the Linux system-call table from every family's module."""
-from . import sys_fs, sys_info, sys_mm, sys_net, sys_proc, sys_signal, sys_tty, sys_usage, syscall_names
+from . import sys_fs, sys_info, sys_mm, sys_net, sys_proc, sys_signal, sys_usage, syscall_names
+from ..tty import sys_tty
 
 
 def init() -> None:

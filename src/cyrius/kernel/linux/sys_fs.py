@@ -19,7 +19,8 @@ from ..mm import frames, phys, uaccess, uspace
 from ..mm.heap import kalloc, kfree
 from ..proc import process, task
 from ..proc.task import Process
-from . import sys_poll, sys_tty
+from . import sys_poll
+from ..tty import sys_tty
 from .syscalls import FULL, PARTIAL, define
 
 AT_FDCWD: Final = -100

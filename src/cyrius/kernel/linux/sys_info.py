@@ -4,7 +4,8 @@ clock_nanosleep, sysinfo."""
 from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
 from cyrius.rt import memcpy, strlen
 
-from .. import clock, errno, version
+from ..platform import clock
+from .. import errno, version
 from ..arch.x86_64 import cpu
 from ..container import runtime
 from ..arch.x86_64.trapframe import TrapFrame

@@ -9,7 +9,9 @@ eventfd files, which event loops poll, are made here too.
 from cyrius.lang import (NULL, Array, Callable, Final, Ptr, addr, cast, i16, i32, i64, sizeof, struct, u8, u16, u32,
                          u64, usize)
 
-from .. import clock, errno, tty
+from ..platform import clock
+from .. import errno
+from ..tty import ldisc
 from ..arch.x86_64 import irq
 from ..arch.x86_64.trapframe import TrapFrame
 from ..fs import devfs, epoll, eventfd, file, poll
@@ -433,7 +435,7 @@ def sys_eventfd2(f: Ptr[TrapFrame]) -> i64:
 
 def terminal_ready() -> u32:
     """The console terminal: always writable, readable once read() would not wait."""
-    if tty.readable():
+    if ldisc.readable():
         return u32(poll.READABLE | poll.WRITABLE)
     return u32(poll.WRITABLE)
 
@@ -442,4 +444,4 @@ def init() -> None:
     epoll.init()
     eventfd.init()
     devfs.terminal_poll = terminal_ready
-    tty.poll_waiters = addr(poll.poll_waiters)
+    ldisc.poll_waiters = addr(poll.poll_waiters)

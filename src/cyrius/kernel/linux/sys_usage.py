@@ -5,7 +5,8 @@ which is also Linux's USER_HZ, so times() and /proc need no conversion.
 """
 from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, struct, u8, u16, u32, u64
 
-from .. import clock, errno
+from ..platform import clock
+from .. import errno
 from ..arch.x86_64.trapframe import TrapFrame
 from ..mm import frames, uaccess
 from ..proc import process, sched

@@ -11,12 +11,14 @@ delayed ACK and TIME_WAIT, ARP retries and expiry, DHCP). It never polls.
 """
 from cyrius.lang import NULL, Final, Ptr, addr, u8, u32, u64
 
-from .. import clock, console
+from ..platform import clock
+from .. import console
 from ..arch.x86_64 import irq
 from ..dev import virtio_net
 from ..proc import sched
 from ..proc.task import Task, WaitQueue
-from . import arp, dhcp, echo, ethernet, icmp, ipv4, netif, ring, tcp, udp
+from . import arp, dhcp, ethernet, icmp, ipv4, netif, ring, tcp, udp
+from ..services import echo
 from .ipv4 import IpPacket
 from .netif import NetIf
 from .ring import ByteRing

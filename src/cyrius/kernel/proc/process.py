@@ -7,7 +7,8 @@ parent collects it with wait; orphans go to the host process (pid 1), which the 
 from cyrius.lang import NULL, Callable, Final, Ptr, addr, cast, i64, sizeof, u8, u32, u64, usize
 from cyrius.rt import fxsave, memcpy, rdmsr, write_cr3
 
-from .. import clock, errno
+from ..platform import clock
+from .. import errno
 from ..arch.x86_64 import cpu, irq
 from ..arch.x86_64.trapframe import TrapFrame
 from ..fs import file, vfs

@@ -1,7 +1,7 @@
 """I/O APIC: route a legacy IRQ (through the MADT's overrides) to a vector on this CPU."""
 from cyrius.lang import Final, Ptr, cast, u8, u16, u32, u64, usize, volatile_load, volatile_store
 
-from ... import acpi
+from ...platform import acpi
 from ...mm import phys
 
 REG_SELECT: Final = 0x00

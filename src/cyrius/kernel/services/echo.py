@@ -13,9 +13,9 @@ from cyrius.lang import NULL, Array, Final, Ptr, addr, i64, u8, u16, u32, u64
 from .. import console
 from ..proc import sched
 from ..proc.task import Task, WaitQueue
-from . import socket, tcp
-from .socket import Socket
-from .tcp import TcpConn
+from ..net import socket, tcp
+from ..net.socket import Socket
+from ..net.tcp import TcpConn
 
 PORT: Final = 12345
 BACKLOG: Final = 128

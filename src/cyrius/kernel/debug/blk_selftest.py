@@ -11,12 +11,13 @@ The write destroys that sector's contents: use `blktest` with scratch disks only
 from cyrius.lang import Array, Final, Ptr, addr, cast, i64, u8, u32, u64, usize
 from cyrius.rt import fmt_u64, memcmp, memset
 
-from .. import clock, console
+from ..platform import clock
+from .. import console
 from ..bootinfo import BootInfo
 from ..lib import cmdline
 from ..mm.heap import kalloc, kfree
-from . import virtio_blk
-from .block import BlockDevice
+from ..dev import virtio_blk
+from ..dev.block import BlockDevice
 
 SECTOR: Final = 512
 SECTORS: Final = 2048  # 1 MiB: 16 requests of 64 KiB

@@ -2,10 +2,11 @@
 from cyrius.lang import Final, u16
 from cyrius.rt import outw
 
-from . import acpi, console
-from .dev import bcache
-from .fs import vfs
-from .panic import halt_forever
+from . import acpi
+from .. import console
+from ..dev import bcache
+from ..fs import vfs
+from ..panic import halt_forever
 
 SLP_EN: Final = 1 << 13
 

@@ -5,10 +5,10 @@ through the same VFS calls the syscalls use.
 """
 from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, u8, u32, u64, usize
 
-from . import console, errno
-from .fs import file, namespace, tar, tar_vfs, vfs
-from .lib import cstr
-from .mm.heap import kalloc, kfree
+from .. import console, errno
+from ..fs import file, namespace, tar, tar_vfs, vfs
+from ..lib import cstr
+from ..mm.heap import kalloc, kfree
 
 MAX_LIST: Final = 4096
 

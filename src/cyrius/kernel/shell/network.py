@@ -1,11 +1,11 @@
 """The shell's network commands: ifconfig (the interface) and netstat (TCP and UDP endpoints)."""
 from cyrius.lang import NULL, Ptr, addr, u8, u16, u32, u64
 
-from . import console
-from .lib import cstr
-from .net import netif, show, tcp, udp
-from .net.netif import NetIf
-from .net.tcp import TcpConn
+from .. import console
+from ..lib import cstr
+from ..net import netif, show, tcp, udp
+from ..net.netif import NetIf
+from ..net.tcp import TcpConn
 
 
 def dec_length(value: u64) -> u32:

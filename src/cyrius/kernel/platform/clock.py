@@ -8,11 +8,12 @@ QEMU's device emulation), and processes ask for the time often.
 from cyrius.lang import Final, Ptr, i64, u8, u16, u32, u64
 from cyrius.rt import inb, inl, outb, rdtsc
 
-from . import acpi, console
-from .arch.x86_64 import irq, lapic, trap
-from .arch.x86_64.trapframe import TrapFrame
-from .panic import panic
-from .proc import sched
+from . import acpi
+from .. import console
+from ..arch.x86_64 import irq, lapic, trap
+from ..arch.x86_64.trapframe import TrapFrame
+from ..panic import panic
+from ..proc import sched
 
 TICK_HZ: Final = 100
 TIMER_VECTOR: Final = 32

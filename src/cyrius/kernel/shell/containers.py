@@ -2,10 +2,12 @@
 system-call table (host/syscalls.py)."""
 from cyrius.lang import Array, Final, Ptr, addr, cast, i64, u8, u32, u64, usize
 
-from . import console, errno, shell_proc, tty
-from .container import runtime
-from .host import syscalls as host
-from .proc import process, signal
+from .. import console, errno
+from . import processes
+from ..tty import ldisc
+from ..container import runtime
+from ..host import syscalls as host
+from ..proc import process, signal
 
 STATE_CAP: Final = 8192
 
@@ -54,11 +56,11 @@ def signal_number(name: Ptr[u8]) -> u32:
 def wait_for_init(id: Ptr[u8], pid: u32) -> None:
     """The container owns the terminal until its init exits; then one line says how it ended,
     unless it exited with status 0."""
-    tty.attach(pid, pid)
+    ldisc.attach(pid, pid)
     status: Array[u32, 1] = Array[u32, 1]()
     process.wait(process.host, i64(pid), u32(0), addr(status), False)
-    tty.detach()
-    shell_proc.report(b"oci-runtime: init of ", id, status[0])
+    ldisc.detach()
+    processes.report(b"oci-runtime: init of ", id, status[0])
 
 
 def usage() -> None:

@@ -9,12 +9,12 @@ they work while nothing reads. Readers sleep in a wait queue; so do poll()ers.
 """
 from cyrius.lang import NULL, Array, Callable, Final, Ptr, addr, i64, struct, u8, u16, u32, u64, usize
 
-from . import console, errno
-from .arch.x86_64 import irq, trap
-from .arch.x86_64.trapframe import TrapFrame
-from .dev import uart
-from .proc.task import WaitQueue
-from .proc import sched
+from .. import console, errno
+from ..arch.x86_64 import irq, trap
+from ..arch.x86_64.trapframe import TrapFrame
+from . import uart
+from ..proc.task import WaitQueue
+from ..proc import sched
 
 RING_SIZE: Final = 4096
 SERIAL_IRQ: Final = 4

@@ -6,7 +6,7 @@ and checksum are verified before use.
 from cyrius.lang import Array, Final, Ptr, addr, cast, struct, u8, u16, u32, u64, usize
 from cyrius.rt import memcmp
 
-from .mm import phys
+from ..mm import phys
 
 MADT_LOCAL_APIC_ADDRESS: Final = 36
 MADT_ENTRIES: Final = 44

@@ -2,13 +2,15 @@
 and waits for it; `ps` lists processes."""
 from cyrius.lang import NULL, Array, Ptr, addr, i64, u8, u32, u64, usize
 
-from . import console, errno, shell_files, tty
-from .container import runtime
-from .fs import namespace
-from .lib import cstr
-from .linux import launch
-from .proc import process, signal, task
-from .proc.task import Process
+from .. import console, errno
+from . import files
+from ..tty import ldisc
+from ..container import runtime
+from ..fs import namespace
+from ..lib import cstr
+from ..linux import launch
+from ..proc import process, signal, task
+from ..proc.task import Process
 
 
 env: Array[Ptr[u8], 2] = Array[Ptr[u8], 2]()
@@ -48,7 +50,7 @@ def cmd_run(argc: u32, args: Ptr[Ptr[u8]]) -> None:
     env[0] = b"PATH=/bin:/usr/bin:/sbin:/usr/sbin"
     env[1] = b"HOME=/"
     slot: Array[Ptr[Process], 1] = Array[Ptr[Process], 1]()
-    r: i64 = launch.start(args[1], args + 1, argc - 1, addr(env), u32(2), namespace.host_root, shell_files.cwd,
+    r: i64 = launch.start(args[1], args + 1, argc - 1, addr(env), u32(2), namespace.host_root, files.cwd,
                           u64(0), NULL, addr(slot))
     if r < 0:
         console.puts(b"run: ")
@@ -58,10 +60,10 @@ def cmd_run(argc: u32, args: Ptr[Ptr[u8]]) -> None:
         console.puts(b"\n")
         return
     pid: u32 = slot[0].pid
-    tty.attach(pid, pid)  # the program's session owns the terminal until it ends
+    ldisc.attach(pid, pid)  # the program's session owns the terminal until it ends
     status: Array[u32, 1] = Array[u32, 1]()
     process.wait(process.host, i64(pid), u32(0), addr(status), False)
-    tty.detach()
+    ldisc.detach()
     report(b"run: ", args[1], status[0])
     reap_orphans()
 

@@ -1,9 +1,10 @@
 """The console terminal as Linux programs see it: read/write through the line discipline
-(tty.py), the termios and job-control ioctls, and signals to the foreground process group."""
+(ldisc.py), the termios and job-control ioctls, and signals to the foreground process group."""
 from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, u8, u32, u64, usize
 from cyrius.rt import memcpy
 
-from .. import errno, tty
+from .. import errno
+from . import ldisc
 from ..fs import devfs
 from ..mm import uaccess
 from ..proc import process, signal, task
@@ -29,7 +30,7 @@ def interrupted() -> bool:
 
 
 def console_read(buf: Ptr[u8], count: usize) -> i64:
-    return tty.read(buf, count, interrupted)
+    return ldisc.read(buf, count, interrupted)
 
 
 def signal_group(pgid: u32, sig: u32) -> None:
@@ -53,62 +54,62 @@ def ioctl(request: u64, arg: u64) -> i64:
     """An ioctl on the console terminal."""
     p: Ptr[Process] = process.current()
     if request == TCGETS:
-        if uaccess.copy_out(p.space, arg, cast(Ptr[u8], addr(tty.termios)), u64(sizeof(tty.Termios))) < 0:
+        if uaccess.copy_out(p.space, arg, cast(Ptr[u8], addr(ldisc.termios)), u64(sizeof(ldisc.Termios))) < 0:
             return -errno.EFAULT
         return 0
     if request == TCSETS or request == TCSETSW or request == TCSETSF:
-        fresh: tty.Termios = tty.Termios()
-        if uaccess.copy_in(p.space, cast(Ptr[u8], addr(fresh)), arg, u64(sizeof(tty.Termios))) < 0:
+        fresh: ldisc.Termios = ldisc.Termios()
+        if uaccess.copy_in(p.space, cast(Ptr[u8], addr(fresh)), arg, u64(sizeof(ldisc.Termios))) < 0:
             return -errno.EFAULT
-        memcpy(cast(Ptr[None], addr(tty.termios)), cast(Ptr[None], addr(fresh)), usize(sizeof(tty.Termios)))
+        memcpy(cast(Ptr[None], addr(ldisc.termios)), cast(Ptr[None], addr(fresh)), usize(sizeof(ldisc.Termios)))
         if request == TCSETSF:
-            tty.flush_input()
+            ldisc.flush_input()
         return 0
     if request == TIOCGWINSZ:
-        if uaccess.copy_out(p.space, arg, cast(Ptr[u8], addr(tty.winsize)), u64(sizeof(tty.WinSize))) < 0:
+        if uaccess.copy_out(p.space, arg, cast(Ptr[u8], addr(ldisc.winsize)), u64(sizeof(ldisc.WinSize))) < 0:
             return -errno.EFAULT
         return 0
     if request == TIOCSWINSZ:
-        size: tty.WinSize = tty.WinSize()
-        if uaccess.copy_in(p.space, cast(Ptr[u8], addr(size)), arg, u64(sizeof(tty.WinSize))) < 0:
+        size: ldisc.WinSize = ldisc.WinSize()
+        if uaccess.copy_in(p.space, cast(Ptr[u8], addr(size)), arg, u64(sizeof(ldisc.WinSize))) < 0:
             return -errno.EFAULT
-        memcpy(cast(Ptr[None], addr(tty.winsize)), cast(Ptr[None], addr(size)), usize(sizeof(tty.WinSize)))
-        if tty.foreground != 0:
-            signal_group(tty.foreground, u32(signal.SIGWINCH))
+        memcpy(cast(Ptr[None], addr(ldisc.winsize)), cast(Ptr[None], addr(size)), usize(sizeof(ldisc.WinSize)))
+        if ldisc.foreground != 0:
+            signal_group(ldisc.foreground, u32(signal.SIGWINCH))
         return 0
     if request == TIOCGPGRP:
-        return uaccess.put_u32(p.space, arg, tty.foreground)
+        return uaccess.put_u32(p.space, arg, ldisc.foreground)
     if request == TIOCSPGRP:
         box: Array[u32, 1] = Array[u32, 1]()
         if uaccess.copy_in(p.space, cast(Ptr[u8], addr(box)), arg, u64(4)) < 0:
             return -errno.EFAULT
-        if p.sid != tty.session:
+        if p.sid != ldisc.session:
             return -errno.ENOTTY
         if not group_exists(box[0], p.sid):
             return -errno.EPERM
-        tty.foreground = box[0]
+        ldisc.foreground = box[0]
         return 0
     if request == TIOCGSID:
-        if p.sid != tty.session:
+        if p.sid != ldisc.session:
             return -errno.ENOTTY
-        return uaccess.put_u32(p.space, arg, tty.session)
+        return uaccess.put_u32(p.space, arg, ldisc.session)
     if request == TIOCSCTTY:
         if p.sid != p.pid:
             return -errno.EPERM
-        tty.session = p.sid
-        tty.foreground = p.pgid
+        ldisc.session = p.sid
+        ldisc.foreground = p.pgid
         return 0
     if request == TIOCNOTTY:
         return 0
     if request == FIONREAD:
-        return uaccess.put_u32(p.space, arg, u32(0) if not tty.readable() else u32(1))
+        return uaccess.put_u32(p.space, arg, u32(0) if not ldisc.readable() else u32(1))
     if request == TCFLSH:
-        tty.flush_input()
+        ldisc.flush_input()
         return 0
     return -errno.ENOTTY
 
 
 def init() -> None:
     devfs.terminal_read = console_read
-    devfs.terminal_write = tty.write
-    tty.signal_group = signal_group
+    devfs.terminal_write = ldisc.write
+    ldisc.signal_group = signal_group

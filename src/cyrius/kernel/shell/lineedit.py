@@ -7,7 +7,7 @@ shows exactly what was typed; edits elsewhere redraw the line.
 from cyrius.lang import Array, Callable, Final, Ptr, addr, u8, u32, usize
 from cyrius.rt import memcpy, memmove
 
-from . import console
+from .. import console
 
 MAX_LINE: Final = 256
 HISTORY: Final = 16
