@@ -11,7 +11,7 @@ from cyrius.kernel import errno
 from cyrius.kernel.tty import ldisc
 from cyrius.kernel.arch.x86_64.trapframe import TrapFrame
 from cyrius.kernel.fs import devfs, memfs, pipe, vfs
-from cyrius.kernel.linux import sys_fs, sys_poll
+from cyrius.kernel.linux import fsargs, sys_dir, sys_fd, sys_names, sys_poll, sys_rw, sys_stat
 from cyrius.kernel.mm import paging, uaccess, uspace
 from cyrius.kernel.mm.heap import kalloc
 from cyrius.kernel.proc import sched, signal, task
@@ -58,7 +58,7 @@ class Proc:
         p.umask = u32(0o022)
         p.pid = u32(7)
         p.pgid = u32(7)
-        p.rlimits[sys_fs.RLIMIT_NOFILE].soft = u64(task.MAX_FDS)
+        p.rlimits[fsargs.RLIMIT_NOFILE].soft = u64(task.MAX_FDS)
         sched.current = t
         self.p = p
 
@@ -132,16 +132,16 @@ def stat_of(proc, handler, *args):
 
 
 def openat(proc, path: bytes, flags: int, mode: int = 0, dirfd: int = AT_FDCWD) -> int:
-    return call(sys_fs.sys_openat, dirfd, proc.s(path), flags, mode)
+    return call(sys_fd.sys_openat, dirfd, proc.s(path), flags, mode)
 
 
 def write(proc, fd: int, data: bytes) -> int:
-    return call(sys_fs.sys_write, fd, proc.put(data), len(data))
+    return call(sys_rw.sys_write, fd, proc.put(data), len(data))
 
 
 def read(proc, fd: int, n: int) -> bytes | int:
     buf = proc.alloc(n)
-    r = call(sys_fs.sys_read, fd, buf, n)
+    r = call(sys_rw.sys_read, fd, buf, n)
     return r if r < 0 else proc.get(buf, r)
 
 
@@ -151,7 +151,7 @@ def names(proc, path: bytes) -> list[bytes]:
     out = []
     buf = proc.alloc(512)
     while True:
-        r = call(sys_fs.sys_getdents64, fd, buf, 512)
+        r = call(sys_dir.sys_getdents64, fd, buf, 512)
         assert r >= 0
         if r == 0:
             break
@@ -161,303 +161,303 @@ def names(proc, path: bytes) -> list[bytes]:
             reclen = struct.unpack_from("<H", raw, off + 16)[0]
             out.append(raw[off + 19:off + reclen].split(b"\0")[0])
             off += reclen
-    assert call(sys_fs.sys_close, fd) == 0
+    assert call(sys_fd.sys_close, fd) == 0
     return sorted(out)
 
 
 def test_struct_layouts_match_linux_x86_64():
     assert sizeof(vfs.Stat) == 144
-    assert sizeof(sys_fs.LinuxStatFs) == 120
-    assert sizeof(sys_fs.IoVec) == 16
+    assert sizeof(sys_stat.LinuxStatFs) == 120
+    assert sizeof(sys_rw.IoVec) == 16
     assert sizeof(sys_poll.PollFd) == 8
 
 
 def test_files_fixture_sequence(proc):
     """The first half of tests/fixtures/linux/files.c: create, read, seek, append, truncate, vectors."""
-    assert call(sys_fs.sys_umask, 0o022) == 0o022
-    assert call(sys_fs.sys_mkdir, proc.s(b"/tmp"), 0o777) == 0
-    assert stat_of(proc, sys_fs.sys_stat, proc.s(b"/tmp"))["mode"] == S_IFDIR | 0o755  # umask applied
-    assert call(sys_fs.sys_mkdir, proc.s(b"/tmp/w"), 0o755) == 0
-    assert call(sys_fs.sys_chdir, proc.s(b"/tmp/w")) == 0
+    assert call(sys_stat.sys_umask, 0o022) == 0o022
+    assert call(sys_names.sys_mkdir, proc.s(b"/tmp"), 0o777) == 0
+    assert stat_of(proc, sys_stat.sys_stat, proc.s(b"/tmp"))["mode"] == S_IFDIR | 0o755  # umask applied
+    assert call(sys_names.sys_mkdir, proc.s(b"/tmp/w"), 0o755) == 0
+    assert call(sys_dir.sys_chdir, proc.s(b"/tmp/w")) == 0
     buf = proc.alloc(64)
-    assert call(sys_fs.sys_getcwd, buf, 64) == len(b"/tmp/w") + 1
+    assert call(sys_dir.sys_getcwd, buf, 64) == len(b"/tmp/w") + 1
     assert proc.get(buf, 7) == b"/tmp/w\0"
-    assert call(sys_fs.sys_getcwd, buf, 3) == -errno.ERANGE
+    assert call(sys_dir.sys_getcwd, buf, 3) == -errno.ERANGE
 
     fd = openat(proc, b"a", O_WRONLY | O_CREAT | O_EXCL, 0o644)
     assert fd == 0  # the lowest free descriptor
     assert write(proc, fd, b"hello world\n") == 12
     assert openat(proc, b"a", O_WRONLY | O_CREAT | O_EXCL, 0o644) == -errno.EEXIST
     assert read(proc, fd, 1) == -errno.EBADF
-    assert call(sys_fs.sys_close, fd) == 0
-    assert call(sys_fs.sys_close, fd) == -errno.EBADF
+    assert call(sys_fd.sys_close, fd) == 0
+    assert call(sys_fd.sys_close, fd) == -errno.EBADF
 
     fd = openat(proc, b"a", O_RDONLY)
     assert read(proc, fd, 64) == b"hello world\n"
     assert read(proc, fd, 64) == b""
-    assert call(sys_fs.sys_lseek, fd, 0, 1) == 12
-    assert call(sys_fs.sys_lseek, fd, 6, 0) == 6
+    assert call(sys_rw.sys_lseek, fd, 0, 1) == 12
+    assert call(sys_rw.sys_lseek, fd, 6, 0) == 6
     assert read(proc, fd, 5) == b"world"
-    assert call(sys_fs.sys_lseek, fd, -3, 2) == 9
-    assert call(sys_fs.sys_lseek, fd, -100, 0) == -errno.EINVAL
-    assert call(sys_fs.sys_lseek, fd, 0, 7) == -errno.EINVAL
+    assert call(sys_rw.sys_lseek, fd, -3, 2) == 9
+    assert call(sys_rw.sys_lseek, fd, -100, 0) == -errno.EINVAL
+    assert call(sys_rw.sys_lseek, fd, 0, 7) == -errno.EINVAL
     pbuf = proc.alloc(8)
-    assert call(sys_fs.sys_pread64, fd, pbuf, 5, 0) == 5 and proc.get(pbuf, 5) == b"hello"
-    assert call(sys_fs.sys_pread64, fd, pbuf, 5, -1) == -errno.EINVAL
-    assert call(sys_fs.sys_lseek, fd, 0, 1) == 9  # pread leaves the offset alone
+    assert call(sys_rw.sys_pread64, fd, pbuf, 5, 0) == 5 and proc.get(pbuf, 5) == b"hello"
+    assert call(sys_rw.sys_pread64, fd, pbuf, 5, -1) == -errno.EINVAL
+    assert call(sys_rw.sys_lseek, fd, 0, 1) == 9  # pread leaves the offset alone
     assert write(proc, fd, b"x") == -errno.EBADF
-    call(sys_fs.sys_close, fd)
+    call(sys_fd.sys_close, fd)
 
     fd = openat(proc, b"a", O_RDWR)
-    assert call(sys_fs.sys_pwrite64, fd, proc.put(b"HELLO"), 5, 0) == 5
-    st = stat_of(proc, sys_fs.sys_fstat, fd)
+    assert call(sys_rw.sys_pwrite64, fd, proc.put(b"HELLO"), 5, 0) == 5
+    st = stat_of(proc, sys_stat.sys_fstat, fd)
     assert (st["mode"], st["size"], st["nlink"]) == (S_IFREG | 0o644, 12, 1)
-    call(sys_fs.sys_close, fd)
+    call(sys_fd.sys_close, fd)
     fd = openat(proc, b"a", O_WRONLY | O_APPEND)
-    assert call(sys_fs.sys_lseek, fd, 0, 0) == 0
+    assert call(sys_rw.sys_lseek, fd, 0, 0) == 0
     assert write(proc, fd, b"more\n") == 5
-    assert call(sys_fs.sys_lseek, fd, 0, 1) == 17
-    call(sys_fs.sys_close, fd)
+    assert call(sys_rw.sys_lseek, fd, 0, 1) == 17
+    call(sys_fd.sys_close, fd)
     fd = openat(proc, b"a", O_RDONLY)
     assert read(proc, fd, 64) == b"HELLO world\nmore\n"
-    call(sys_fs.sys_close, fd)
+    call(sys_fd.sys_close, fd)
 
     fd = openat(proc, b"a", O_RDWR | O_TRUNC)
-    assert stat_of(proc, sys_fs.sys_fstat, fd)["size"] == 0
+    assert stat_of(proc, sys_stat.sys_fstat, fd)["size"] == 0
     iov = proc.put(struct.pack("<QQQQQQ", proc.put(b"ab"), 2, proc.put(b"cde"), 3, proc.put(b"f"), 1))
-    assert call(sys_fs.sys_writev, fd, iov, 3) == 6
-    assert call(sys_fs.sys_lseek, fd, 0, 0) == 0
+    assert call(sys_rw.sys_writev, fd, iov, 3) == 6
+    assert call(sys_rw.sys_lseek, fd, 0, 0) == 0
     a, b = proc.alloc(4), proc.alloc(8)
-    assert call(sys_fs.sys_readv, fd, proc.put(struct.pack("<QQQQ", a, 2, b, 7)), 2) == 6
+    assert call(sys_rw.sys_readv, fd, proc.put(struct.pack("<QQQQ", a, 2, b, 7)), 2) == 6
     assert proc.get(a, 2) == b"ab" and proc.get(b, 4) == b"cdef"
-    assert call(sys_fs.sys_readv, fd, iov, 1025) == -errno.EINVAL
-    assert call(sys_fs.sys_readv, fd, iov, 0) == 0
-    assert call(sys_fs.sys_ftruncate, fd, 100) == 0
-    assert stat_of(proc, sys_fs.sys_fstat, fd)["size"] == 100
-    assert call(sys_fs.sys_pread64, fd, pbuf, 1, 50) == 1 and proc.get(pbuf, 1) == b"\0"
-    assert call(sys_fs.sys_truncate, proc.s(b"a"), 3) == 0
-    assert stat_of(proc, sys_fs.sys_stat, proc.s(b"a"))["size"] == 3
-    assert call(sys_fs.sys_truncate, proc.s(b"missing"), 0) == -errno.ENOENT
-    assert call(sys_fs.sys_ftruncate, fd, -1) == -errno.EINVAL
-    call(sys_fs.sys_close, fd)
+    assert call(sys_rw.sys_readv, fd, iov, 1025) == -errno.EINVAL
+    assert call(sys_rw.sys_readv, fd, iov, 0) == 0
+    assert call(sys_stat.sys_ftruncate, fd, 100) == 0
+    assert stat_of(proc, sys_stat.sys_fstat, fd)["size"] == 100
+    assert call(sys_rw.sys_pread64, fd, pbuf, 1, 50) == 1 and proc.get(pbuf, 1) == b"\0"
+    assert call(sys_stat.sys_truncate, proc.s(b"a"), 3) == 0
+    assert stat_of(proc, sys_stat.sys_stat, proc.s(b"a"))["size"] == 3
+    assert call(sys_stat.sys_truncate, proc.s(b"missing"), 0) == -errno.ENOENT
+    assert call(sys_stat.sys_ftruncate, fd, -1) == -errno.EINVAL
+    call(sys_fd.sys_close, fd)
     rofd = openat(proc, b"a", O_RDONLY)
-    assert call(sys_fs.sys_ftruncate, rofd, 0) == -errno.EINVAL
-    call(sys_fs.sys_close, rofd)
+    assert call(sys_stat.sys_ftruncate, rofd, 0) == -errno.EINVAL
+    call(sys_fd.sys_close, rofd)
 
 
 def test_directories_links_and_errors(proc):
     """The second half of files.c: directories, *at calls, links, symlinks, renames, getdents64."""
-    call(sys_fs.sys_mkdir, proc.s(b"/w"), 0o755)
-    call(sys_fs.sys_chdir, proc.s(b"/w"))
+    call(sys_names.sys_mkdir, proc.s(b"/w"), 0o755)
+    call(sys_dir.sys_chdir, proc.s(b"/w"))
     fd = openat(proc, b"a", O_WRONLY | O_CREAT, 0o644)
     write(proc, fd, b"abc")
-    call(sys_fs.sys_close, fd)
-    assert call(sys_fs.sys_mkdir, proc.s(b"d"), 0o750) == 0
-    assert stat_of(proc, sys_fs.sys_newfstatat, AT_FDCWD, proc.s(b"d"), BUF, 0)["mode"] == S_IFDIR | 0o750
-    assert call(sys_fs.sys_mkdir, proc.s(b"d"), 0o755) == -errno.EEXIST
-    assert call(sys_fs.sys_mkdir, proc.s(b"a/x"), 0o755) == -errno.ENOTDIR
+    call(sys_fd.sys_close, fd)
+    assert call(sys_names.sys_mkdir, proc.s(b"d"), 0o750) == 0
+    assert stat_of(proc, sys_stat.sys_newfstatat, AT_FDCWD, proc.s(b"d"), BUF, 0)["mode"] == S_IFDIR | 0o750
+    assert call(sys_names.sys_mkdir, proc.s(b"d"), 0o755) == -errno.EEXIST
+    assert call(sys_names.sys_mkdir, proc.s(b"a/x"), 0o755) == -errno.ENOTDIR
     assert openat(proc, b"d", O_WRONLY) == -errno.EISDIR
     assert openat(proc, b"a", O_RDONLY | O_DIRECTORY) == -errno.ENOTDIR
     assert openat(proc, b"missing", O_RDONLY) == -errno.ENOENT
     assert openat(proc, b"missing/x", O_WRONLY | O_CREAT, 0o644) == -errno.ENOENT
     assert openat(proc, b"", O_RDONLY) == -errno.ENOENT
     assert read(proc, -1, 1) == -errno.EBADF
-    assert call(sys_fs.sys_close, -1) == -errno.EBADF
-    assert stat_of(proc, sys_fs.sys_fstat, -1) == -errno.EBADF
+    assert call(sys_fd.sys_close, -1) == -errno.EBADF
+    assert stat_of(proc, sys_stat.sys_fstat, -1) == -errno.EBADF
 
     dfd = openat(proc, b"d", O_RDONLY | O_DIRECTORY)
     fd = openat(proc, b"inner", O_WRONLY | O_CREAT, 0o600, dirfd=dfd)
     assert write(proc, fd, b"x") == 1
-    assert stat_of(proc, sys_fs.sys_newfstatat, dfd, proc.s(b"inner"), BUF, 0)["mode"] == S_IFREG | 0o600
+    assert stat_of(proc, sys_stat.sys_newfstatat, dfd, proc.s(b"inner"), BUF, 0)["mode"] == S_IFREG | 0o600
     assert openat(proc, b"inner", O_RDONLY, dirfd=fd) == -errno.ENOTDIR  # a dirfd must be a directory
     assert openat(proc, b"/w/a", O_RDONLY, dirfd=fd) >= 0  # ...unless the path is absolute
-    assert stat_of(proc, sys_fs.sys_newfstatat, fd, proc.s(b""), BUF, 0x1000)["size"] == 1  # AT_EMPTY_PATH
-    assert stat_of(proc, sys_fs.sys_newfstatat, fd, proc.s(b""), BUF, 0) == -errno.ENOENT
-    assert stat_of(proc, sys_fs.sys_newfstatat, fd, proc.s(b"x"), BUF, 0x4) == -errno.EINVAL
-    assert call(sys_fs.sys_rmdir, proc.s(b"d")) == -errno.ENOTEMPTY
-    assert call(sys_fs.sys_unlink, proc.s(b"d")) == -errno.EISDIR
-    assert call(sys_fs.sys_rmdir, proc.s(b"a")) == -errno.ENOTDIR
-    assert call(sys_fs.sys_rmdir, proc.s(b"d/.")) == -errno.EINVAL
-    assert call(sys_fs.sys_rmdir, proc.s(b"d/..")) == -errno.ENOTEMPTY
+    assert stat_of(proc, sys_stat.sys_newfstatat, fd, proc.s(b""), BUF, 0x1000)["size"] == 1  # AT_EMPTY_PATH
+    assert stat_of(proc, sys_stat.sys_newfstatat, fd, proc.s(b""), BUF, 0) == -errno.ENOENT
+    assert stat_of(proc, sys_stat.sys_newfstatat, fd, proc.s(b"x"), BUF, 0x4) == -errno.EINVAL
+    assert call(sys_names.sys_rmdir, proc.s(b"d")) == -errno.ENOTEMPTY
+    assert call(sys_names.sys_unlink, proc.s(b"d")) == -errno.EISDIR
+    assert call(sys_names.sys_rmdir, proc.s(b"a")) == -errno.ENOTDIR
+    assert call(sys_names.sys_rmdir, proc.s(b"d/.")) == -errno.EINVAL
+    assert call(sys_names.sys_rmdir, proc.s(b"d/..")) == -errno.ENOTEMPTY
 
-    assert call(sys_fs.sys_link, proc.s(b"a"), proc.s(b"b")) == 0
-    assert stat_of(proc, sys_fs.sys_stat, proc.s(b"a"))["nlink"] == 2
-    assert call(sys_fs.sys_link, proc.s(b"a"), proc.s(b"b")) == -errno.EEXIST
-    assert call(sys_fs.sys_linkat, dfd, proc.s(b"inner"), AT_FDCWD, proc.s(b"i2"), 0) == 0  # two dirfds
-    assert stat_of(proc, sys_fs.sys_stat, proc.s(b"i2"))["nlink"] == 2
-    assert call(sys_fs.sys_unlink, proc.s(b"b")) == 0
-    assert call(sys_fs.sys_unlinkat, AT_FDCWD, proc.s(b"i2"), 0) == 0
-    assert call(sys_fs.sys_unlinkat, AT_FDCWD, proc.s(b"i2"), 0x1) == -errno.EINVAL
-    assert stat_of(proc, sys_fs.sys_stat, proc.s(b"a"))["nlink"] == 1
+    assert call(sys_names.sys_link, proc.s(b"a"), proc.s(b"b")) == 0
+    assert stat_of(proc, sys_stat.sys_stat, proc.s(b"a"))["nlink"] == 2
+    assert call(sys_names.sys_link, proc.s(b"a"), proc.s(b"b")) == -errno.EEXIST
+    assert call(sys_names.sys_linkat, dfd, proc.s(b"inner"), AT_FDCWD, proc.s(b"i2"), 0) == 0  # two dirfds
+    assert stat_of(proc, sys_stat.sys_stat, proc.s(b"i2"))["nlink"] == 2
+    assert call(sys_names.sys_unlink, proc.s(b"b")) == 0
+    assert call(sys_names.sys_unlinkat, AT_FDCWD, proc.s(b"i2"), 0) == 0
+    assert call(sys_names.sys_unlinkat, AT_FDCWD, proc.s(b"i2"), 0x1) == -errno.EINVAL
+    assert stat_of(proc, sys_stat.sys_stat, proc.s(b"a"))["nlink"] == 1
 
-    assert call(sys_fs.sys_symlink, proc.s(b"a"), proc.s(b"s")) == 0
+    assert call(sys_names.sys_symlink, proc.s(b"a"), proc.s(b"s")) == 0
     buf = proc.alloc(64)
-    assert call(sys_fs.sys_readlink, proc.s(b"s"), buf, 64) == 1 and proc.get(buf, 1) == b"a"
-    assert call(sys_fs.sys_readlink, proc.s(b"s"), buf, 0) == -errno.EINVAL
-    assert call(sys_fs.sys_readlink, proc.s(b"a"), buf, 64) == -errno.EINVAL
-    assert stat_of(proc, sys_fs.sys_lstat, proc.s(b"s"))["mode"] & S_IFMT == S_IFLNK
-    assert stat_of(proc, sys_fs.sys_newfstatat, AT_FDCWD, proc.s(b"s"), BUF, 0x100)["mode"] & S_IFMT == S_IFLNK
-    assert stat_of(proc, sys_fs.sys_stat, proc.s(b"s"))["size"] == 3
+    assert call(sys_names.sys_readlink, proc.s(b"s"), buf, 64) == 1 and proc.get(buf, 1) == b"a"
+    assert call(sys_names.sys_readlink, proc.s(b"s"), buf, 0) == -errno.EINVAL
+    assert call(sys_names.sys_readlink, proc.s(b"a"), buf, 64) == -errno.EINVAL
+    assert stat_of(proc, sys_stat.sys_lstat, proc.s(b"s"))["mode"] & S_IFMT == S_IFLNK
+    assert stat_of(proc, sys_stat.sys_newfstatat, AT_FDCWD, proc.s(b"s"), BUF, 0x100)["mode"] & S_IFMT == S_IFLNK
+    assert stat_of(proc, sys_stat.sys_stat, proc.s(b"s"))["size"] == 3
     assert openat(proc, b"s", O_RDONLY | O_NOFOLLOW) == -errno.ELOOP
-    assert call(sys_fs.sys_symlink, proc.s(b"a"), proc.s(b"s")) == -errno.EEXIST
-    assert call(sys_fs.sys_symlink, proc.s(b""), proc.s(b"e")) == -errno.ENOENT
-    assert call(sys_fs.sys_symlinkat, proc.s(b"nowhere"), dfd, proc.s(b"dangling")) == 0
+    assert call(sys_names.sys_symlink, proc.s(b"a"), proc.s(b"s")) == -errno.EEXIST
+    assert call(sys_names.sys_symlink, proc.s(b""), proc.s(b"e")) == -errno.ENOENT
+    assert call(sys_names.sys_symlinkat, proc.s(b"nowhere"), dfd, proc.s(b"dangling")) == 0
     assert openat(proc, b"d/dangling", O_RDONLY) == -errno.ENOENT
-    assert call(sys_fs.sys_readlinkat, dfd, proc.s(b"dangling"), buf, 3) == 3 and proc.get(buf, 3) == b"now"
+    assert call(sys_names.sys_readlinkat, dfd, proc.s(b"dangling"), buf, 3) == 3 and proc.get(buf, 3) == b"now"
 
-    assert call(sys_fs.sys_rename, proc.s(b"a"), proc.s(b"c")) == 0
-    assert call(sys_fs.sys_access, proc.s(b"a"), 0) == -errno.ENOENT
-    assert call(sys_fs.sys_access, proc.s(b"c"), 6) == 0
-    assert call(sys_fs.sys_access, proc.s(b"c"), 8) == -errno.EINVAL
-    assert call(sys_fs.sys_faccessat, dfd, proc.s(b"inner"), 0) == 0
-    assert call(sys_fs.sys_faccessat, dfd, proc.s(b"missing"), 0) == -errno.ENOENT
-    assert call(sys_fs.sys_rename, proc.s(b"c"), proc.s(b"d")) == -errno.EISDIR
-    assert call(sys_fs.sys_rename, proc.s(b"d"), proc.s(b"c")) == -errno.ENOTDIR
-    assert call(sys_fs.sys_renameat, dfd, proc.s(b"inner"), AT_FDCWD, proc.s(b"moved")) == 0
-    assert call(sys_fs.sys_renameat2, AT_FDCWD, proc.s(b"moved"), dfd, proc.s(b"inner"), 1) == -errno.EINVAL
-    assert call(sys_fs.sys_renameat2, AT_FDCWD, proc.s(b"moved"), dfd, proc.s(b"inner"), 0) == 0
-    assert call(sys_fs.sys_rename, proc.s(b"d"), proc.s(b"e")) == 0
-    assert call(sys_fs.sys_rename, proc.s(b"missing"), proc.s(b"f")) == -errno.ENOENT
-    assert call(sys_fs.sys_chdir, proc.s(b"e")) == 0
+    assert call(sys_names.sys_rename, proc.s(b"a"), proc.s(b"c")) == 0
+    assert call(sys_stat.sys_access, proc.s(b"a"), 0) == -errno.ENOENT
+    assert call(sys_stat.sys_access, proc.s(b"c"), 6) == 0
+    assert call(sys_stat.sys_access, proc.s(b"c"), 8) == -errno.EINVAL
+    assert call(sys_stat.sys_faccessat, dfd, proc.s(b"inner"), 0) == 0
+    assert call(sys_stat.sys_faccessat, dfd, proc.s(b"missing"), 0) == -errno.ENOENT
+    assert call(sys_names.sys_rename, proc.s(b"c"), proc.s(b"d")) == -errno.EISDIR
+    assert call(sys_names.sys_rename, proc.s(b"d"), proc.s(b"c")) == -errno.ENOTDIR
+    assert call(sys_names.sys_renameat, dfd, proc.s(b"inner"), AT_FDCWD, proc.s(b"moved")) == 0
+    assert call(sys_names.sys_renameat2, AT_FDCWD, proc.s(b"moved"), dfd, proc.s(b"inner"), 1) == -errno.EINVAL
+    assert call(sys_names.sys_renameat2, AT_FDCWD, proc.s(b"moved"), dfd, proc.s(b"inner"), 0) == 0
+    assert call(sys_names.sys_rename, proc.s(b"d"), proc.s(b"e")) == 0
+    assert call(sys_names.sys_rename, proc.s(b"missing"), proc.s(b"f")) == -errno.ENOENT
+    assert call(sys_dir.sys_chdir, proc.s(b"e")) == 0
     cwd = proc.alloc(64)
-    assert call(sys_fs.sys_getcwd, cwd, 64) == 5 and proc.get(cwd, 5) == b"/w/e\0"
-    assert call(sys_fs.sys_chdir, proc.s(b"..")) == 0
-    assert call(sys_fs.sys_chdir, proc.s(b"c")) == -errno.ENOTDIR
-    assert call(sys_fs.sys_chdir, proc.s(b"missing")) == -errno.ENOENT
-    assert call(sys_fs.sys_fchdir, dfd) == 0  # the renamed directory, by descriptor
-    assert call(sys_fs.sys_getcwd, cwd, 64) == 5
-    assert call(sys_fs.sys_fchdir, fd) == -errno.ENOTDIR
-    call(sys_fs.sys_chdir, proc.s(b"/w"))
+    assert call(sys_dir.sys_getcwd, cwd, 64) == 5 and proc.get(cwd, 5) == b"/w/e\0"
+    assert call(sys_dir.sys_chdir, proc.s(b"..")) == 0
+    assert call(sys_dir.sys_chdir, proc.s(b"c")) == -errno.ENOTDIR
+    assert call(sys_dir.sys_chdir, proc.s(b"missing")) == -errno.ENOENT
+    assert call(sys_dir.sys_fchdir, dfd) == 0  # the renamed directory, by descriptor
+    assert call(sys_dir.sys_getcwd, cwd, 64) == 5
+    assert call(sys_dir.sys_fchdir, fd) == -errno.ENOTDIR
+    call(sys_dir.sys_chdir, proc.s(b"/w"))
     assert names(proc, b".") == [b".", b"..", b"c", b"e", b"s"]
     assert names(proc, b"e") == [b".", b"..", b"dangling", b"inner"]
-    assert call(sys_fs.sys_getdents64, fd, buf, 64) == -errno.ENOTDIR
+    assert call(sys_dir.sys_getdents64, fd, buf, 64) == -errno.ENOTDIR
 
 
 def test_metadata_calls(proc):
     fd = openat(proc, b"/f", O_RDWR | O_CREAT, 0o644)
-    assert call(sys_fs.sys_chmod, proc.s(b"/f"), 0o4711) == 0
-    assert stat_of(proc, sys_fs.sys_stat, proc.s(b"/f"))["mode"] == S_IFREG | 0o4711
-    assert call(sys_fs.sys_fchmod, fd, 0o600) == 0
-    assert call(sys_fs.sys_fchmodat, AT_FDCWD, proc.s(b"/f"), 0o640) == 0
-    assert call(sys_fs.sys_chown, proc.s(b"/f"), 1000, -1) == 0
-    st = stat_of(proc, sys_fs.sys_fstat, fd)
+    assert call(sys_stat.sys_chmod, proc.s(b"/f"), 0o4711) == 0
+    assert stat_of(proc, sys_stat.sys_stat, proc.s(b"/f"))["mode"] == S_IFREG | 0o4711
+    assert call(sys_stat.sys_fchmod, fd, 0o600) == 0
+    assert call(sys_stat.sys_fchmodat, AT_FDCWD, proc.s(b"/f"), 0o640) == 0
+    assert call(sys_stat.sys_chown, proc.s(b"/f"), 1000, -1) == 0
+    st = stat_of(proc, sys_stat.sys_fstat, fd)
     assert (st["mode"], st["uid"], st["gid"]) == (S_IFREG | 0o640, 1000, 0)
-    assert call(sys_fs.sys_fchown, fd, -1, 100) == 0
-    assert call(sys_fs.sys_symlink, proc.s(b"/f"), proc.s(b"/l")) == 0
-    assert call(sys_fs.sys_lchown, proc.s(b"/l"), 5, 5) == 0
-    assert stat_of(proc, sys_fs.sys_lstat, proc.s(b"/l"))["uid"] == 5
-    assert stat_of(proc, sys_fs.sys_stat, proc.s(b"/l"))["uid"] == 1000
-    assert call(sys_fs.sys_fchownat, AT_FDCWD, proc.s(b"/l"), 6, 6, 0x100) == 0
-    assert stat_of(proc, sys_fs.sys_lstat, proc.s(b"/l"))["uid"] == 6
+    assert call(sys_stat.sys_fchown, fd, -1, 100) == 0
+    assert call(sys_names.sys_symlink, proc.s(b"/f"), proc.s(b"/l")) == 0
+    assert call(sys_stat.sys_lchown, proc.s(b"/l"), 5, 5) == 0
+    assert stat_of(proc, sys_stat.sys_lstat, proc.s(b"/l"))["uid"] == 5
+    assert stat_of(proc, sys_stat.sys_stat, proc.s(b"/l"))["uid"] == 1000
+    assert call(sys_stat.sys_fchownat, AT_FDCWD, proc.s(b"/l"), 6, 6, 0x100) == 0
+    assert stat_of(proc, sys_stat.sys_lstat, proc.s(b"/l"))["uid"] == 6
     # An unprivileged process: only its own files, only to its own group.
     proc.p.euid = proc.p.uid = u32(1000)
     proc.p.egid = proc.p.gid = u32(100)
-    assert call(sys_fs.sys_chmod, proc.s(b"/f"), 0o600) == 0
-    assert call(sys_fs.sys_chown, proc.s(b"/f"), 0, -1) == -errno.EPERM
-    assert call(sys_fs.sys_chmod, proc.s(b"/dev"), 0o777) == -errno.EPERM
-    assert call(sys_fs.sys_access, proc.s(b"/f"), 6) == 0
-    assert call(sys_fs.sys_chmod, proc.s(b"/f"), 0o400) == 0
-    assert call(sys_fs.sys_access, proc.s(b"/f"), 2) == -errno.EACCES
+    assert call(sys_stat.sys_chmod, proc.s(b"/f"), 0o600) == 0
+    assert call(sys_stat.sys_chown, proc.s(b"/f"), 0, -1) == -errno.EPERM
+    assert call(sys_stat.sys_chmod, proc.s(b"/dev"), 0o777) == -errno.EPERM
+    assert call(sys_stat.sys_access, proc.s(b"/f"), 6) == 0
+    assert call(sys_stat.sys_chmod, proc.s(b"/f"), 0o400) == 0
+    assert call(sys_stat.sys_access, proc.s(b"/f"), 2) == -errno.EACCES
     assert openat(proc, b"/f", O_WRONLY) == -errno.EACCES
     assert openat(proc, b"/new", O_WRONLY | O_CREAT, 0o644) == -errno.EACCES  # / is root's, 0755
     assert openat(proc, b"/f", O_WRONLY | O_CREAT | O_EXCL, 0o644) == -errno.EEXIST  # before EACCES
     assert openat(proc, b"/dev", O_WRONLY) == -errno.EISDIR
     assert openat(proc, b"/f", O_RDONLY | O_DIRECTORY) == -errno.ENOTDIR
-    assert call(sys_fs.sys_mkdir, proc.s(b"/x"), 0o777) == -errno.EACCES
-    assert call(sys_fs.sys_unlink, proc.s(b"/f")) == -errno.EACCES
-    assert call(sys_fs.sys_rename, proc.s(b"/f"), proc.s(b"/g")) == -errno.EACCES
-    assert call(sys_fs.sys_symlink, proc.s(b"/f"), proc.s(b"/g")) == -errno.EACCES
-    assert call(sys_fs.sys_unlink, proc.s(b"/nothing/f")) == -errno.ENOENT
+    assert call(sys_names.sys_mkdir, proc.s(b"/x"), 0o777) == -errno.EACCES
+    assert call(sys_names.sys_unlink, proc.s(b"/f")) == -errno.EACCES
+    assert call(sys_names.sys_rename, proc.s(b"/f"), proc.s(b"/g")) == -errno.EACCES
+    assert call(sys_names.sys_symlink, proc.s(b"/f"), proc.s(b"/g")) == -errno.EACCES
+    assert call(sys_names.sys_unlink, proc.s(b"/nothing/f")) == -errno.ENOENT
     proc.p.euid = proc.p.uid = u32(0)
     proc.p.egid = proc.p.gid = u32(0)
-    assert call(sys_fs.sys_mkdir, proc.s(b"/home"), 0o777) == 0
-    assert call(sys_fs.sys_chmod, proc.s(b"/home"), 0o777) == 0
+    assert call(sys_names.sys_mkdir, proc.s(b"/home"), 0o777) == 0
+    assert call(sys_stat.sys_chmod, proc.s(b"/home"), 0o777) == 0
     proc.p.euid = u32(1000)
     proc.p.egid = u32(100)
     nf = openat(proc, b"/home/mine", O_WRONLY | O_CREAT, 0o666)
     assert nf >= 0
-    st = stat_of(proc, sys_fs.sys_fstat, nf)
+    st = stat_of(proc, sys_stat.sys_fstat, nf)
     assert (st["mode"], st["uid"], st["gid"]) == (S_IFREG | 0o644, 1000, 100)  # umask 022, owned by creator
-    assert call(sys_fs.sys_mkdir, proc.s(b"/home/sub"), 0o777) == 0
-    assert stat_of(proc, sys_fs.sys_stat, proc.s(b"/home/sub"))["uid"] == 1000
-    assert call(sys_fs.sys_rename, proc.s(b"/home/mine"), proc.s(b"/home/sub/mine")) == 0
-    assert call(sys_fs.sys_unlink, proc.s(b"/home/sub/mine")) == 0
+    assert call(sys_names.sys_mkdir, proc.s(b"/home/sub"), 0o777) == 0
+    assert stat_of(proc, sys_stat.sys_stat, proc.s(b"/home/sub"))["uid"] == 1000
+    assert call(sys_names.sys_rename, proc.s(b"/home/mine"), proc.s(b"/home/sub/mine")) == 0
+    assert call(sys_names.sys_unlink, proc.s(b"/home/sub/mine")) == 0
 
     sfs = proc.alloc(120)
-    assert call(sys_fs.sys_statfs, proc.s(b"/"), sfs) == 0
+    assert call(sys_stat.sys_statfs, proc.s(b"/"), sfs) == 0
     f_type, bsize = struct.unpack_from("<qq", proc.get(sfs, 16))
     assert f_type == memfs.MEMFS_MAGIC and bsize == 4096
     assert struct.unpack_from("<q", proc.get(sfs + 64, 8))[0] == 255  # f_namelen
-    assert call(sys_fs.sys_fstatfs, fd, sfs) == 0
-    assert call(sys_fs.sys_fsync, fd) == 0 and call(sys_fs.sys_fsync, 99) == -errno.EBADF
+    assert call(sys_stat.sys_fstatfs, fd, sfs) == 0
+    assert call(sys_rw.sys_fsync, fd) == 0 and call(sys_rw.sys_fsync, 99) == -errno.EBADF
 
 
 def test_descriptor_calls_on_pipes(proc):
     """pipes.c up to the first call that would block."""
     fds = proc.alloc(8)
-    assert call(sys_fs.sys_pipe, fds) == 0
+    assert call(sys_fd.sys_pipe, fds) == 0
     r, w = struct.unpack("<ii", proc.get(fds, 8))
     assert (r, w) == (0, 1)
-    assert call(sys_fs.sys_fcntl, r, 1) == 0  # F_GETFD
-    assert call(sys_fs.sys_fcntl, r, 3) & 3 == O_RDONLY and call(sys_fs.sys_fcntl, w, 3) & 3 == O_WRONLY
+    assert call(sys_fd.sys_fcntl, r, 1) == 0  # F_GETFD
+    assert call(sys_fd.sys_fcntl, r, 3) & 3 == O_RDONLY and call(sys_fd.sys_fcntl, w, 3) & 3 == O_WRONLY
     assert poll(proc, [(r, POLLIN)]) == (0, [0])
     assert poll(proc, [(w, POLLOUT)]) == (1, [POLLOUT])
     assert select(proc, r + 1, [r], []) == (0, [], [])
     assert write(proc, w, b"hello") == 5
     avail = proc.alloc(4)
-    assert call(sys_fs.sys_ioctl, r, 0x541B, avail) == 0 and proc.get(avail, 4) == b"\5\0\0\0"
-    assert call(sys_fs.sys_ioctl, r, 0x5401, avail) == -errno.ENOTTY  # TCGETS: not a terminal
+    assert call(sys_fd.sys_ioctl, r, 0x541B, avail) == 0 and proc.get(avail, 4) == b"\5\0\0\0"
+    assert call(sys_fd.sys_ioctl, r, 0x5401, avail) == -errno.ENOTTY  # TCGETS: not a terminal
     assert poll(proc, [(r, POLLIN), (w, POLLIN), (-1, POLLIN), (77, POLLIN)]) == (2, [POLLIN, 0, 0, POLLNVAL])
     assert select(proc, w + 1, [r, w], [r, w]) == (2, [r], [w])
     assert select(proc, 78, [77], []) == -errno.EBADF
     assert read(proc, r, 64) == b"hello"
-    assert call(sys_fs.sys_lseek, r, 0, 1) == -errno.ESPIPE
+    assert call(sys_rw.sys_lseek, r, 0, 1) == -errno.ESPIPE
     assert read(proc, w, 1) == -errno.EBADF and write(proc, r, b"x") == -errno.EBADF
 
-    d = call(sys_fs.sys_dup, w)
-    assert d == 2 and write(proc, d, b"abc") == 3 and call(sys_fs.sys_close, d) == 0
-    assert call(sys_fs.sys_dup2, w, 100) == 100 and write(proc, 100, b"de") == 2
-    assert call(sys_fs.sys_dup2, w, w) == w
-    assert call(sys_fs.sys_dup2, 99, 5) == -errno.EBADF
-    assert call(sys_fs.sys_dup2, w, task.MAX_FDS) == -errno.EBADF
-    assert call(sys_fs.sys_dup3, w, w, 0) == -errno.EINVAL
-    assert call(sys_fs.sys_dup3, w, 101, O_CLOEXEC) == 101
-    assert call(sys_fs.sys_dup3, w, 102, 1) == -errno.EINVAL
-    assert call(sys_fs.sys_fcntl, 101, 1) == 1 and call(sys_fs.sys_fcntl, 100, 1) == 0
-    assert call(sys_fs.sys_dup2, r, 100) == 100
-    assert call(sys_fs.sys_fcntl, 100, 3) & 3 == O_RDONLY
-    assert call(sys_fs.sys_fcntl, w, 1030, 50) == 50 and call(sys_fs.sys_fcntl, 50, 1) == 1
-    assert call(sys_fs.sys_fcntl, w, 0, 50) == 51 and call(sys_fs.sys_fcntl, 51, 1) == 0
-    assert call(sys_fs.sys_fcntl, w, 0, task.MAX_FDS) == -errno.EINVAL
-    assert call(sys_fs.sys_fcntl, r, 2, 1) == 0 and call(sys_fs.sys_fcntl, r, 1) == 1
-    assert call(sys_fs.sys_fcntl, r, 5, 0) == -errno.EINVAL  # F_GETLK: no locks
-    assert call(sys_fs.sys_close, 100) == 0 and call(sys_fs.sys_close, 100) == -errno.EBADF
-    assert call(sys_fs.sys_fcntl, 100, 1) == -errno.EBADF
+    d = call(sys_fd.sys_dup, w)
+    assert d == 2 and write(proc, d, b"abc") == 3 and call(sys_fd.sys_close, d) == 0
+    assert call(sys_fd.sys_dup2, w, 100) == 100 and write(proc, 100, b"de") == 2
+    assert call(sys_fd.sys_dup2, w, w) == w
+    assert call(sys_fd.sys_dup2, 99, 5) == -errno.EBADF
+    assert call(sys_fd.sys_dup2, w, task.MAX_FDS) == -errno.EBADF
+    assert call(sys_fd.sys_dup3, w, w, 0) == -errno.EINVAL
+    assert call(sys_fd.sys_dup3, w, 101, O_CLOEXEC) == 101
+    assert call(sys_fd.sys_dup3, w, 102, 1) == -errno.EINVAL
+    assert call(sys_fd.sys_fcntl, 101, 1) == 1 and call(sys_fd.sys_fcntl, 100, 1) == 0
+    assert call(sys_fd.sys_dup2, r, 100) == 100
+    assert call(sys_fd.sys_fcntl, 100, 3) & 3 == O_RDONLY
+    assert call(sys_fd.sys_fcntl, w, 1030, 50) == 50 and call(sys_fd.sys_fcntl, 50, 1) == 1
+    assert call(sys_fd.sys_fcntl, w, 0, 50) == 51 and call(sys_fd.sys_fcntl, 51, 1) == 0
+    assert call(sys_fd.sys_fcntl, w, 0, task.MAX_FDS) == -errno.EINVAL
+    assert call(sys_fd.sys_fcntl, r, 2, 1) == 0 and call(sys_fd.sys_fcntl, r, 1) == 1
+    assert call(sys_fd.sys_fcntl, r, 5, 0) == -errno.EINVAL  # F_GETLK: no locks
+    assert call(sys_fd.sys_close, 100) == 0 and call(sys_fd.sys_close, 100) == -errno.EBADF
+    assert call(sys_fd.sys_fcntl, 100, 1) == -errno.EBADF
     assert read(proc, r, 64) == b"abcde"
 
-    assert call(sys_fs.sys_fcntl, r, 4, O_NONBLOCK) == 0
-    assert call(sys_fs.sys_fcntl, r, 3) & O_NONBLOCK
+    assert call(sys_fd.sys_fcntl, r, 4, O_NONBLOCK) == 0
+    assert call(sys_fd.sys_fcntl, r, 3) & O_NONBLOCK
     assert read(proc, r, 1) == -errno.EAGAIN
     assert poll(proc, [(r, POLLIN)]) == (0, [0])
     for fd in (w, 50, 51, 101):
-        assert call(sys_fs.sys_close, fd) == 0
+        assert call(sys_fd.sys_close, fd) == 0
     assert poll(proc, [(r, POLLIN)]) == (1, [POLLHUP])
     assert select(proc, r + 1, [r], []) == (1, [r], [])
     assert read(proc, r, 64) == b""
-    call(sys_fs.sys_close, r)
+    call(sys_fd.sys_close, r)
 
-    assert call(sys_fs.sys_pipe2, fds, O_CLOEXEC | O_NONBLOCK) == 0
+    assert call(sys_fd.sys_pipe2, fds, O_CLOEXEC | O_NONBLOCK) == 0
     r2, w2 = struct.unpack("<ii", proc.get(fds, 8))
-    assert call(sys_fs.sys_fcntl, r2, 1) == 1 and call(sys_fs.sys_fcntl, w2, 3) & O_NONBLOCK
+    assert call(sys_fd.sys_fcntl, r2, 1) == 1 and call(sys_fd.sys_fcntl, w2, 3) & O_NONBLOCK
     assert read(proc, r2, 1) == -errno.EAGAIN
-    assert call(sys_fs.sys_close, r2) == 0
+    assert call(sys_fd.sys_close, r2) == 0
     assert poll(proc, [(w2, POLLOUT)]) == (1, [POLLOUT | POLLERR])
     assert write(proc, w2, b"x") == -errno.EPIPE
     assert proc.p.sig_pending == 1 << (signal.SIGPIPE - 1)
     proc.p.sig_pending = 0
-    call(sys_fs.sys_close, w2)
-    assert call(sys_fs.sys_pipe2, fds, O_APPEND) == -errno.EINVAL
-    assert call(sys_fs.sys_pipe2, BASE - 8, 0) == -errno.EFAULT
+    call(sys_fd.sys_close, w2)
+    assert call(sys_fd.sys_pipe2, fds, O_APPEND) == -errno.EINVAL
+    assert call(sys_fd.sys_pipe2, BASE - 8, 0) == -errno.EFAULT
     assert [proc.p.files[i] for i in range(4)] == [NULL] * 4  # nothing left behind
 
 
@@ -466,10 +466,10 @@ def test_large_transfers_go_through_the_bounce_buffer(proc):
     data = bytes((i * 7) % 251 for i in range(3 * 4096 + 123))
     fd = openat(proc, b"/big", O_RDWR | O_CREAT, 0o644)
     assert write(proc, fd, data) == len(data)
-    call(sys_fs.sys_lseek, fd, 0, 0)
+    call(sys_rw.sys_lseek, fd, 0, 0)
     assert read(proc, fd, len(data) + 1000) == data
     fds = proc.alloc(8)
-    call(sys_fs.sys_pipe2, fds, O_NONBLOCK)
+    call(sys_fd.sys_pipe2, fds, O_NONBLOCK)
     r, w = struct.unpack("<ii", proc.get(fds, 8))
     assert write(proc, w, data) == len(data)
     assert read(proc, r, 100000) == data  # every chunk after the first is taken without waiting
@@ -478,13 +478,13 @@ def test_large_transfers_go_through_the_bounce_buffer(proc):
     assert write(proc, w, big) == pipe.PIPE_SIZE  # fills the pipe, then stops short
     assert write(proc, w, b"n") == -errno.EAGAIN
     # Bad user pointers: EFAULT.
-    call(sys_fs.sys_lseek, fd, 0, 0)
-    assert call(sys_fs.sys_read, fd, BASE - 4096, 10) == -errno.EFAULT
-    assert call(sys_fs.sys_write, fd, BASE + PAGES * 4096, 10) == -errno.EFAULT
-    assert call(sys_fs.sys_stat, BASE - 1, proc.alloc(144)) == -errno.EFAULT
-    assert call(sys_fs.sys_fstat, fd, BASE - 4096) == -errno.EFAULT
+    call(sys_rw.sys_lseek, fd, 0, 0)
+    assert call(sys_rw.sys_read, fd, BASE - 4096, 10) == -errno.EFAULT
+    assert call(sys_rw.sys_write, fd, BASE + PAGES * 4096, 10) == -errno.EFAULT
+    assert call(sys_stat.sys_stat, BASE - 1, proc.alloc(144)) == -errno.EFAULT
+    assert call(sys_stat.sys_fstat, fd, BASE - 4096) == -errno.EFAULT
     long_path = proc.put(b"a" * 5000)
-    assert call(sys_fs.sys_open, long_path, O_RDONLY, 0) == -errno.ENAMETOOLONG
+    assert call(sys_fd.sys_open, long_path, O_RDONLY, 0) == -errno.ENAMETOOLONG
 
 
 def test_terminal_ioctls(proc):
@@ -494,23 +494,23 @@ def test_terminal_ioctls(proc):
     fd = openat(proc, b"/dev/console", O_RDWR)
     assert fd >= 0
     termios = proc.alloc(36)
-    assert call(sys_fs.sys_ioctl, fd, 0x5401, termios) == 0  # TCGETS
+    assert call(sys_fd.sys_ioctl, fd, 0x5401, termios) == 0  # TCGETS
     iflag, oflag, cflag, lflag = struct.unpack("<IIII", proc.get(termios, 16))
     assert lflag & 0o2 and lflag & 0o10  # ICANON, ECHO: a cooked terminal
-    assert call(sys_fs.sys_ioctl, fd, 0x5402, termios) == 0  # TCSETS
+    assert call(sys_fd.sys_ioctl, fd, 0x5402, termios) == 0  # TCSETS
     ws = proc.alloc(8)
-    assert call(sys_fs.sys_ioctl, fd, 0x5413, ws) == 0
+    assert call(sys_fd.sys_ioctl, fd, 0x5413, ws) == 0
     assert struct.unpack("<HH", proc.get(ws, 4)) == (24, 80)
-    assert call(sys_fs.sys_ioctl, fd, 0x12345, ws) == -errno.ENOTTY
+    assert call(sys_fd.sys_ioctl, fd, 0x12345, ws) == -errno.ENOTTY
     f = openat(proc, b"/dev/null", O_RDWR)
-    assert call(sys_fs.sys_ioctl, f, 0x5401, termios) == -errno.ENOTTY
+    assert call(sys_fd.sys_ioctl, f, 0x5401, termios) == -errno.ENOTTY
     assert poll(proc, [(f, POLLIN | POLLOUT)]) == (1, [POLLIN | POLLOUT])
     assert poll(proc, [(fd, POLLOUT)]) == (1, [POLLOUT])
 
 
 def test_ppoll_and_pselect6_restore_the_signal_mask_after_the_handler(proc):
     fds = proc.alloc(8)
-    call(sys_fs.sys_pipe, fds)
+    call(sys_fd.sys_pipe, fds)
     r, w = struct.unpack("<ii", proc.get(fds, 8))
     sched.current.sig_blocked = u64(0b1010)
     ts = proc.put(struct.pack("<qq", 0, 0))

@@ -1,11 +1,18 @@
-"""Fill the Linux system-call table from every family's module."""
-from . import sys_fs, sys_info, sys_mm, sys_net, sys_proc, sys_signal, sys_usage, syscall_names
+"""Fill the Linux system-call table from every family's module; each registers its own calls."""
+from . import (sys_dir, sys_fd, sys_info, sys_mm, sys_names, sys_net, sys_poll, sys_proc, sys_rw, sys_signal, sys_stat,
+               sys_usage, sys_xattr, syscall_names)
 from ..tty import sys_tty
 
 
 def init() -> None:
     syscall_names.init()
-    sys_fs.init()
+    sys_rw.init()
+    sys_fd.init()
+    sys_stat.init()
+    sys_dir.init()
+    sys_names.init()
+    sys_xattr.init()
+    sys_poll.init()
     sys_proc.init()
     sys_mm.init()
     sys_signal.init()

@@ -15,6 +15,10 @@ from ..proc import process, sched, task
 from ..proc.task import Process
 from . import sys_usage
 from .syscalls import FULL, PARTIAL, define
+from .syscall_names import (SYS_ALARM, SYS_ARCH_PRCTL, SYS_CLOCK_GETRES, SYS_CLOCK_GETTIME, SYS_CLOCK_NANOSLEEP,
+                            SYS_FUTEX, SYS_GETITIMER, SYS_GETRANDOM, SYS_GETRLIMIT, SYS_GETTIMEOFDAY, SYS_NANOSLEEP,
+                            SYS_PRCTL, SYS_PRLIMIT64, SYS_RSEQ, SYS_SCHED_YIELD, SYS_SETITIMER, SYS_SETRLIMIT, SYS_TIME,
+                            SYS_UNAME)
 
 UTS_LEN: Final = 65
 RLIMIT_NOFILE: Final = 7
@@ -57,9 +61,6 @@ class TimeSpec:
     nsec: u64
 
 
-def me() -> Ptr[Process]:
-    return process.current()
-
 
 def set_field(dst: Ptr[u8], src: Ptr[u8]) -> None:
     n: usize = strlen(src)
@@ -76,7 +77,7 @@ def set_host_name(name: Ptr[u8]) -> None:
 def sys_uname(f: Ptr[TrapFrame]) -> i64:
     u: UtsName = UtsName()
     set_field(addr(u.sysname), b"Linux")
-    name: Ptr[u8] = runtime.hostname_of(me())
+    name: Ptr[u8] = runtime.hostname_of(process.current())
     if name == NULL:
         name = addr(host_name)
     set_field(addr(u.nodename), name)
@@ -84,7 +85,7 @@ def sys_uname(f: Ptr[TrapFrame]) -> i64:
     set_field(addr(u.version), version.build())
     set_field(addr(u.machine), b"x86_64")
     set_field(addr(u.domainname), b"(none)")
-    if uaccess.copy_out(me().space, f.rdi, cast(Ptr[u8], addr(u)), u64(sizeof(UtsName))) < 0:
+    if uaccess.copy_out(process.current().space, f.rdi, cast(Ptr[u8], addr(u)), u64(sizeof(UtsName))) < 0:
         return -errno.EFAULT
     return 0
 
@@ -102,7 +103,7 @@ def sys_getrandom(f: Ptr[TrapFrame]) -> i64:
         if n > 256:
             n = 256
         devfs.fill_random(addr(chunk), usize(n))
-        if uaccess.copy_out(me().space, f.rdi + done, addr(chunk), n) < 0:
+        if uaccess.copy_out(process.current().space, f.rdi + done, addr(chunk), n) < 0:
             return -errno.EFAULT
         done += n
     return i64(count)
@@ -114,15 +115,15 @@ def do_prlimit(p: Ptr[Process], resource: u64, new_addr: u64, old_addr: u64) -> 
     lim: Ptr[task.RLimit] = addr(p.rlimits[resource])
     fresh: task.RLimit = task.RLimit()
     if new_addr != 0:
-        if uaccess.copy_in(me().space, cast(Ptr[u8], addr(fresh)), new_addr, u64(16)) < 0:
+        if uaccess.copy_in(process.current().space, cast(Ptr[u8], addr(fresh)), new_addr, u64(16)) < 0:
             return -errno.EFAULT
         if fresh.soft > fresh.hard:
             return -errno.EINVAL
-        if fresh.hard > lim.hard and me().euid != 0:
+        if fresh.hard > lim.hard and process.current().euid != 0:
             return -errno.EPERM
         if resource == RLIMIT_NOFILE and fresh.hard > task.MAX_FDS:
             return -errno.EPERM  # the descriptor table has MAX_FDS slots
-    if old_addr != 0 and uaccess.copy_out(me().space, old_addr, cast(Ptr[u8], lim), u64(16)) < 0:
+    if old_addr != 0 and uaccess.copy_out(process.current().space, old_addr, cast(Ptr[u8], lim), u64(16)) < 0:
         return -errno.EFAULT
     if new_addr != 0:
         lim[0] = fresh
@@ -130,7 +131,7 @@ def do_prlimit(p: Ptr[Process], resource: u64, new_addr: u64, old_addr: u64) -> 
 
 
 def sys_prlimit64(f: Ptr[TrapFrame]) -> i64:
-    p: Ptr[Process] = me()
+    p: Ptr[Process] = process.current()
     if f.rdi != 0:
         p = process.find(u32(f.rdi))
         if p == NULL:
@@ -139,15 +140,15 @@ def sys_prlimit64(f: Ptr[TrapFrame]) -> i64:
 
 
 def sys_getrlimit(f: Ptr[TrapFrame]) -> i64:
-    return do_prlimit(me(), f.rdi, u64(0), f.rsi)
+    return do_prlimit(process.current(), f.rdi, u64(0), f.rsi)
 
 
 def sys_setrlimit(f: Ptr[TrapFrame]) -> i64:
-    return do_prlimit(me(), f.rdi, f.rsi, u64(0))
+    return do_prlimit(process.current(), f.rdi, f.rsi, u64(0))
 
 
 def sys_prctl(f: Ptr[TrapFrame]) -> i64:
-    p: Ptr[Process] = me()
+    p: Ptr[Process] = process.current()
     if f.rdi == PR_SET_NAME:
         name: Array[u8, task.NAME_LEN] = Array[u8, task.NAME_LEN]()
         if uaccess.copy_in(p.space, addr(name), f.rsi, u64(task.NAME_LEN - 1)) < 0:
@@ -177,9 +178,9 @@ def sys_arch_prctl(f: Ptr[TrapFrame]) -> i64:
             cpu.set_user_gs_base(f.rsi)
         return 0
     if f.rdi == ARCH_GET_FS:
-        return uaccess.put_u64(me().space, f.rsi, t.fs_base)
+        return uaccess.put_u64(process.current().space, f.rsi, t.fs_base)
     if f.rdi == ARCH_GET_GS:
-        return uaccess.put_u64(me().space, f.rsi, t.gs_base)
+        return uaccess.put_u64(process.current().space, f.rsi, t.gs_base)
     return -errno.EINVAL
 
 
@@ -196,11 +197,11 @@ def sys_futex(f: Ptr[TrapFrame]) -> i64:
         return 0
     if op == FUTEX_WAIT:
         value: Array[u32, 1] = Array[u32, 1]()
-        if uaccess.copy_in(me().space, cast(Ptr[u8], addr(value)), f.rdi, u64(4)) < 0:
+        if uaccess.copy_in(process.current().space, cast(Ptr[u8], addr(value)), f.rdi, u64(4)) < 0:
             return -errno.EFAULT
         if value[0] != u32(f.rdx):
             return -errno.EAGAIN
-        while not process.signal_waiting(me()):
+        while not process.signal_waiting(process.current()):
             sched.block_on(NULL, u64(0))
         return -errno.EINTR
     return -errno.ENOSYS
@@ -214,7 +215,7 @@ def now_for(clk: u64) -> u64:
     if clk == CLOCK_REALTIME or clk == CLOCK_REALTIME_COARSE:
         return clock.realtime_ns()
     if is_cpu_clock(clk):
-        return sys_usage.cpu_time_ns(me())
+        return sys_usage.cpu_time_ns(process.current())
     return clock.now_ns()
 
 
@@ -226,14 +227,14 @@ def put_timespec(dst: u64, ns: u64) -> i64:
     ts: TimeSpec = TimeSpec()
     ts.sec = ns // NS_PER_S
     ts.nsec = ns % NS_PER_S
-    if uaccess.copy_out(me().space, dst, cast(Ptr[u8], addr(ts)), u64(16)) < 0:
+    if uaccess.copy_out(process.current().space, dst, cast(Ptr[u8], addr(ts)), u64(16)) < 0:
         return -errno.EFAULT
     return 0
 
 
 def get_timespec(src: u64, out: Ptr[u64]) -> i64:
     ts: TimeSpec = TimeSpec()
-    if uaccess.copy_in(me().space, cast(Ptr[u8], addr(ts)), src, u64(16)) < 0:
+    if uaccess.copy_in(process.current().space, cast(Ptr[u8], addr(ts)), src, u64(16)) < 0:
         return -errno.EFAULT
     if i64(ts.sec) < 0 or ts.nsec >= NS_PER_S:
         return -errno.EINVAL
@@ -261,14 +262,14 @@ def sys_gettimeofday(f: Ptr[TrapFrame]) -> i64:
         tv: TimeSpec = TimeSpec()
         tv.sec = ns // NS_PER_S
         tv.nsec = (ns % NS_PER_S) // 1000
-        if uaccess.copy_out(me().space, f.rdi, cast(Ptr[u8], addr(tv)), u64(16)) < 0:
+        if uaccess.copy_out(process.current().space, f.rdi, cast(Ptr[u8], addr(tv)), u64(16)) < 0:
             return -errno.EFAULT
     return 0
 
 
 def sys_time(f: Ptr[TrapFrame]) -> i64:
     sec: u64 = clock.realtime_ns() // NS_PER_S
-    if f.rdi != 0 and uaccess.put_u64(me().space, f.rdi, sec) < 0:
+    if f.rdi != 0 and uaccess.put_u64(process.current().space, f.rdi, sec) < 0:
         return -errno.EFAULT
     return i64(sec)
 
@@ -280,7 +281,7 @@ def sleep_until(deadline: u64, rem_addr: u64) -> i64:
         now: u64 = clock.now_ns()
         if now >= deadline:
             return 0
-        if process.signal_waiting(me()):
+        if process.signal_waiting(process.current()):
             if rem_addr != 0:
                 put_timespec(rem_addr, deadline - now)
             return -errno.EINTR
@@ -329,7 +330,7 @@ def put_itimer(dst: u64, t: Ptr[task.Task]) -> i64:
     v[0].nsec = (t.alarm_interval_ns % NS_PER_S) // NS_PER_US
     v[1].sec = left // NS_PER_S
     v[1].nsec = (left % NS_PER_S) // NS_PER_US
-    if uaccess.copy_out(me().space, dst, cast(Ptr[u8], addr(v)), u64(32)) < 0:
+    if uaccess.copy_out(process.current().space, dst, cast(Ptr[u8], addr(v)), u64(32)) < 0:
         return -errno.EFAULT
     return 0
 
@@ -345,7 +346,7 @@ def sys_setitimer(f: Ptr[TrapFrame]) -> i64:
         return -errno.EINVAL
     t: Ptr[task.Task] = sched.current
     v: Array[TimeSpec, 2] = Array[TimeSpec, 2]()
-    if f.rsi != 0 and uaccess.copy_in(me().space, cast(Ptr[u8], addr(v)), f.rsi, u64(32)) < 0:
+    if f.rsi != 0 and uaccess.copy_in(process.current().space, cast(Ptr[u8], addr(v)), f.rsi, u64(32)) < 0:
         return -errno.EFAULT
     if v[0].nsec >= 1000000 or v[1].nsec >= 1000000:
         return -errno.EINVAL
@@ -374,23 +375,24 @@ def sys_alarm(f: Ptr[TrapFrame]) -> i64:
 
 def init() -> None:
     set_host_name(b"cyrius")
-    define(u32(36), sys_getitimer, PARTIAL, b"ITIMER_REAL only")
-    define(u32(38), sys_setitimer, PARTIAL, b"ITIMER_REAL only")
-    define(u32(37), sys_alarm, FULL, NULL)
-    define(u32(334), sys_rseq, PARTIAL, b"registration is refused (ENOSYS) without a log line: glibc runs without "
+    define(SYS_GETITIMER, sys_getitimer, PARTIAL, b"ITIMER_REAL only")
+    define(SYS_SETITIMER, sys_setitimer, PARTIAL, b"ITIMER_REAL only")
+    define(SYS_ALARM, sys_alarm, FULL, NULL)
+    define(SYS_RSEQ, sys_rseq, PARTIAL, b"registration is refused (ENOSYS) without a log line: glibc runs without "
            b"restartable sequences")
-    define(u32(63), sys_uname, FULL, NULL)
-    define(u32(318), sys_getrandom, FULL, NULL)
-    define(u32(302), sys_prlimit64, PARTIAL, b"limits are recorded; only RLIMIT_NOFILE and RLIMIT_STACK take effect")
-    define(u32(97), sys_getrlimit, FULL, NULL)
-    define(u32(160), sys_setrlimit, FULL, NULL)
-    define(u32(157), sys_prctl, PARTIAL, b"PR_SET_NAME and PR_GET_NAME")
-    define(u32(158), sys_arch_prctl, FULL, NULL)
-    define(u32(24), sys_sched_yield, FULL, NULL)
-    define(u32(202), sys_futex, PARTIAL, b"FUTEX_WAIT and FUTEX_WAKE for one thread per process")
-    define(u32(228), sys_clock_gettime, PARTIAL, b"CPU-time clocks count in 10 ms timer ticks")
-    define(u32(229), sys_clock_getres, FULL, NULL)
-    define(u32(96), sys_gettimeofday, FULL, NULL)
-    define(u32(201), sys_time, FULL, NULL)
-    define(u32(35), sys_nanosleep, FULL, NULL)
-    define(u32(230), sys_clock_nanosleep, PARTIAL, b"not on CPU-time clocks (EINVAL)")
+    define(SYS_UNAME, sys_uname, FULL, NULL)
+    define(SYS_GETRANDOM, sys_getrandom, FULL, NULL)
+    define(SYS_PRLIMIT64, sys_prlimit64, PARTIAL,
+           b"limits are recorded; only RLIMIT_NOFILE and RLIMIT_STACK take effect")
+    define(SYS_GETRLIMIT, sys_getrlimit, FULL, NULL)
+    define(SYS_SETRLIMIT, sys_setrlimit, FULL, NULL)
+    define(SYS_PRCTL, sys_prctl, PARTIAL, b"PR_SET_NAME and PR_GET_NAME")
+    define(SYS_ARCH_PRCTL, sys_arch_prctl, FULL, NULL)
+    define(SYS_SCHED_YIELD, sys_sched_yield, FULL, NULL)
+    define(SYS_FUTEX, sys_futex, PARTIAL, b"FUTEX_WAIT and FUTEX_WAKE for one thread per process")
+    define(SYS_CLOCK_GETTIME, sys_clock_gettime, PARTIAL, b"CPU-time clocks count in 10 ms timer ticks")
+    define(SYS_CLOCK_GETRES, sys_clock_getres, FULL, NULL)
+    define(SYS_GETTIMEOFDAY, sys_gettimeofday, FULL, NULL)
+    define(SYS_TIME, sys_time, FULL, NULL)
+    define(SYS_NANOSLEEP, sys_nanosleep, FULL, NULL)
+    define(SYS_CLOCK_NANOSLEEP, sys_clock_nanosleep, PARTIAL, b"not on CPU-time clocks (EINVAL)")

@@ -7,6 +7,7 @@ from ..fs import file
 from ..mm import paging, uaccess, uspace
 from ..proc import process
 from .syscalls import FULL, PARTIAL, define
+from .syscall_names import SYS_BRK, SYS_MADVISE, SYS_MINCORE, SYS_MMAP, SYS_MPROTECT, SYS_MUNMAP
 
 MAP_SHARED: Final = 0x01
 MAP_PRIVATE: Final = 0x02
@@ -152,10 +153,10 @@ def sys_mincore(f: Ptr[TrapFrame]) -> i64:
 
 
 def init() -> None:
-    define(u32(12), sys_brk, FULL, NULL)
-    define(u32(9), sys_mmap, PARTIAL, b"writable MAP_SHARED file mappings: ENODEV; shared anonymous memory is "
+    define(SYS_BRK, sys_brk, FULL, NULL)
+    define(SYS_MMAP, sys_mmap, PARTIAL, b"writable MAP_SHARED file mappings: ENODEV; shared anonymous memory is "
            b"allocated at mmap time")
-    define(u32(11), sys_munmap, FULL, NULL)
-    define(u32(10), sys_mprotect, FULL, NULL)
-    define(u32(27), sys_mincore, FULL, NULL)
-    define(u32(28), sys_madvise, PARTIAL, b"MADV_DONTNEED drops pages; other advice is accepted and ignored")
+    define(SYS_MUNMAP, sys_munmap, FULL, NULL)
+    define(SYS_MPROTECT, sys_mprotect, FULL, NULL)
+    define(SYS_MINCORE, sys_mincore, FULL, NULL)
+    define(SYS_MADVISE, sys_madvise, PARTIAL, b"MADV_DONTNEED drops pages; other advice is accepted and ignored")

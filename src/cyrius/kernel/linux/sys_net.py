@@ -17,9 +17,12 @@ from ..mm.heap import kalloc, kfree
 from ..net import socket
 from ..net.socket import Socket
 from ..proc import process, signal
-from ..proc.task import Process
-from .sys_fs import IoVec, int_arg
+from .fsargs import int_arg, min_u64
+from .sys_rw import IOV_MAX, IoVec, iov_copy, iov_in
 from .syscalls import FULL, PARTIAL, define
+from .syscall_names import (SYS_ACCEPT, SYS_ACCEPT4, SYS_BIND, SYS_CONNECT, SYS_GETPEERNAME, SYS_GETSOCKNAME,
+                            SYS_GETSOCKOPT, SYS_LISTEN, SYS_RECVFROM, SYS_RECVMSG, SYS_SENDMSG, SYS_SENDTO,
+                            SYS_SETSOCKOPT, SYS_SHUTDOWN, SYS_SOCKET, SYS_SOCKETPAIR)
 
 AF_UNIX: Final = 1
 AF_INET: Final = 2
@@ -71,9 +74,6 @@ class MsgHdr:  # struct msghdr
     pad2: u32
 
 
-def me() -> Ptr[Process]:
-    return process.current()
-
 
 def swap16(x: u16) -> u16:
     return (x >> 8) | (x << 8)
@@ -93,7 +93,7 @@ def is_socket(node: Ptr[vfs.Inode]) -> bool:
 
 def sock(fd: u64, out: Ptr[Ptr[Socket]]) -> i64:
     """The socket behind fd: -EBADF if none, -ENOTSOCK if fd is something else."""
-    f: Ptr[File] = process.fd_get(me(), int_arg(fd))
+    f: Ptr[File] = process.fd_get(process.current(), int_arg(fd))
     if f == NULL:
         return -errno.EBADF
     if not is_socket(f.inode):
@@ -117,7 +117,7 @@ def stream_write(node: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, flags: u32) -
     s.nonblock = (flags & file.O_NONBLOCK) != 0
     r: i64 = socket.send(s, buf, u64(count))
     if r == -errno.EPIPE:
-        signal.send(me(), u32(signal.SIGPIPE))
+        signal.send(process.current(), u32(signal.SIGPIPE))
     return r
 
 
@@ -139,8 +139,8 @@ def install(s: Ptr[Socket], flags: u32) -> i64:
     if node == NULL:
         socket.close(s)
         return -errno.ENOMEM
-    node.uid = me().euid
-    node.gid = me().egid
+    node.uid = process.current().euid
+    node.gid = process.current().egid
     slot: Array[Ptr[File], 1] = Array[Ptr[File], 1]()
     open_flags: u32 = u32(file.O_RDWR)
     if (flags & SOCK_NONBLOCK) != 0:
@@ -148,7 +148,7 @@ def install(s: Ptr[Socket], flags: u32) -> i64:
     r: i64 = file.wrap(node, open_flags, addr(slot))
     if r < 0:
         return r
-    return process.fd_install(me(), slot[0], (flags & SOCK_CLOEXEC) != 0, i64(0))
+    return process.fd_install(process.current(), slot[0], (flags & SOCK_CLOEXEC) != 0, i64(0))
 
 
 # --- addresses ---------------------------------------------------------------------------------
@@ -157,7 +157,7 @@ def address_in(user: u64, length: u64, ip: Ptr[u32], port: Ptr[u16]) -> i64:
     if length < SOCKADDR_IN_SIZE:
         return -errno.EINVAL
     sa: SockAddrIn = SockAddrIn()
-    if uaccess.copy_in(me().space, cast(Ptr[u8], addr(sa)), user, u64(SOCKADDR_IN_SIZE)) < 0:
+    if uaccess.copy_in(process.current().space, cast(Ptr[u8], addr(sa)), user, u64(SOCKADDR_IN_SIZE)) < 0:
         return -errno.EFAULT
     if sa.family != AF_INET:
         return -errno.EAFNOSUPPORT
@@ -171,7 +171,7 @@ def address_out(user: u64, len_addr: u64, ip: u32, port: u16) -> i64:
     if user == 0:
         return 0
     have: Array[u32, 1] = Array[u32, 1]()
-    if uaccess.copy_in(me().space, cast(Ptr[u8], addr(have)), len_addr, u64(4)) < 0:
+    if uaccess.copy_in(process.current().space, cast(Ptr[u8], addr(have)), len_addr, u64(4)) < 0:
         return -errno.EFAULT
     if int_arg(u64(have[0])) < 0:
         return -errno.EINVAL
@@ -182,9 +182,9 @@ def address_out(user: u64, len_addr: u64, ip: u32, port: u16) -> i64:
     n: u64 = u64(have[0])
     if n > SOCKADDR_IN_SIZE:
         n = SOCKADDR_IN_SIZE
-    if uaccess.copy_out(me().space, user, cast(Ptr[u8], addr(sa)), n) < 0:
+    if uaccess.copy_out(process.current().space, user, cast(Ptr[u8], addr(sa)), n) < 0:
         return -errno.EFAULT
-    return uaccess.put_u32(me().space, len_addr, u32(SOCKADDR_IN_SIZE))
+    return uaccess.put_u32(process.current().space, len_addr, u32(SOCKADDR_IN_SIZE))
 
 
 # --- calls -------------------------------------------------------------------------------------
@@ -253,7 +253,7 @@ def do_accept(fd: u64, user: u64, len_addr: u64, flags: u32) -> i64:
     socket.peer_address(got[0], addr(ip), addr(port))
     fd_new: i64 = install(got[0], flags)
     if fd_new >= 0 and address_out(user, len_addr, ip[0], port[0]) < 0:
-        process.fd_close(me(), fd_new)
+        process.fd_close(process.current(), fd_new)
         return -errno.EFAULT
     return fd_new
 
@@ -294,8 +294,8 @@ def sys_getpeername(f: Ptr[TrapFrame]) -> i64:
     return name_of(f.rdi, f.rsi, f.rdx, True)
 
 
-def send_to(fd: u64, iov: Ptr[IoVec], iovcnt: u64, flags: u64, dest: u64, dest_len: u64) -> i64:
-    """sendto/sendmsg: the user buffers, gathered, as one write or one datagram."""
+def send_to(fd: u64, iov: Ptr[IoVec], iovcnt: u64, total: u64, flags: u64, dest: u64, dest_len: u64) -> i64:
+    """sendto/sendmsg: the user buffers (total bytes), gathered, as one write or one datagram."""
     s: Array[Ptr[Socket], 1] = Array[Ptr[Socket], 1]()
     r: i64 = sock(fd, addr(s))
     if r < 0:
@@ -308,9 +308,6 @@ def send_to(fd: u64, iov: Ptr[IoVec], iovcnt: u64, flags: u64, dest: u64, dest_l
         r = address_in(dest, dest_len, addr(ip), addr(port))
         if r < 0:
             return r
-    total: u64 = 0
-    for i in range(iovcnt):
-        total += (iov + i).len
     if s[0].kind == socket.DGRAM and total > DGRAM_MAX:
         return -errno.EMSGSIZE
     cap: u64 = PAGE
@@ -320,59 +317,45 @@ def send_to(fd: u64, iov: Ptr[IoVec], iovcnt: u64, flags: u64, dest: u64, dest_l
     if buf == NULL:
         return -errno.ENOBUFS
     sent: u64 = 0
-    r = 0
-    i2: u64 = 0
-    off: u64 = 0
-    while r >= 0 and i2 < iovcnt:
-        # Fill the buffer from the iovecs (a whole datagram, or a page of a stream).
-        filled: u64 = 0
-        while i2 < iovcnt and filled < cap:
-            v: Ptr[IoVec] = iov + i2
-            n: u64 = v.len - off
-            if n > cap - filled:
-                n = cap - filled
-            if n > 0 and uaccess.copy_in(me().space, buf + filled, v.base + off, n) < 0:
-                r = -errno.EFAULT
-                break
-            filled += n
-            off += n
-            if off == v.len:
-                i2 += 1
-                off = 0
-        if r < 0 or (filled == 0 and s[0].kind == socket.STREAM):
+    taken: u64 = 0  # bytes of the buffers gathered so far
+    while True:
+        # A whole datagram, or a page of a stream.
+        n: u64 = min_u64(total - taken, cap)
+        if n == 0 and s[0].kind == socket.STREAM:
             break
+        r = iov_copy(iov, iovcnt, taken, buf, n, False)
+        if r < 0:
+            break
+        taken += n
         if s[0].kind == socket.DGRAM and dest != 0:
-            r = socket.sendto(s[0], buf, filled, ip[0], port[0])
+            r = socket.sendto(s[0], buf, n, ip[0], port[0])
         else:
-            r = socket.send(s[0], buf, filled)
+            r = socket.send(s[0], buf, n)
         if r > 0:
             sent += u64(r)
-        if s[0].kind == socket.DGRAM or (r >= 0 and u64(r) < filled):
+        if s[0].kind == socket.DGRAM or r < 0 or u64(r) < n:
             break
     kfree(cast(Ptr[None], buf))
     if r == -errno.EPIPE and (flags & MSG_NOSIGNAL) == 0:
-        signal.send(me(), u32(signal.SIGPIPE))
+        signal.send(process.current(), u32(signal.SIGPIPE))
     if sent > 0:
         return i64(sent)
     return r
 
 
-def recv_from(fd: u64, iov: Ptr[IoVec], iovcnt: u64, flags: u64, src: u64, src_len: u64) -> i64:
-    """recvfrom/recvmsg: what is there (at least one byte, or one datagram) into the buffers."""
+def recv_from(fd: u64, iov: Ptr[IoVec], iovcnt: u64, total: u64, flags: u64, src: u64, src_len: u64) -> i64:
+    """recvfrom/recvmsg: what is there (at least one byte, or one datagram) into the buffers (total
+    bytes)."""
     s: Array[Ptr[Socket], 1] = Array[Ptr[Socket], 1]()
     r: i64 = sock(fd, addr(s))
     if r < 0:
         return r
     if (flags & MSG_DONTWAIT) != 0:
         s[0].nonblock = True
-    total: u64 = 0
-    for i in range(iovcnt):
-        total += (iov + i).len
     cap: u64 = PAGE
     if s[0].kind == socket.DGRAM:
         cap = DGRAM_MAX
-    if total < cap:
-        cap = total
+    cap = min_u64(cap, total)
     buf: Ptr[u8] = cast(Ptr[u8], kalloc(usize(cap + 1)))
     if buf == NULL:
         return -errno.ENOBUFS
@@ -383,18 +366,8 @@ def recv_from(fd: u64, iov: Ptr[IoVec], iovcnt: u64, flags: u64, src: u64, src_l
     else:
         r = socket.recv(s[0], buf, cap)
         socket.peer_address(s[0], addr(ip), addr(port))
-    got: u64 = 0
-    i2: u64 = 0
-    while r > 0 and got < u64(r) and i2 < iovcnt:
-        v: Ptr[IoVec] = iov + i2
-        n: u64 = v.len
-        if n > u64(r) - got:
-            n = u64(r) - got
-        if n > 0 and uaccess.copy_out(me().space, v.base, buf + got, n) < 0:
-            r = -errno.EFAULT
-            break
-        got += n
-        i2 += 1
+    if r > 0 and iov_copy(iov, iovcnt, u64(0), buf, u64(r), True) < 0:
+        r = -errno.EFAULT
     kfree(cast(Ptr[None], buf))
     if r >= 0 and src != 0 and address_out(src, src_len, ip[0], port[0]) < 0:
         return -errno.EFAULT
@@ -405,39 +378,33 @@ def sys_sendto(f: Ptr[TrapFrame]) -> i64:
     one: IoVec = IoVec()
     one.base = f.rsi
     one.len = f.rdx
-    return send_to(f.rdi, addr(one), u64(1), f.r10, f.r8, f.r9)
+    return send_to(f.rdi, addr(one), u64(1), one.len, f.r10, f.r8, f.r9)
 
 
 def sys_recvfrom(f: Ptr[TrapFrame]) -> i64:
     one: IoVec = IoVec()
     one.base = f.rsi
     one.len = f.rdx
-    return recv_from(f.rdi, addr(one), u64(1), f.r10, f.r8, f.r9)
+    return recv_from(f.rdi, addr(one), u64(1), one.len, f.r10, f.r8, f.r9)
 
 
 def message(user: u64, m: Ptr[MsgHdr], out: Ptr[Ptr[IoVec]]) -> i64:
-    """Copy in a msghdr and its iovec array (kalloc'd into out[0])."""
-    if uaccess.copy_in(me().space, cast(Ptr[u8], m), user, u64(sizeof(MsgHdr))) < 0:
+    """Copy in a msghdr and its iovec array (kalloc'd into out[0], which the caller frees); the
+    total length of the buffers."""
+    out[0] = NULL
+    if uaccess.copy_in(process.current().space, cast(Ptr[u8], m), user, u64(sizeof(MsgHdr))) < 0:
         return -errno.EFAULT
-    if m.iovlen > 1024:
+    if m.iovlen > IOV_MAX:
         return -errno.EMSGSIZE
-    size: u64 = m.iovlen * sizeof(IoVec)
-    out[0] = cast(Ptr[IoVec], kalloc(usize(size + 1)))
-    if out[0] == NULL:
-        return -errno.ENOBUFS
-    if size > 0 and uaccess.copy_in(me().space, cast(Ptr[u8], out[0]), m.iov, size) < 0:
-        kfree(cast(Ptr[None], out[0]))
-        return -errno.EFAULT
-    return 0
+    return iov_in(m.iov, m.iovlen, out)
 
 
 def sys_sendmsg(f: Ptr[TrapFrame]) -> i64:
     m: MsgHdr = MsgHdr()
     iov: Array[Ptr[IoVec], 1] = Array[Ptr[IoVec], 1]()
     r: i64 = message(f.rsi, addr(m), addr(iov))
-    if r < 0:
-        return r
-    r = send_to(f.rdi, iov[0], m.iovlen, f.rdx, m.name, u64(m.namelen))
+    if r >= 0:
+        r = send_to(f.rdi, iov[0], m.iovlen, u64(r), f.rdx, m.name, u64(m.namelen))
     kfree(cast(Ptr[None], iov[0]))
     return r
 
@@ -446,14 +413,13 @@ def sys_recvmsg(f: Ptr[TrapFrame]) -> i64:
     m: MsgHdr = MsgHdr()
     iov: Array[Ptr[IoVec], 1] = Array[Ptr[IoVec], 1]()
     r: i64 = message(f.rsi, addr(m), addr(iov))
-    if r < 0:
-        return r
-    name_len_addr: u64 = f.rsi + 8  # &msg->msg_namelen
-    r = recv_from(f.rdi, iov[0], m.iovlen, f.rdx, m.name, name_len_addr)
+    if r >= 0:
+        name_len_addr: u64 = f.rsi + 8  # &msg->msg_namelen
+        r = recv_from(f.rdi, iov[0], m.iovlen, u64(r), f.rdx, m.name, name_len_addr)
     kfree(cast(Ptr[None], iov[0]))
     if r >= 0:
-        uaccess.put_u64(me().space, f.rsi + 40, u64(0))  # msg_controllen: no ancillary data
-        uaccess.put_u32(me().space, f.rsi + 48, u32(0))  # msg_flags
+        uaccess.put_u64(process.current().space, f.rsi + 40, u64(0))  # msg_controllen: no ancillary data
+        uaccess.put_u32(process.current().space, f.rsi + 48, u32(0))  # msg_flags
     return r
 
 
@@ -506,13 +472,13 @@ def sys_getsockopt(f: Ptr[TrapFrame]) -> i64:
     else:
         return -errno.ENOPROTOOPT
     have: Array[u32, 1] = Array[u32, 1]()
-    if uaccess.copy_in(me().space, cast(Ptr[u8], addr(have)), f.r8, u64(4)) < 0:
+    if uaccess.copy_in(process.current().space, cast(Ptr[u8], addr(have)), f.r8, u64(4)) < 0:
         return -errno.EFAULT
     if have[0] < 4:
         return -errno.EINVAL
-    if uaccess.put_u32(me().space, f.r10, value) < 0:
+    if uaccess.put_u32(process.current().space, f.r10, value) < 0:
         return -errno.EFAULT
-    return uaccess.put_u32(me().space, f.r8, u32(4))
+    return uaccess.put_u32(process.current().space, f.r8, u32(4))
 
 
 def sys_socketpair(f: Ptr[TrapFrame]) -> i64:
@@ -527,20 +493,20 @@ def init() -> None:
     ops.poll = poll_events
     ops.close_file = close_file
     socket.changed = poll.notify
-    define(u32(41), sys_socket, PARTIAL, b"AF_INET stream (TCP) and datagram (UDP); other families: EAFNOSUPPORT")
-    define(u32(49), sys_bind, FULL, NULL)
-    define(u32(50), sys_listen, FULL, NULL)
-    define(u32(43), sys_accept, FULL, NULL)
-    define(u32(288), sys_accept4, FULL, NULL)
-    define(u32(42), sys_connect, FULL, NULL)
-    define(u32(51), sys_getsockname, FULL, NULL)
-    define(u32(52), sys_getpeername, FULL, NULL)
-    define(u32(44), sys_sendto, PARTIAL, b"flags: MSG_DONTWAIT and MSG_NOSIGNAL")
-    define(u32(45), sys_recvfrom, PARTIAL, b"flags: MSG_DONTWAIT (no MSG_PEEK)")
-    define(u32(46), sys_sendmsg, PARTIAL, b"no ancillary data")
-    define(u32(47), sys_recvmsg, PARTIAL, b"no ancillary data")
-    define(u32(48), sys_shutdown, FULL, NULL)
-    define(u32(54), sys_setsockopt, PARTIAL, b"SO_REUSEADDR/REUSEPORT/KEEPALIVE/SNDBUF/RCVBUF and TCP_NODELAY "
+    define(SYS_SOCKET, sys_socket, PARTIAL, b"AF_INET stream (TCP) and datagram (UDP); other families: EAFNOSUPPORT")
+    define(SYS_BIND, sys_bind, FULL, NULL)
+    define(SYS_LISTEN, sys_listen, FULL, NULL)
+    define(SYS_ACCEPT, sys_accept, FULL, NULL)
+    define(SYS_ACCEPT4, sys_accept4, FULL, NULL)
+    define(SYS_CONNECT, sys_connect, FULL, NULL)
+    define(SYS_GETSOCKNAME, sys_getsockname, FULL, NULL)
+    define(SYS_GETPEERNAME, sys_getpeername, FULL, NULL)
+    define(SYS_SENDTO, sys_sendto, PARTIAL, b"flags: MSG_DONTWAIT and MSG_NOSIGNAL")
+    define(SYS_RECVFROM, sys_recvfrom, PARTIAL, b"flags: MSG_DONTWAIT (no MSG_PEEK)")
+    define(SYS_SENDMSG, sys_sendmsg, PARTIAL, b"no ancillary data")
+    define(SYS_RECVMSG, sys_recvmsg, PARTIAL, b"no ancillary data")
+    define(SYS_SHUTDOWN, sys_shutdown, FULL, NULL)
+    define(SYS_SETSOCKOPT, sys_setsockopt, PARTIAL, b"SO_REUSEADDR/REUSEPORT/KEEPALIVE/SNDBUF/RCVBUF and TCP_NODELAY "
            b"are accepted without changing the stack")
-    define(u32(55), sys_getsockopt, PARTIAL, b"SO_TYPE, SO_ERROR, SO_SNDBUF/RCVBUF, SO_REUSEADDR, TCP_NODELAY")
-    define(u32(53), sys_socketpair, PARTIAL, b"no AF_UNIX: EOPNOTSUPP")
+    define(SYS_GETSOCKOPT, sys_getsockopt, PARTIAL, b"SO_TYPE, SO_ERROR, SO_SNDBUF/RCVBUF, SO_REUSEADDR, TCP_NODELAY")
+    define(SYS_SOCKETPAIR, sys_socketpair, PARTIAL, b"no AF_UNIX: EOPNOTSUPP")

@@ -19,6 +19,9 @@ from ..mm import uaccess
 from ..mm.heap import kalloc, kfree
 from ..proc import process, sched, signal, task
 from ..proc.task import Process
+from .syscall_names import (SYS_EPOLL_CREATE, SYS_EPOLL_CREATE1, SYS_EPOLL_CTL, SYS_EPOLL_PWAIT, SYS_EPOLL_WAIT,
+                            SYS_EVENTFD, SYS_EVENTFD2, SYS_POLL, SYS_PPOLL, SYS_PSELECT6, SYS_SELECT)
+from .syscalls import FULL, PARTIAL, define
 
 NS_PER_S: Final = 1000000000
 MAX_TIMEOUT_S: Final = 10000000000  # beyond this (three centuries) a timeout is "forever"
@@ -60,9 +63,6 @@ class FdSets:
     got: Array[u64, SET_WORDS * 3]
 
 
-def me() -> Ptr[Process]:
-    return process.current()
-
 
 def after_ns(t: Ptr[Timeout], sec: u64, nsec: u64) -> None:
     if sec >= MAX_TIMEOUT_S:
@@ -78,7 +78,7 @@ def timespec_in(user: u64, t: Ptr[Timeout]) -> i64:
     if user == 0:
         return 0
     ts: Array[i64, 2] = Array[i64, 2]()
-    if uaccess.copy_in(me().space, cast(Ptr[u8], addr(ts)), user, u64(16)) < 0:
+    if uaccess.copy_in(process.current().space, cast(Ptr[u8], addr(ts)), user, u64(16)) < 0:
         return -errno.EFAULT
     if ts[0] < 0 or ts[1] < 0 or ts[1] >= NS_PER_S:
         return -errno.EINVAL
@@ -103,7 +103,7 @@ def mask_in(user_mask: u64, size: u64, saved: Ptr[u64]) -> i64:
     if size != 8:
         return -errno.EINVAL
     box: Array[u64, 1] = Array[u64, 1]()
-    if uaccess.copy_in(me().space, cast(Ptr[u8], addr(box)), user_mask, u64(8)) < 0:
+    if uaccess.copy_in(process.current().space, cast(Ptr[u8], addr(box)), user_mask, u64(8)) < 0:
         return -errno.EFAULT
     saved[0] = sched.current.sig_blocked
     sched.current.sig_blocked = box[0] & ~u64(signal.UNBLOCKABLE)
@@ -157,7 +157,7 @@ def scan_poll(what: Ptr[Scan]) -> i64:
 
 
 def do_poll(user_fds: u64, nfds: u64, t: Ptr[Timeout]) -> i64:
-    p: Ptr[Process] = me()
+    p: Ptr[Process] = process.current()
     if nfds > p.rlimits[RLIMIT_NOFILE].soft or nfds > POLL_MAX:
         return -errno.EINVAL
     size: u64 = nfds * sizeof(PollFd)
@@ -228,7 +228,7 @@ def scan_select(what: Ptr[Scan]) -> i64:
 
 def do_select(nfds_arg: u64, sets: Ptr[u64], t: Ptr[Timeout]) -> i64:
     """sets[0..3): user addresses of the read, write and except sets (0: none)."""
-    p: Ptr[Process] = me()
+    p: Ptr[Process] = process.current()
     nfds: i64 = i64(i32(u32(nfds_arg)))
     if nfds < 0:
         return -errno.EINVAL
@@ -269,7 +269,7 @@ def sys_select(f: Ptr[TrapFrame]) -> i64:
     tv_addr: u64 = f.r8
     if tv_addr != 0:
         tv: Array[i64, 2] = Array[i64, 2]()
-        if uaccess.copy_in(me().space, cast(Ptr[u8], addr(tv)), tv_addr, u64(16)) < 0:
+        if uaccess.copy_in(process.current().space, cast(Ptr[u8], addr(tv)), tv_addr, u64(16)) < 0:
             return -errno.EFAULT
         if tv[0] < 0 or tv[1] < 0:
             return -errno.EINVAL
@@ -282,7 +282,7 @@ def sys_select(f: Ptr[TrapFrame]) -> i64:
         tv2: Array[i64, 2] = Array[i64, 2]()
         tv2[0] = i64(left // NS_PER_S)
         tv2[1] = i64((left % NS_PER_S) // 1000)
-        uaccess.copy_out(me().space, tv_addr, cast(Ptr[u8], addr(tv2)), u64(16))
+        uaccess.copy_out(process.current().space, tv_addr, cast(Ptr[u8], addr(tv2)), u64(16))
     return r
 
 
@@ -295,7 +295,7 @@ def sys_pselect6(f: Ptr[TrapFrame]) -> i64:
     installed: i64 = 0
     if f.r9 != 0:
         arg: Array[u64, 2] = Array[u64, 2]()  # { const sigset_t *ss; size_t ss_len; }
-        if uaccess.copy_in(me().space, cast(Ptr[u8], addr(arg)), f.r9, u64(16)) < 0:
+        if uaccess.copy_in(process.current().space, cast(Ptr[u8], addr(arg)), f.r9, u64(16)) < 0:
             return -errno.EFAULT
         installed = mask_in(arg[0], arg[1], addr(saved))
         if installed < 0:
@@ -312,7 +312,7 @@ def sys_pselect6(f: Ptr[TrapFrame]) -> i64:
 def new_epoll(flags: u64) -> i64:
     if (flags & ~u64(file.O_CLOEXEC)) != 0:
         return -errno.EINVAL
-    p: Ptr[Process] = me()
+    p: Ptr[Process] = process.current()
     slot: Array[Ptr[file.File], 1] = Array[Ptr[file.File], 1]()
     err: i64 = epoll.create(p.euid, p.egid, addr(slot))
     if err < 0:
@@ -332,14 +332,14 @@ def sys_epoll_create1(f: Ptr[TrapFrame]) -> i64:
 
 def epoll_file(epfd: u64) -> Ptr[file.File]:
     """The epoll instance behind epfd, or NULL (-EBADF or -EINVAL, see epoll_error)."""
-    ep: Ptr[file.File] = process.fd_get(me(), i64(i32(u32(epfd))))
+    ep: Ptr[file.File] = process.fd_get(process.current(), i64(i32(u32(epfd))))
     if ep == NULL or not epoll.is_epoll(ep):
         return NULL
     return ep
 
 
 def epoll_error(epfd: u64) -> i64:
-    if process.fd_get(me(), i64(i32(u32(epfd)))) == NULL:
+    if process.fd_get(process.current(), i64(i32(u32(epfd)))) == NULL:
         return -errno.EBADF
     return -errno.EINVAL
 
@@ -347,7 +347,7 @@ def epoll_error(epfd: u64) -> i64:
 def sys_epoll_ctl(f: Ptr[TrapFrame]) -> i64:
     ep: Ptr[file.File] = epoll_file(f.rdi)
     fd: i32 = i32(u32(f.rdx))
-    target: Ptr[file.File] = process.fd_get(me(), i64(fd))
+    target: Ptr[file.File] = process.fd_get(process.current(), i64(fd))
     if ep == NULL:
         return epoll_error(f.rdi)
     if target == NULL:
@@ -356,7 +356,7 @@ def sys_epoll_ctl(f: Ptr[TrapFrame]) -> i64:
         return -errno.EINVAL
     ev: epoll.Event = epoll.Event()
     op: u32 = u32(f.rsi)
-    if op != epoll.CTL_DEL and uaccess.copy_in(me().space, cast(Ptr[u8], addr(ev)), f.r10,
+    if op != epoll.CTL_DEL and uaccess.copy_in(process.current().space, cast(Ptr[u8], addr(ev)), f.r10,
                                                 u64(sizeof(epoll.Event))) < 0:
         return -errno.EFAULT
     return epoll.control(ep, op, fd, target, ev.events, (u64(ev.data_high) << 32) | u64(ev.data_low))
@@ -373,9 +373,9 @@ def do_epoll_wait(epfd: u64, user_events: u64, max_events: u64, t: Ptr[Timeout])
     out: Ptr[epoll.Event] = cast(Ptr[epoll.Event], kalloc(usize(size)))
     if out == NULL:
         return -errno.ENOMEM
-    what: Scan = Scan(p=me(), items=cast(Ptr[None], out), count=wanted, ep=ep)
+    what: Scan = Scan(p=process.current(), items=cast(Ptr[None], out), count=wanted, ep=ep)
     result: i64 = wait_ready(scan_epoll, addr(what), t)
-    if result > 0 and uaccess.copy_out(me().space, user_events, cast(Ptr[u8], out),
+    if result > 0 and uaccess.copy_out(process.current().space, user_events, cast(Ptr[u8], out),
                                        u64(result) * sizeof(epoll.Event)) < 0:
         result = -errno.EFAULT
     kfree(cast(Ptr[None], out))
@@ -416,7 +416,7 @@ def sys_epoll_pwait(f: Ptr[TrapFrame]) -> i64:
 def new_eventfd(initial: u64, flags: u64) -> i64:
     if (flags & ~u64(file.O_CLOEXEC | file.O_NONBLOCK | eventfd.EFD_SEMAPHORE)) != 0:
         return -errno.EINVAL
-    p: Ptr[Process] = me()
+    p: Ptr[Process] = process.current()
     slot: Array[Ptr[file.File], 1] = Array[Ptr[file.File], 1]()
     err: i64 = eventfd.create(u32(initial), (flags & eventfd.EFD_SEMAPHORE) != 0, (flags & file.O_NONBLOCK) != 0,
                               addr(slot))
@@ -444,4 +444,16 @@ def init() -> None:
     epoll.init()
     eventfd.init()
     devfs.terminal_poll = terminal_ready
+    define(SYS_POLL, sys_poll, FULL, NULL)
+    define(SYS_SELECT, sys_select, FULL, NULL)
+    define(SYS_PSELECT6, sys_pselect6, FULL, NULL)
+    define(SYS_PPOLL, sys_ppoll, FULL, NULL)
+    define(SYS_EPOLL_CREATE, sys_epoll_create, FULL, NULL)
+    define(SYS_EPOLL_CREATE1, sys_epoll_create1, FULL, NULL)
+    define(SYS_EPOLL_CTL, sys_epoll_ctl, PARTIAL,
+           b"level-triggered only (EPOLLET acts level-triggered); no nested epoll sets")
+    define(SYS_EPOLL_WAIT, sys_epoll_wait, FULL, NULL)
+    define(SYS_EPOLL_PWAIT, sys_epoll_pwait, FULL, NULL)
+    define(SYS_EVENTFD, sys_eventfd, FULL, NULL)
+    define(SYS_EVENTFD2, sys_eventfd2, FULL, NULL)
     ldisc.poll_waiters = addr(poll.poll_waiters)

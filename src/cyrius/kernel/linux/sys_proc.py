@@ -3,13 +3,18 @@ from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i32, i64, u8, u32, 
 
 from .. import errno
 from ..arch.x86_64.trapframe import TrapFrame
-from ..mm import uaccess
+from ..mm import uaccess, uspace
 from ..mm.heap import kalloc, kfree
 from ..proc import process, sched
 from ..proc.task import Process
 from . import exec as execve_
 from . import sys_usage
 from .syscalls import FULL, PARTIAL, define
+from .syscall_names import (SYS_CLONE, SYS_EXECVE, SYS_EXIT, SYS_EXIT_GROUP, SYS_FORK, SYS_GETEGID, SYS_GETEUID,
+                            SYS_GETGID, SYS_GETGROUPS, SYS_GETPGID, SYS_GETPGRP, SYS_GETPID, SYS_GETPPID, SYS_GETRESGID,
+                            SYS_GETRESUID, SYS_GETSID, SYS_GETTID, SYS_GETUID, SYS_SETGID, SYS_SETGROUPS, SYS_SETPGID,
+                            SYS_SETSID, SYS_SETUID, SYS_SET_ROBUST_LIST, SYS_SET_TID_ADDRESS, SYS_VFORK, SYS_WAIT4,
+                            SYS_WAITID)
 
 CLONE_VM: Final = 0x100
 CLONE_FS: Final = 0x200
@@ -34,9 +39,6 @@ CLD_KILLED: Final = 2
 SIGINFO_SIZE: Final = 128
 
 
-def me() -> Ptr[Process]:
-    return process.current()
-
 
 def do_clone(frame: Ptr[TrapFrame], flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64) -> i64:
     """fork-style and vfork-style clone; threads (CLONE_THREAD, CLONE_VM without CLONE_VFORK) are
@@ -50,14 +52,14 @@ def do_clone(frame: Ptr[TrapFrame], flags: u64, stack: u64, parent_tid: u64, chi
     if (flags & CLONE_CHILD_CLEARTID) != 0 or (flags & CLONE_CHILD_SETTID) != 0:
         clear_tid = child_tid
     slot: Array[Ptr[Process], 1] = Array[Ptr[Process], 1]()
-    pid: i64 = process.fork(me(), frame, vfork, stack, clear_tid, addr(slot))
+    pid: i64 = process.fork(process.current(), frame, vfork, stack, clear_tid, addr(slot))
     if pid < 0:
         return pid
     slot[0].exit_signal = u32(flags & CSIGNAL)
     if (flags & CLONE_SETTLS) != 0:
         slot[0].task.fs_base = tls
     if (flags & CLONE_PARENT_SETTID) != 0 and parent_tid != 0:
-        uaccess.put_u32(me().space, parent_tid, u32(pid))
+        uaccess.put_u32(process.current().space, parent_tid, u32(pid))
     return pid
 
 
@@ -75,7 +77,7 @@ def sys_vfork(f: Ptr[TrapFrame]) -> i64:
 
 
 def execve_at(frame: Ptr[TrapFrame], path_addr: u64, argv: u64, envp: u64) -> i64:
-    p: Ptr[Process] = me()
+    p: Ptr[Process] = process.current()
     path: Ptr[u8] = cast(Ptr[u8], kalloc(usize(PATH_MAX)))
     if path == NULL:
         return -errno.ENOMEM
@@ -116,7 +118,7 @@ def sys_exit(f: Ptr[TrapFrame]) -> i64:
 def store_status(status_addr: u64, status: u32) -> i64:
     if status_addr == 0:
         return 0
-    return uaccess.put_u32(me().space, status_addr, status)
+    return uaccess.put_u32(process.current().space, status_addr, status)
 
 
 def sys_wait4(f: Ptr[TrapFrame]) -> i64:
@@ -125,7 +127,7 @@ def sys_wait4(f: Ptr[TrapFrame]) -> i64:
     if (options & ~u32(process.WNOHANG | process.WUNTRACED | 0x8 | 0x40000000 | 0x80000000)) != 0:
         return -errno.EINVAL
     status: Array[u32, 1] = Array[u32, 1]()
-    p: Ptr[Process] = me()
+    p: Ptr[Process] = process.current()
     # The child's usage (with its own waited-for children's, as Linux counts it) is what collecting
     # it adds to ours.
     user_before: u64 = p.child_user_ticks
@@ -154,7 +156,7 @@ def sys_waitid(f: Ptr[TrapFrame]) -> i64:
     if (options & WEXITED) == 0:
         return -errno.EINVAL
     status: Array[u32, 1] = Array[u32, 1]()
-    r: i64 = process.wait(me(), pid, options & u32(process.WNOHANG | process.WNOWAIT), addr(status), True)
+    r: i64 = process.wait(process.current(), pid, options & u32(process.WNOHANG | process.WNOWAIT), addr(status), True)
     if r < 0:
         return r
     info: Array[u32, 32] = Array[u32, 32]()  # siginfo_t, 128 bytes
@@ -167,21 +169,22 @@ def sys_waitid(f: Ptr[TrapFrame]) -> i64:
             info[2] = CLD_KILLED
             info[6] = status[0] & 0x7F
         info[4] = u32(r)  # si_pid
-    if f.rdx != 0 and uaccess.copy_out(me().space, f.rdx, cast(Ptr[u8], addr(info)), u64(SIGINFO_SIZE)) < 0:
+    space: Ptr[uspace.AddressSpace] = process.current().space
+    if f.rdx != 0 and uaccess.copy_out(space, f.rdx, cast(Ptr[u8], addr(info)), u64(SIGINFO_SIZE)) < 0:
         return -errno.EFAULT
     return 0
 
 
 def sys_getpid(f: Ptr[TrapFrame]) -> i64:
-    return i64(me().pid)
+    return i64(process.current().pid)
 
 
 def sys_gettid(f: Ptr[TrapFrame]) -> i64:
-    return i64(me().pid)  # one thread per process: the thread id is the pid
+    return i64(process.current().pid)  # one thread per process: the thread id is the pid
 
 
 def sys_getppid(f: Ptr[TrapFrame]) -> i64:
-    p: Ptr[Process] = me()
+    p: Ptr[Process] = process.current()
     if p.parent == NULL:
         return 0
     return i64(p.parent.pid)
@@ -189,7 +192,7 @@ def sys_getppid(f: Ptr[TrapFrame]) -> i64:
 
 def sys_set_tid_address(f: Ptr[TrapFrame]) -> i64:
     sched.current.clear_child_tid = f.rdi
-    return i64(me().pid)
+    return i64(process.current().pid)
 
 
 def sys_set_robust_list(f: Ptr[TrapFrame]) -> i64:
@@ -201,19 +204,19 @@ def sys_set_robust_list(f: Ptr[TrapFrame]) -> i64:
 
 
 def sys_getuid(f: Ptr[TrapFrame]) -> i64:
-    return i64(me().uid)
+    return i64(process.current().uid)
 
 
 def sys_geteuid(f: Ptr[TrapFrame]) -> i64:
-    return i64(me().euid)
+    return i64(process.current().euid)
 
 
 def sys_getgid(f: Ptr[TrapFrame]) -> i64:
-    return i64(me().gid)
+    return i64(process.current().gid)
 
 
 def sys_getegid(f: Ptr[TrapFrame]) -> i64:
-    return i64(me().egid)
+    return i64(process.current().egid)
 
 
 def may_set_id(p: Ptr[Process], id: u32) -> bool:
@@ -221,7 +224,7 @@ def may_set_id(p: Ptr[Process], id: u32) -> bool:
 
 
 def sys_setuid(f: Ptr[TrapFrame]) -> i64:
-    p: Ptr[Process] = me()
+    p: Ptr[Process] = process.current()
     id: u32 = u32(f.rdi)
     if not may_set_id(p, id):
         return -errno.EPERM
@@ -232,7 +235,7 @@ def sys_setuid(f: Ptr[TrapFrame]) -> i64:
 
 
 def sys_setgid(f: Ptr[TrapFrame]) -> i64:
-    p: Ptr[Process] = me()
+    p: Ptr[Process] = process.current()
     id: u32 = u32(f.rdi)
     if p.euid != 0 and id != p.gid and id != p.egid:
         return -errno.EPERM
@@ -243,19 +246,19 @@ def sys_setgid(f: Ptr[TrapFrame]) -> i64:
 
 
 def put_ids(a: u64, b: u64, c: u64, x: u32, y: u32, z: u32) -> i64:
-    p: Ptr[Process] = me()
+    p: Ptr[Process] = process.current()
     if uaccess.put_u32(p.space, a, x) < 0 or uaccess.put_u32(p.space, b, y) < 0 or uaccess.put_u32(p.space, c, z) < 0:
         return -errno.EFAULT
     return 0
 
 
 def sys_getresuid(f: Ptr[TrapFrame]) -> i64:
-    p: Ptr[Process] = me()
+    p: Ptr[Process] = process.current()
     return put_ids(f.rdi, f.rsi, f.rdx, p.uid, p.euid, p.euid)
 
 
 def sys_getresgid(f: Ptr[TrapFrame]) -> i64:
-    p: Ptr[Process] = me()
+    p: Ptr[Process] = process.current()
     return put_ids(f.rdi, f.rsi, f.rdx, p.gid, p.egid, p.egid)
 
 
@@ -264,14 +267,14 @@ def sys_getgroups(f: Ptr[TrapFrame]) -> i64:
 
 
 def sys_setgroups(f: Ptr[TrapFrame]) -> i64:
-    if me().euid != 0:
+    if process.current().euid != 0:
         return -errno.EPERM
     return 0
 
 
 def target(pid: u64) -> Ptr[Process]:
     if i32(u32(pid)) == 0:
-        return me()
+        return process.current()
     return process.find(u32(pid))
 
 
@@ -283,14 +286,14 @@ def sys_getpgid(f: Ptr[TrapFrame]) -> i64:
 
 
 def sys_getpgrp(f: Ptr[TrapFrame]) -> i64:
-    return i64(me().pgid)
+    return i64(process.current().pgid)
 
 
 def sys_setpgid(f: Ptr[TrapFrame]) -> i64:
     p: Ptr[Process] = target(f.rdi)
     if p == NULL:
         return -errno.ESRCH
-    if p != me() and p.parent != me():
+    if p != process.current() and p.parent != process.current():
         return -errno.ESRCH
     pgid: i64 = i64(i32(u32(f.rsi)))
     if pgid < 0:
@@ -311,7 +314,7 @@ def sys_getsid(f: Ptr[TrapFrame]) -> i64:
 
 
 def sys_setsid(f: Ptr[TrapFrame]) -> i64:
-    p: Ptr[Process] = me()
+    p: Ptr[Process] = process.current()
     if p.pgid == p.pid:
         return -errno.EPERM
     q: Ptr[Process] = process.table
@@ -325,32 +328,32 @@ def sys_setsid(f: Ptr[TrapFrame]) -> i64:
 
 
 def init() -> None:
-    define(u32(56), sys_clone, PARTIAL, b"fork- and vfork-style only: no threads (CLONE_THREAD, CLONE_VM alone)")
-    define(u32(57), sys_fork, FULL, NULL)
-    define(u32(58), sys_vfork, FULL, NULL)
-    define(u32(59), sys_execve, PARTIAL,
+    define(SYS_CLONE, sys_clone, PARTIAL, b"fork- and vfork-style only: no threads (CLONE_THREAD, CLONE_VM alone)")
+    define(SYS_FORK, sys_fork, FULL, NULL)
+    define(SYS_VFORK, sys_vfork, FULL, NULL)
+    define(SYS_EXECVE, sys_execve, PARTIAL,
            b"ELF (EXEC or PIE, static or with a PT_INTERP loader) and #! scripts; headers within the first page")
-    define(u32(60), sys_exit, FULL, NULL)
-    define(u32(231), sys_exit, PARTIAL, b"one thread per process, so the same as exit")
-    define(u32(61), sys_wait4, PARTIAL, b"rusage has CPU times only; stopped children are not reported")
-    define(u32(247), sys_waitid, PARTIAL, b"WEXITED only")
-    define(u32(39), sys_getpid, FULL, NULL)
-    define(u32(186), sys_gettid, FULL, NULL)
-    define(u32(110), sys_getppid, FULL, NULL)
-    define(u32(218), sys_set_tid_address, FULL, NULL)
-    define(u32(273), sys_set_robust_list, PARTIAL, b"recorded; robust futexes are not released at exit")
-    define(u32(102), sys_getuid, FULL, NULL)
-    define(u32(107), sys_geteuid, FULL, NULL)
-    define(u32(104), sys_getgid, FULL, NULL)
-    define(u32(108), sys_getegid, FULL, NULL)
-    define(u32(105), sys_setuid, PARTIAL, b"no saved set-user-ID")
-    define(u32(106), sys_setgid, PARTIAL, b"no saved set-group-ID")
-    define(u32(118), sys_getresuid, FULL, NULL)
-    define(u32(120), sys_getresgid, FULL, NULL)
-    define(u32(115), sys_getgroups, PARTIAL, b"no supplementary groups")
-    define(u32(116), sys_setgroups, PARTIAL, b"accepted for root, not recorded")
-    define(u32(121), sys_getpgid, FULL, NULL)
-    define(u32(111), sys_getpgrp, FULL, NULL)
-    define(u32(109), sys_setpgid, FULL, NULL)
-    define(u32(124), sys_getsid, FULL, NULL)
-    define(u32(112), sys_setsid, FULL, NULL)
+    define(SYS_EXIT, sys_exit, FULL, NULL)
+    define(SYS_EXIT_GROUP, sys_exit, PARTIAL, b"one thread per process, so the same as exit")
+    define(SYS_WAIT4, sys_wait4, PARTIAL, b"rusage has CPU times only; stopped children are not reported")
+    define(SYS_WAITID, sys_waitid, PARTIAL, b"WEXITED only")
+    define(SYS_GETPID, sys_getpid, FULL, NULL)
+    define(SYS_GETTID, sys_gettid, FULL, NULL)
+    define(SYS_GETPPID, sys_getppid, FULL, NULL)
+    define(SYS_SET_TID_ADDRESS, sys_set_tid_address, FULL, NULL)
+    define(SYS_SET_ROBUST_LIST, sys_set_robust_list, PARTIAL, b"recorded; robust futexes are not released at exit")
+    define(SYS_GETUID, sys_getuid, FULL, NULL)
+    define(SYS_GETEUID, sys_geteuid, FULL, NULL)
+    define(SYS_GETGID, sys_getgid, FULL, NULL)
+    define(SYS_GETEGID, sys_getegid, FULL, NULL)
+    define(SYS_SETUID, sys_setuid, PARTIAL, b"no saved set-user-ID")
+    define(SYS_SETGID, sys_setgid, PARTIAL, b"no saved set-group-ID")
+    define(SYS_GETRESUID, sys_getresuid, FULL, NULL)
+    define(SYS_GETRESGID, sys_getresgid, FULL, NULL)
+    define(SYS_GETGROUPS, sys_getgroups, PARTIAL, b"no supplementary groups")
+    define(SYS_SETGROUPS, sys_setgroups, PARTIAL, b"accepted for root, not recorded")
+    define(SYS_GETPGID, sys_getpgid, FULL, NULL)
+    define(SYS_GETPGRP, sys_getpgrp, FULL, NULL)
+    define(SYS_SETPGID, sys_setpgid, FULL, NULL)
+    define(SYS_GETSID, sys_getsid, FULL, NULL)
+    define(SYS_SETSID, sys_setsid, FULL, NULL)

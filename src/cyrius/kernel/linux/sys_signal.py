@@ -7,15 +7,14 @@ from ..mm import uaccess
 from ..proc import process, sched, signal, task
 from ..proc.task import Process
 from .syscalls import FULL, PARTIAL, define
+from .syscall_names import (SYS_KILL, SYS_PAUSE, SYS_RT_SIGACTION, SYS_RT_SIGPENDING, SYS_RT_SIGPROCMASK,
+                            SYS_RT_SIGRETURN, SYS_RT_SIGSUSPEND, SYS_SIGALTSTACK, SYS_TGKILL, SYS_TKILL)
 
 SIG_BLOCK: Final = 0
 SIG_UNBLOCK: Final = 1
 SIG_SETMASK: Final = 2
 SIGSET_SIZE: Final = 8
 
-
-def me() -> Ptr[Process]:
-    return process.current()
 
 
 def sys_rt_sigaction(f: Ptr[TrapFrame]) -> i64:
@@ -24,7 +23,7 @@ def sys_rt_sigaction(f: Ptr[TrapFrame]) -> i64:
         return -errno.EINVAL
     if sig == 0 or sig > task.NSIG:
         return -errno.EINVAL
-    p: Ptr[Process] = me()
+    p: Ptr[Process] = process.current()
     act: Ptr[task.SigAction] = addr(p.actions[sig - 1])
     fresh: task.SigAction = task.SigAction()
     if f.rsi != 0:
@@ -46,7 +45,7 @@ def sys_rt_sigprocmask(f: Ptr[TrapFrame]) -> i64:
     if f.r10 != SIGSET_SIZE:
         return -errno.EINVAL
     t: Ptr[task.Task] = sched.current
-    p: Ptr[Process] = me()
+    p: Ptr[Process] = process.current()
     old: u64 = t.sig_blocked
     if f.rsi != 0:
         box: Array[u64, 1] = Array[u64, 1]()
@@ -68,7 +67,7 @@ def sys_rt_sigprocmask(f: Ptr[TrapFrame]) -> i64:
 
 
 def sys_rt_sigpending(f: Ptr[TrapFrame]) -> i64:
-    p: Ptr[Process] = me()
+    p: Ptr[Process] = process.current()
     if uaccess.put_u64(p.space, f.rdi, p.sig_pending & sched.current.sig_blocked) < 0:
         return -errno.EFAULT
     return 0
@@ -83,11 +82,11 @@ def permitted(sender: Ptr[Process], p: Ptr[Process]) -> bool:
 
 
 def kill_one(p: Ptr[Process], sig: u32) -> i64:
-    if not permitted(me(), p):
+    if not permitted(process.current(), p):
         return -errno.EPERM
     if p.abi != task.ABI_LINUX:
         return -errno.EPERM  # the host world is not a target for Linux processes
-    signal.send_from(p, sig, me().pid)
+    signal.send_from(p, sig, process.current().pid)
     return 0
 
 
@@ -99,7 +98,7 @@ def do_kill(pid: i64, sig: u32) -> i64:
         if p == NULL or p.state != task.PROC_ALIVE:
             return -errno.ESRCH
         return kill_one(p, sig)
-    group: u32 = me().pgid
+    group: u32 = process.current().pgid
     if pid < -1:
         group = u32(-pid)
     found: bool = False
@@ -107,8 +106,8 @@ def do_kill(pid: i64, sig: u32) -> i64:
     q: Ptr[Process] = process.table
     while q != NULL:
         nxt: Ptr[Process] = q.next_in_table
-        if q.state == task.PROC_ALIVE and q.abi == task.ABI_LINUX and q.container == me().container:
-            if (pid == -1 and q != me()) or (pid != -1 and q.pgid == group):
+        if q.state == task.PROC_ALIVE and q.abi == task.ABI_LINUX and q.container == process.current().container:
+            if (pid == -1 and q != process.current()) or (pid != -1 and q.pgid == group):
                 found = True
                 result = kill_one(q, sig)
         q = nxt
@@ -142,7 +141,7 @@ def sys_rt_sigsuspend(f: Ptr[TrapFrame]) -> i64:
     """Wait for a signal with a temporary mask; the old mask comes back once it is handled."""
     if f.rsi != SIGSET_SIZE:
         return -errno.EINVAL
-    p: Ptr[Process] = me()
+    p: Ptr[Process] = process.current()
     box: Array[u64, 1] = Array[u64, 1]()
     if uaccess.get_u64(p.space, f.rdi, addr(box)) < 0:
         return -errno.EFAULT
@@ -156,7 +155,7 @@ def sys_rt_sigsuspend(f: Ptr[TrapFrame]) -> i64:
 
 
 def sys_pause(f: Ptr[TrapFrame]) -> i64:
-    p: Ptr[Process] = me()
+    p: Ptr[Process] = process.current()
     while not process.signal_waiting(p):
         sched.block_on(NULL, u64(0))
     return -errno.EINTR
@@ -166,19 +165,19 @@ def sys_sigaltstack(f: Ptr[TrapFrame]) -> i64:
     if f.rsi != 0:
         zero: Array[u64, 3] = Array[u64, 3]()
         zero[1] = 2  # SS_DISABLE
-        if uaccess.copy_out(me().space, f.rsi, cast(Ptr[u8], addr(zero)), u64(24)) < 0:
+        if uaccess.copy_out(process.current().space, f.rsi, cast(Ptr[u8], addr(zero)), u64(24)) < 0:
             return -errno.EFAULT
     return 0
 
 
 def init() -> None:
-    define(u32(13), sys_rt_sigaction, FULL, NULL)
-    define(u32(14), sys_rt_sigprocmask, FULL, NULL)
-    define(u32(127), sys_rt_sigpending, FULL, NULL)
-    define(u32(15), sys_rt_sigreturn, FULL, NULL)
-    define(u32(62), sys_kill, PARTIAL, b"within the caller's container; stop and continue act as ignore")
-    define(u32(200), sys_tkill, FULL, NULL)
-    define(u32(234), sys_tgkill, FULL, NULL)
-    define(u32(34), sys_pause, FULL, NULL)
-    define(u32(130), sys_rt_sigsuspend, FULL, NULL)
-    define(u32(131), sys_sigaltstack, PARTIAL, b"reports no alternate stack; handlers run on the thread stack")
+    define(SYS_RT_SIGACTION, sys_rt_sigaction, FULL, NULL)
+    define(SYS_RT_SIGPROCMASK, sys_rt_sigprocmask, FULL, NULL)
+    define(SYS_RT_SIGPENDING, sys_rt_sigpending, FULL, NULL)
+    define(SYS_RT_SIGRETURN, sys_rt_sigreturn, FULL, NULL)
+    define(SYS_KILL, sys_kill, PARTIAL, b"within the caller's container; stop and continue act as ignore")
+    define(SYS_TKILL, sys_tkill, FULL, NULL)
+    define(SYS_TGKILL, sys_tgkill, FULL, NULL)
+    define(SYS_PAUSE, sys_pause, FULL, NULL)
+    define(SYS_RT_SIGSUSPEND, sys_rt_sigsuspend, FULL, NULL)
+    define(SYS_SIGALTSTACK, sys_sigaltstack, PARTIAL, b"reports no alternate stack; handlers run on the thread stack")

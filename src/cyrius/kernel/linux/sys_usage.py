@@ -11,8 +11,10 @@ from ..arch.x86_64.trapframe import TrapFrame
 from ..mm import frames, uaccess
 from ..proc import process, sched
 from ..proc.task import Process
-from .sys_fs import int_arg, me
+from .fsargs import int_arg
 from .syscalls import FULL, PARTIAL, define
+from .syscall_names import (SYS_GETPRIORITY, SYS_GETRUSAGE, SYS_SCHED_GETAFFINITY, SYS_SCHED_SETAFFINITY,
+                            SYS_SETPRIORITY, SYS_SYSINFO, SYS_TIMES)
 
 NS_PER_TICK: Final = 10000000
 US_PER_TICK: Final = 10000
@@ -84,7 +86,7 @@ def cpu_time_ns(p: Ptr[Process]) -> u64:
 
 
 def put(dst: u64, src: Ptr[u8], size: u64) -> i64:
-    if uaccess.copy_out(me().space, dst, src, size) < 0:
+    if uaccess.copy_out(process.current().space, dst, src, size) < 0:
         return -errno.EFAULT
     return 0
 
@@ -102,7 +104,7 @@ def sys_sysinfo(f: Ptr[TrapFrame]) -> i64:
 
 
 def sys_times(f: Ptr[TrapFrame]) -> i64:
-    p: Ptr[Process] = me()
+    p: Ptr[Process] = process.current()
     if f.rdi != 0:
         t: Tms = Tms()
         if p.task != NULL:
@@ -133,7 +135,7 @@ def put_rusage(dst: u64, user: u64, system: u64, maxrss_kb: u64) -> i64:
 
 def sys_getrusage(f: Ptr[TrapFrame]) -> i64:
     who: i64 = int_arg(f.rdi)
-    p: Ptr[Process] = me()
+    p: Ptr[Process] = process.current()
     if who == RUSAGE_CHILDREN:
         return put_rusage(f.rsi, p.child_user_ticks, p.child_system_ticks, u64(0))
     if who != RUSAGE_SELF and who != RUSAGE_THREAD:
@@ -151,7 +153,7 @@ def sys_getrusage(f: Ptr[TrapFrame]) -> i64:
 
 def affinity_target(pid: u64) -> Ptr[Process]:
     if pid == 0:
-        return me()
+        return process.current()
     return process.find(u32(pid))
 
 
@@ -160,7 +162,7 @@ def sys_sched_getaffinity(f: Ptr[TrapFrame]) -> i64:
         return -errno.ESRCH
     if f.rsi < AFFINITY_BYTES or (f.rsi & (AFFINITY_BYTES - 1)) != 0:
         return -errno.EINVAL
-    err: i64 = uaccess.put_u64(me().space, f.rdx, u64(1))
+    err: i64 = uaccess.put_u64(process.current().space, f.rdx, u64(1))
     if err < 0:
         return err
     return AFFINITY_BYTES
@@ -173,7 +175,7 @@ def sys_sched_setaffinity(f: Ptr[TrapFrame]) -> i64:
     if f.rsi == 0:
         return -errno.EINVAL
     first: Array[u8, 1] = Array[u8, 1]()
-    if uaccess.copy_in(me().space, addr(first), f.rdx, u64(1)) < 0:
+    if uaccess.copy_in(process.current().space, addr(first), f.rdx, u64(1)) < 0:
         return -errno.EFAULT
     if (first[0] & 1) == 0:
         return -errno.EINVAL
@@ -201,16 +203,18 @@ def sys_setpriority(f: Ptr[TrapFrame]) -> i64:
     err: i64 = priority_target(f.rdi, f.rsi)
     if err < 0:
         return err
-    if int_arg(f.rdx) < 0 and me().euid != 0:
+    if int_arg(f.rdx) < 0 and process.current().euid != 0:
         return -errno.EACCES
     return 0
 
 
 def init() -> None:
-    define(u32(99), sys_sysinfo, PARTIAL, b"no swap, shared or buffer memory is reported (all 0)")
-    define(u32(100), sys_times, FULL, NULL)
-    define(u32(98), sys_getrusage, PARTIAL, b"CPU times and ru_maxrss (the current resident size); the counters are 0")
-    define(u32(204), sys_sched_getaffinity, FULL, NULL)
-    define(u32(203), sys_sched_setaffinity, FULL, NULL)
-    define(u32(140), sys_getpriority, PARTIAL, b"every process has nice 0")
-    define(u32(141), sys_setpriority, PARTIAL, b"checked and accepted; the round-robin scheduler has one priority")
+    define(SYS_SYSINFO, sys_sysinfo, PARTIAL, b"no swap, shared or buffer memory is reported (all 0)")
+    define(SYS_TIMES, sys_times, FULL, NULL)
+    define(SYS_GETRUSAGE, sys_getrusage, PARTIAL,
+           b"CPU times and ru_maxrss (the current resident size); the counters are 0")
+    define(SYS_SCHED_GETAFFINITY, sys_sched_getaffinity, FULL, NULL)
+    define(SYS_SCHED_SETAFFINITY, sys_sched_setaffinity, FULL, NULL)
+    define(SYS_GETPRIORITY, sys_getpriority, PARTIAL, b"every process has nice 0")
+    define(SYS_SETPRIORITY, sys_setpriority, PARTIAL,
+           b"checked and accepted; the round-robin scheduler has one priority")

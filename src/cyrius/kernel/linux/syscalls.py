@@ -1,5 +1,6 @@
 """The Linux system-call table: data, one entry per implemented call, filled by each family's
-module (sys_fs, sys_poll, sys_proc, sys_mm, sys_signal, sys_info, sys_usage, sys_net, sys_tty).
+module (sys_rw, sys_fd, sys_stat, sys_dir, sys_names, sys_xattr, sys_poll, sys_proc, sys_mm, sys_signal,
+sys_info, sys_usage, sys_net, and tty/sys_tty).
 docs/linux-syscalls.md is generated from this table (python -m cyrius.syscall_doc).
 
 A handler is thin: it decodes its arguments from the trap frame (rdi, rsi, rdx, r10, r8, r9)

@@ -1,0 +1,297 @@
+"""Descriptors: open/openat/creat and close, dup/dup2/dup3, fcntl, pipe/pipe2 and ioctl."""
+from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i32, i64, u8, u32, u64
+
+from .. import errno
+from ..arch.x86_64.trapframe import TrapFrame
+from ..fs import devfs, file, pipe, vfs
+from ..fs.file import File
+from ..mm import uaccess
+from ..proc import process, task
+from ..proc.task import Process
+from ..tty import sys_tty
+from .syscalls import FULL, PARTIAL, define
+from .syscall_names import (SYS_CLOSE, SYS_CREAT, SYS_DUP, SYS_DUP2, SYS_DUP3, SYS_FCNTL, SYS_IOCTL, SYS_OPEN,
+                            SYS_OPENAT, SYS_PIPE, SYS_PIPE2)
+from .fsargs import AT_FDCWD, Path, fd_limit, get_file, int_arg, min_u64, path_done, path_in
+
+
+O_LARGEFILE: Final = 0o100000
+
+
+O_TMPFILE_BIT: Final = 0o20000000
+
+
+F_DUPFD: Final = 0
+
+
+F_GETFD: Final = 1
+
+
+F_SETFD: Final = 2
+
+
+F_GETFL: Final = 3
+
+
+F_SETFL: Final = 4
+
+
+F_DUPFD_CLOEXEC: Final = 1030
+
+
+SETFL_MASK: Final = file.O_APPEND | file.O_NONBLOCK
+
+
+# What an open File keeps of the open flags (the rest only acts during open).
+KEPT_FLAGS: Final = file.O_ACCMODE | file.O_APPEND | file.O_NONBLOCK | file.O_DIRECTORY | file.O_NOFOLLOW | file.O_PATH
+
+
+FIONREAD: Final = 0x541B
+
+
+FIONBIO: Final = 0x5421
+
+
+FIONCLEX: Final = 0x5450
+
+
+FIOCLEX: Final = 0x5451
+
+
+def may_open(p: Ptr[Process], w: Ptr[vfs.Walk], flags: u32) -> i64:
+    """Permission bits for an open (root passes, see vfs.permitted). Errors Linux reports first
+    (EEXIST, ENOTDIR, EISDIR) are left to file.open_walked."""
+    if (flags & file.O_PATH) != 0:
+        return 0
+    if w.node == NULL:
+        if w.parent != NULL and not vfs.permitted(w.parent, p.euid, p.egid, u32(vfs.W_OK | vfs.X_OK)):
+            return -errno.EACCES
+        return 0
+    if (flags & file.O_CREAT) != 0 and (flags & file.O_EXCL) != 0:
+        return 0
+    if (flags & file.O_DIRECTORY) != 0 and not vfs.is_dir(w.node):
+        return 0
+    if vfs.is_dir(w.node) and (flags & file.O_ACCMODE) != file.O_RDONLY:
+        return 0
+    want: u32 = 0
+    mode: u32 = flags & file.O_ACCMODE
+    if mode == file.O_RDONLY or mode == file.O_RDWR:
+        want |= vfs.R_OK
+    if mode == file.O_WRONLY or mode == file.O_RDWR or (flags & file.O_TRUNC) != 0:
+        want |= vfs.W_OK
+    if not vfs.is_symlink(w.node) and not vfs.permitted(w.node, p.euid, p.egid, want):
+        return -errno.EACCES
+    return 0
+
+
+def open_path(pa: Ptr[Path], flags: u32, mode: u32, out: Ptr[Ptr[File]]) -> i64:
+    """file.open with Linux's permission checks, the umask and the creator as owner."""
+    p: Ptr[Process] = process.current()
+    walk_flags: u32 = 0
+    if (flags & file.O_NOFOLLOW) == 0:
+        walk_flags |= vfs.FOLLOW
+    if (flags & file.O_CREAT) != 0:
+        walk_flags |= vfs.MAY_NOT_EXIST
+    w: vfs.Walk = vfs.Walk()
+    err: i64 = vfs.resolve(p.root, pa.base, pa.name, walk_flags, addr(w))
+    if err < 0:
+        return err
+    creating: bool = w.node == NULL
+    err = may_open(p, addr(w), flags)
+    if err >= 0:
+        err = file.open_walked(addr(w), flags, mode & ~p.umask & 0o7777)
+    if err < 0:
+        vfs.done(addr(w))
+        return err
+    if creating and (w.node.uid != p.euid or w.node.gid != p.egid):
+        vfs.change(w.node, u32(0), p.euid, p.egid, u32(2))
+    return file.wrap_walked(addr(w), flags & KEPT_FLAGS, out)
+
+
+def open_at(dirfd: u64, user_path: u64, flags: u64, mode: u64) -> i64:
+    if (flags & O_TMPFILE_BIT) != 0:
+        return -errno.EOPNOTSUPP
+    pa: Path = Path()
+    slot: Array[Ptr[File], 1] = Array[Ptr[File], 1]()
+    err: i64 = path_in(dirfd, user_path, False, addr(pa))
+    if err >= 0:
+        err = open_path(addr(pa), u32(flags), u32(mode), addr(slot))
+    path_done(addr(pa))
+    if err < 0:
+        return err
+    return process.fd_install(process.current(), slot[0], (flags & file.O_CLOEXEC) != 0, i64(0))
+
+
+def make_pipe(user_fds: u64, flags: u64) -> i64:
+    if (flags & ~u64(file.O_CLOEXEC | file.O_NONBLOCK)) != 0:
+        return -errno.EINVAL
+    p: Ptr[Process] = process.current()
+    ends: Array[Ptr[File], 2] = Array[Ptr[File], 2]()
+    err: i64 = pipe.create(u32(flags), p.euid, p.egid, addr(ends))
+    if err < 0:
+        return err
+    cloexec: bool = (flags & file.O_CLOEXEC) != 0
+    r: i64 = process.fd_install(p, ends[0], cloexec, i64(0))
+    if r < 0:
+        file.close(ends[1])
+        return r
+    w: i64 = process.fd_install(p, ends[1], cloexec, i64(0))
+    if w < 0:
+        process.fd_close(p, r)
+        return w
+    fds: Array[i32, 2] = Array[i32, 2]()
+    fds[0] = i32(r)
+    fds[1] = i32(w)
+    if uaccess.copy_out(p.space, user_fds, cast(Ptr[u8], addr(fds)), u64(8)) < 0:
+        process.fd_close(p, r)
+        process.fd_close(p, w)
+        return -errno.EFAULT
+    return 0
+
+
+def dup_lowest(fd: u64, lowest: i64, cloexec: bool) -> i64:
+    p: Ptr[Process] = process.current()
+    f: Ptr[File] = get_file(fd)
+    if f == NULL:
+        return -errno.EBADF
+    if lowest < 0 or lowest >= fd_limit(p):
+        return -errno.EINVAL
+    return process.fd_install(p, file.dup(f), cloexec, lowest)
+
+
+def dup_to(oldfd: u64, newfd: u64, cloexec: bool) -> i64:
+    """dup2/dup3: newfd (closed first if open) becomes a copy of oldfd."""
+    p: Ptr[Process] = process.current()
+    f: Ptr[File] = get_file(oldfd)
+    if f == NULL:
+        return -errno.EBADF
+    target: i64 = int_arg(newfd)
+    if target < 0 or target >= fd_limit(p):
+        return -errno.EBADF
+    if target == int_arg(oldfd):
+        return target
+    if process.fd_get(p, target) != NULL:
+        process.fd_close(p, target)
+    return process.fd_install(p, file.dup(f), cloexec, target)
+
+
+def fcntl(fd: u64, cmd: u64, arg: u64) -> i64:
+    p: Ptr[Process] = process.current()
+    f: Ptr[File] = get_file(fd)
+    if f == NULL:
+        return -errno.EBADF
+    n: i64 = int_arg(fd)
+    c: u32 = u32(cmd)
+    if c == F_DUPFD or c == F_DUPFD_CLOEXEC:
+        if arg >= u64(fd_limit(p)):
+            return -errno.EINVAL
+        return dup_lowest(fd, i64(arg), c == F_DUPFD_CLOEXEC)
+    if c == F_GETFD:
+        return i64(p.fd_flags[n] & task.FD_CLOEXEC)
+    if c == F_SETFD:
+        p.fd_flags[n] = u8(arg & task.FD_CLOEXEC)
+        return 0
+    if c == F_GETFL:
+        return i64((f.flags & KEPT_FLAGS) | O_LARGEFILE)
+    if c == F_SETFL:
+        f.flags = (f.flags & ~u32(SETFL_MASK)) | (u32(arg) & SETFL_MASK)
+        return 0
+    return -errno.EINVAL
+
+
+def is_terminal(node: Ptr[vfs.Inode]) -> bool:
+    """/dev/tty or /dev/console: the console terminal sys_tty serves."""
+    return (node.ops == addr(devfs.ops) and (node.mode & vfs.S_IFMT) == vfs.S_IFCHR
+            and (node.rdev == devfs.DEV_TTY or node.rdev == devfs.DEV_CONSOLE))
+
+
+def ioctl(fd: u64, request: u64, arg: u64) -> i64:
+    p: Ptr[Process] = process.current()
+    f: Ptr[File] = get_file(fd)
+    if f == NULL:
+        return -errno.EBADF
+    r: u32 = u32(request)
+    if r == FIOCLEX or r == FIONCLEX:
+        p.fd_flags[int_arg(fd)] = u8(task.FD_CLOEXEC) if r == FIOCLEX else u8(0)
+        return 0
+    if r == FIONBIO:
+        box: Array[u32, 1] = Array[u32, 1]()
+        if uaccess.copy_in(p.space, cast(Ptr[u8], addr(box)), arg, u64(4)) < 0:
+            return -errno.EFAULT
+        f.flags &= ~u32(file.O_NONBLOCK)
+        if box[0] != 0:
+            f.flags |= file.O_NONBLOCK
+        return 0
+    if is_terminal(f.inode):
+        return sys_tty.ioctl(u64(r), arg)
+    if r == FIONREAD:
+        if pipe.is_pipe(f.inode):
+            return uaccess.put_u32(p.space, arg, pipe.available(f.inode))
+        if (f.inode.mode & vfs.S_IFMT) == vfs.S_IFREG:
+            left: u64 = 0
+            if f.inode.size > f.offset:
+                left = f.inode.size - f.offset
+            return uaccess.put_u32(p.space, arg, u32(min_u64(left, u64(0x7FFFFFFF))))
+    return -errno.ENOTTY
+
+
+def sys_open(f: Ptr[TrapFrame]) -> i64:
+    return open_at(u64(i64(AT_FDCWD)), f.rdi, f.rsi, f.rdx)
+
+
+def sys_openat(f: Ptr[TrapFrame]) -> i64:
+    return open_at(f.rdi, f.rsi, f.rdx, f.r10)
+
+
+def sys_creat(f: Ptr[TrapFrame]) -> i64:
+    return open_at(u64(i64(AT_FDCWD)), f.rdi, u64(file.O_CREAT | file.O_WRONLY | file.O_TRUNC), f.rsi)
+
+
+def sys_close(f: Ptr[TrapFrame]) -> i64:
+    return process.fd_close(process.current(), int_arg(f.rdi))
+
+
+def sys_pipe(f: Ptr[TrapFrame]) -> i64:
+    return make_pipe(f.rdi, u64(0))
+
+
+def sys_pipe2(f: Ptr[TrapFrame]) -> i64:
+    return make_pipe(f.rdi, f.rsi)
+
+
+def sys_dup(f: Ptr[TrapFrame]) -> i64:
+    return dup_lowest(f.rdi, i64(0), False)
+
+
+def sys_dup2(f: Ptr[TrapFrame]) -> i64:
+    return dup_to(f.rdi, f.rsi, False)
+
+
+def sys_dup3(f: Ptr[TrapFrame]) -> i64:
+    if (f.rdx & ~u64(file.O_CLOEXEC)) != 0 or int_arg(f.rdi) == int_arg(f.rsi):
+        return -errno.EINVAL
+    return dup_to(f.rdi, f.rsi, f.rdx != 0)
+
+
+def sys_fcntl(f: Ptr[TrapFrame]) -> i64:
+    return fcntl(f.rdi, f.rsi, f.rdx)
+
+
+def sys_ioctl(f: Ptr[TrapFrame]) -> i64:
+    return ioctl(f.rdi, f.rsi, f.rdx)
+
+
+def init() -> None:
+    pipe.init()
+    define(SYS_OPEN, sys_open, PARTIAL, b"O_TMPFILE: EOPNOTSUPP; search (x) permission on directories is not checked")
+    define(SYS_CLOSE, sys_close, FULL, NULL)
+    define(SYS_IOCTL, sys_ioctl, PARTIAL, b"terminal (termios, job control, window size), FIONREAD, FIONBIO, FIOCLEX")
+    define(SYS_PIPE, sys_pipe, FULL, NULL)
+    define(SYS_DUP, sys_dup, FULL, NULL)
+    define(SYS_DUP2, sys_dup2, FULL, NULL)
+    define(SYS_FCNTL, sys_fcntl, PARTIAL, b"F_DUPFD(_CLOEXEC), F_GETFD/F_SETFD, F_GETFL/F_SETFL; no locks or owners")
+    define(SYS_CREAT, sys_creat, FULL, NULL)
+    define(SYS_OPENAT, sys_openat, PARTIAL,
+           b"O_TMPFILE: EOPNOTSUPP; search (x) permission on directories is not checked")
+    define(SYS_DUP3, sys_dup3, FULL, NULL)
+    define(SYS_PIPE2, sys_pipe2, PARTIAL, b"O_CLOEXEC and O_NONBLOCK; no O_DIRECT (packet) pipes")
