@@ -1,5 +1,5 @@
-"""The host system-call table: the container-native calls of the host world (DESIGN §4, "two
-worlds, two tables"). Processes with abi == host reach it through SYSCALL like Linux processes
+"""The host system-call table: the container-native calls of the host world (docs/architecture.md,
+"Two worlds, two tables"). Processes with abi == host reach it through SYSCALL like Linux processes
 reach theirs; the host shell, a kernel task of the host process, enters it through call(). The
 host world runs in kernel mode, so its pointers are kernel addresses.
 """
