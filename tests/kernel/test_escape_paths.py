@@ -21,16 +21,16 @@ world = test_procfs.world  # processes, two of them in containers, and /proc mou
 def test_dotdot_in_a_removed_directory_fails_instead_of_reading_its_freed_parent(fs):
     root = fs
     for d in (b"/tmp", b"/tmp/gone", b"/tmp/gone/deeper"):
-        assert vfs.mkdir(root, root, kstr(d), u32(0o755)) == 0
+        assert vfs.mkdir(vfs.as_kernel(), root, root, kstr(d), u32(0o755)) == 0
     _, tmp = lookup(root, b"/tmp")
     _, cwd = lookup(root, b"/tmp/gone/deeper")  # a process standing there
-    assert vfs.rmdir(root, root, kstr(b"/tmp/gone/deeper")) == 0
-    assert vfs.rmdir(root, root, kstr(b"/tmp/gone")) == 0  # freed: nothing holds it
+    assert vfs.rmdir(vfs.as_kernel(), root, root, kstr(b"/tmp/gone/deeper")) == 0
+    assert vfs.rmdir(vfs.as_kernel(), root, root, kstr(b"/tmp/gone")) == 0  # freed: nothing holds it
     assert lookup(root, b"..", cwd=cwd) == (-errno.ENOENT, None)
     assert lookup(root, b"../..", cwd=cwd) == (-errno.ENOENT, None)
     assert vfs.path_of(root, cwd, buffer(256), usize(256)) == -errno.ENOENT
-    for make in (lambda p: vfs.mkdir(root, cwd, kstr(p), u32(0o755)),
-                 lambda p: vfs.symlink(root, cwd, kstr(b"/"), kstr(p))):
+    for make in (lambda p: vfs.mkdir(vfs.as_kernel(), root, cwd, kstr(p), u32(0o755)),
+                 lambda p: vfs.symlink(vfs.as_kernel(), root, cwd, kstr(b"/"), kstr(p))):
         assert make(b"new") == -errno.ENOENT  # a removed directory takes no new names
     vfs.put(cwd)
     assert tmp.refcount == 2 and tmp.nlink == 2  # ours and its entry in /; no subdirectory left
@@ -41,18 +41,18 @@ def test_an_unmounted_tmpfs_gives_back_its_whole_tree(fs):
     """A container's tmpfs goes at delete with everything in it; a directory still held (a host
     shell's cwd) is detached, not freed under it."""
     for d in (b"/mnt",):
-        assert vfs.mkdir(fs, fs, kstr(d), u32(0o755)) == 0
+        assert vfs.mkdir(vfs.as_kernel(), fs, fs, kstr(d), u32(0o755)) == 0
     before = (heap.bytes_in_use, heap.live_blocks)
     tmpfs = memfs.new_root()
     here = vfs.get(tmpfs)
     for depth in range(100):
-        assert vfs.mkdir(tmpfs, here, kstr(b"d%d" % depth), u32(0o755)) == 0
+        assert vfs.mkdir(vfs.as_kernel(), tmpfs, here, kstr(b"d%d" % depth), u32(0o755)) == 0
         _, deeper = lookup(tmpfs, b"d%d" % depth, cwd=here)
         vfs.put(here)
         here = deeper
         write_file(tmpfs, b"f", b"x" * 5000, cwd=here)
     vfs.put(here)
-    assert vfs.mkdir(tmpfs, tmpfs, kstr(b"/side"), u32(0o755)) == 0
+    assert vfs.mkdir(vfs.as_kernel(), tmpfs, tmpfs, kstr(b"/side"), u32(0o755)) == 0
     write_file(tmpfs, b"/side/f", b"x" * 5000)
     _, held = lookup(tmpfs, b"/side")
     _, mnt = lookup(fs, b"/mnt")
@@ -67,7 +67,7 @@ def test_an_unmounted_tmpfs_gives_back_its_whole_tree(fs):
     finally:
         sys.setrecursionlimit(limit)
     assert lookup(fs, b"..", cwd=held) == (-errno.ENOENT, None)
-    assert vfs.mkdir(fs, held, kstr(b"new"), u32(0o755)) == -errno.ENOENT
+    assert vfs.mkdir(vfs.as_kernel(), fs, held, kstr(b"new"), u32(0o755)) == -errno.ENOENT
     assert read_file(fs, b"f", cwd=held) == b"x" * 5000  # what it holds stays readable
     vfs.put(held)
     vfs.put(mnt)
@@ -89,11 +89,11 @@ def test_dotdot_inside_proc_leads_out_of_the_mount_to_the_container_root(world):
 def test_a_filesystem_root_is_mounted_in_one_place_only(fs):
     root = fs
     for d in (b"/one", b"/two"):
-        assert vfs.mkdir(root, root, kstr(d), u32(0o755)) == 0
+        assert vfs.mkdir(vfs.as_kernel(), root, root, kstr(d), u32(0o755)) == 0
     other = memfs.new_root()
     slot = Array[Ptr[vfs.Inode], 1]()
     _, one = lookup(root, b"/one")
     _, two = lookup(root, b"/two")
     assert vfs.mount(one, other, kstr(b"m"), kstr(b"memfs"), kstr(b"/one")) == 0
     assert vfs.mount(two, other, kstr(b"m"), kstr(b"memfs"), kstr(b"/two")) == -errno.EBUSY
-    assert vfs.lookup_path(root, two, kstr(b".."), True, addr(slot)) == 0 and slot[0] == root
+    assert vfs.lookup_path(vfs.as_kernel(), root, two, kstr(b".."), True, addr(slot)) == 0 and slot[0] == root

@@ -81,16 +81,17 @@ class World:
         self.p.cwd = vfs.get(self.root)
         self.p.uid, self.p.euid, self.p.gid, self.p.egid = u32(1000), u32(1001), u32(100), u32(101)
         for d in (b"/bin", b"/tmp"):
-            assert vfs.mkdir(self.root, self.root, kstr(d), u32(0o755)) == 0
+            assert vfs.mkdir(vfs.as_kernel(), self.root, self.root, kstr(d), u32(0o755)) == 0
 
     def install(self, path: bytes, data: bytes, mode: int = 0o755) -> None:
         """Write a file, making its missing parent directories."""
         parts = path.split(b"/")[1:-1]
         for depth in range(1, len(parts) + 1):
-            vfs.mkdir(self.root, self.root, kstr(b"/" + b"/".join(parts[:depth])), u32(0o755))  # EEXIST is fine
+            vfs.mkdir(vfs.as_kernel(),
+                      self.root, self.root, kstr(b"/" + b"/".join(parts[:depth])), u32(0o755))  # EEXIST is fine
         slot = Array[Ptr[file.File], 1]()
         flags = file.O_WRONLY | file.O_CREAT | file.O_TRUNC
-        assert file.open(self.root, self.root, kstr(path), u32(flags), u32(mode), addr(slot)) == 0
+        assert file.open(vfs.as_kernel(), self.root, self.root, kstr(path), u32(flags), u32(mode), addr(slot)) == 0
         if data:
             k = memory.alloc(len(data))
             memory.write(k, data)
@@ -99,7 +100,7 @@ class World:
 
     def inode(self, path: bytes):
         slot = Array[Ptr[vfs.Inode], 1]()
-        assert vfs.lookup_path(self.root, self.root, kstr(path), True, addr(slot)) == 0
+        assert vfs.lookup_path(vfs.as_kernel(), self.root, self.root, kstr(path), True, addr(slot)) == 0
         vfs.put(slot[0])
         return slot[0]
 
@@ -484,7 +485,7 @@ def test_malformed_programs_are_enoexec_with_nothing_left_behind(world, built):
         assert img.space == NULL, name
         assert (frames_outside_heap(), int(heap.live_blocks)) == (free0, live0), name  # no mapping, no table
         assert node.refcount == refs, name
-        assert vfs.unlink(world.root, world.root, kstr(b"/bin/bad")) == 0
+        assert vfs.unlink(vfs.as_kernel(), world.root, world.root, kstr(b"/bin/bad")) == 0
 
 
 def test_headers_must_lie_in_the_page_read():
@@ -518,6 +519,6 @@ def test_what_cannot_be_executed(world, built):
     assert world.prepare(b"/tmp/script", [b"x"])[0] == -errno.EACCES  # the interpreter must be executable too
     world.install(b"/bin/userexec", data, 0o700)  # any x bit will do (permissions are not checked yet)
     assert world.prepare(b"/bin/userexec", [b"x"])[0] == 0
-    assert vfs.symlink(world.root, world.root, kstr(b"/bin/userexec"), kstr(b"/bin/link")) == 0
+    assert vfs.symlink(vfs.as_kernel(), world.root, world.root, kstr(b"/bin/userexec"), kstr(b"/bin/link")) == 0
     r, img = world.prepare(b"/bin/link", [b"link"])
     assert r == 0 and bytes(img.name[i] for i in range(5)) == b"link\0"  # comm is the name used, as on Linux

@@ -154,7 +154,7 @@ class Fat:
 
     def lookup(self, path: bytes):
         slot = Array[Ptr[vfs.Inode], 1]()
-        err = vfs.lookup_path(self.root, self.root, cstr(path), True, addr(slot))
+        err = vfs.lookup_path(vfs.as_kernel(), self.root, self.root, cstr(path), True, addr(slot))
         return err, (slot[0] if err == 0 else None)
 
     def inode(self, path: bytes):
@@ -164,7 +164,7 @@ class Fat:
 
     def open(self, path: bytes, flags: int, mode: int = 0o644):
         slot = Array[Ptr[file.File], 1]()
-        err = file.open(self.root, self.root, cstr(path), u32(flags), u32(mode), addr(slot))
+        err = file.open(vfs.as_kernel(), self.root, self.root, cstr(path), u32(flags), u32(mode), addr(slot))
         return err, (slot[0] if err == 0 else None)
 
     def write(self, path: bytes, content: bytes, offset: int | None = None,
@@ -336,9 +336,9 @@ def test_writes_are_clean_for_fsck_and_readable_by_mtools(kernel, image):
         "/unicode ✓ ñ.txt": b"not only ASCII",
         "/" + "L" * 255: b"longest name",
     }
-    assert vfs.mkdir(disk.root, disk.root, cstr(b"/new dir"), u32(0o755)) == 0
-    assert vfs.mkdir(disk.root, disk.root, cstr(b"/new dir/nested"), u32(0o755)) == 0
-    assert vfs.mkdir(disk.root, disk.root, cstr(b"/new dir/nested/deeper"), u32(0o755)) == 0
+    assert vfs.mkdir(vfs.as_kernel(), disk.root, disk.root, cstr(b"/new dir"), u32(0o755)) == 0
+    assert vfs.mkdir(vfs.as_kernel(), disk.root, disk.root, cstr(b"/new dir/nested"), u32(0o755)) == 0
+    assert vfs.mkdir(vfs.as_kernel(), disk.root, disk.root, cstr(b"/new dir/nested/deeper"), u32(0o755)) == 0
     for path, content in written.items():
         disk.write(path.encode(), content)
     disk.write(b"/big.bin", b"PATCH", offset=100_000, flags=file.O_WRONLY)
@@ -381,7 +381,7 @@ def test_names_get_proper_short_forms(kernel, image):
 
 def test_many_entries_grow_the_directory(kernel, image):
     disk = Fat(image)
-    assert vfs.mkdir(disk.root, disk.root, cstr(b"/many"), u32(0o755)) == 0
+    assert vfs.mkdir(vfs.as_kernel(), disk.root, disk.root, cstr(b"/many"), u32(0o755)) == 0
     names = {f"/many/entry number {i:03d} with a long name".encode() for i in range(40)}
     for name in names:
         disk.write(name, name)
@@ -396,17 +396,18 @@ def test_unlink_and_rmdir(kernel, image):
     populate(image)
     disk = Fat(image)
     free = disk.free()
-    assert vfs.unlink(disk.root, disk.root, cstr(b"/big.bin")) == 0
+    assert vfs.unlink(vfs.as_kernel(), disk.root, disk.root, cstr(b"/big.bin")) == 0
     assert disk.free() == free + 586
-    assert vfs.unlink(disk.root, disk.root, cstr(b"/big.bin")) == -errno.ENOENT
-    assert vfs.unlink(disk.root, disk.root, cstr(b"/dir")) == -errno.EISDIR
-    assert vfs.rmdir(disk.root, disk.root, cstr(b"/dir")) == -errno.ENOTEMPTY
-    assert vfs.rmdir(disk.root, disk.root, cstr(b"/hello.txt")) == -errno.ENOTDIR
-    assert vfs.rmdir(disk.root, disk.root, cstr(b"/empty dir")) == 0
+    assert vfs.unlink(vfs.as_kernel(), disk.root, disk.root, cstr(b"/big.bin")) == -errno.ENOENT
+    assert vfs.unlink(vfs.as_kernel(), disk.root, disk.root, cstr(b"/dir")) == -errno.EISDIR
+    assert vfs.rmdir(vfs.as_kernel(), disk.root, disk.root, cstr(b"/dir")) == -errno.ENOTEMPTY
+    assert vfs.rmdir(vfs.as_kernel(), disk.root, disk.root, cstr(b"/hello.txt")) == -errno.ENOTDIR
+    assert vfs.rmdir(vfs.as_kernel(), disk.root, disk.root, cstr(b"/empty dir")) == 0
     assert disk.root.nlink == 3
-    assert vfs.unlink(disk.root, disk.root, cstr(b"/dir/sub dir/deep file with a rather long name, more than 26 "
+    assert vfs.unlink(vfs.as_kernel(),
+                      disk.root, disk.root, cstr(b"/dir/sub dir/deep file with a rather long name, more than 26 "
                                                  b"characters.dat")) == 0
-    assert vfs.rmdir(disk.root, disk.root, cstr(b"/dir/sub dir")) == 0
+    assert vfs.rmdir(vfs.as_kernel(), disk.root, disk.root, cstr(b"/dir/sub dir")) == 0
     assert disk.names(b"/dir") == {"naïve café.txt".encode(), b"x" * 200 + b".txt"}
     disk.save()
     fsck(image)
@@ -420,7 +421,7 @@ def test_rename(kernel, image):
     root = disk.root
 
     def rename(a: bytes, b: bytes) -> int:
-        return vfs.rename(root, root, cstr(a), cstr(b))
+        return vfs.rename(vfs.as_kernel(), root, root, cstr(a), cstr(b))
 
     moved = disk.inode(b"/dir/sub dir")
     assert rename(b"/Long File Name.txt", b"/dir/Renamed with another long name.txt") == 0
@@ -471,7 +472,7 @@ def test_truncate_and_sparse_writes(kernel, image):
     expected[100_000:] = b"end"
     expected[5000:5003] = b"mid"
     assert disk.read(b"/sparse") == bytes(expected)
-    assert vfs.mkdir(disk.root, disk.root, cstr(b"/d"), u32(0o755)) == 0
+    assert vfs.mkdir(vfs.as_kernel(), disk.root, disk.root, cstr(b"/d"), u32(0o755)) == 0
     assert disk.truncate(b"/d", 0) == -errno.EISDIR
     disk.save()
     fsck(image)
@@ -483,7 +484,7 @@ def test_open_file_survives_unlink_until_released(kernel, image):
     disk = Fat(image)
     free = disk.free()
     node = disk.inode(b"/f")
-    assert vfs.unlink(disk.root, disk.root, cstr(b"/f")) == 0
+    assert vfs.unlink(vfs.as_kernel(), disk.root, disk.root, cstr(b"/f")) == 0
     assert disk.lookup(b"/f")[0] == -errno.ENOENT and node.nlink == 0
     buf = buffer(20_000)
     assert node.ops.read(node, buf, usize(20_000), u64(0)) == 20_000
@@ -540,7 +541,7 @@ def test_create_errors(kernel, image):
     for bad in (b"/x:y", b"/trailing.", b"/trailing ", b"/q?", b"/bad\xff\xfeutf8"):
         assert disk.open(bad, file.O_WRONLY | file.O_CREAT)[0] == -errno.EINVAL, bad
     assert disk.open(b"/" + b"n" * 256, file.O_WRONLY | file.O_CREAT)[0] == -errno.ENAMETOOLONG
-    assert vfs.mkdir(disk.root, disk.root, cstr(b"/a"), u32(0o755)) == -errno.EEXIST
+    assert vfs.mkdir(vfs.as_kernel(), disk.root, disk.root, cstr(b"/a"), u32(0o755)) == -errno.EEXIST
     assert disk.root.ops.write(disk.root, buffer(1), usize(1), u64(0)) == -errno.EISDIR
     assert disk.root.ops.truncate(disk.root, u64(0)) == -errno.EISDIR
 
@@ -559,7 +560,7 @@ def test_statfs_and_enospc(kernel, image):
     assert file.write(f, src, usize(8000)) == 5120  # a short write, as on Linux
     assert file.write(f, src, usize(10)) == -errno.ENOSPC
     file.close(f)
-    assert vfs.mkdir(disk.root, disk.root, cstr(b"/no room"), u32(0o755)) == -errno.ENOSPC
+    assert vfs.mkdir(vfs.as_kernel(), disk.root, disk.root, cstr(b"/no room"), u32(0o755)) == -errno.ENOSPC
     assert disk.free() == 0
     disk.save()
     fsck(image)
@@ -586,7 +587,7 @@ def test_unmount_frees_everything(kernel, image):
     disk = Fat(image)
     disk.write(b"/dir/new", data(2000, 6))
     assert disk.read(b"/dir/sub dir/deep file with a rather long name, more than 26 characters.dat")
-    assert vfs.rename(disk.root, disk.root, cstr(b"/dir/new"), cstr(b"/newer")) == 0
+    assert vfs.rename(vfs.as_kernel(), disk.root, disk.root, cstr(b"/dir/new"), cstr(b"/newer")) == 0
     disk.unmount()
     assert heap.live_blocks == blocks
     fsck(image)
@@ -640,7 +641,7 @@ def test_cluster_chain_loop_is_an_error_not_a_hang(kernel, image):
     assert file.pwrite(f, buf, usize(10), u64(60_000)) == -errno.EUCLEAN
     file.close(f)
     assert disk.truncate(b"/LOOP.BIN", 0) == -errno.EUCLEAN  # frees up to the loop, then stops
-    assert vfs.unlink(disk.root, disk.root, cstr(b"/LOOP.BIN")) == 0
+    assert vfs.unlink(vfs.as_kernel(), disk.root, disk.root, cstr(b"/LOOP.BIN")) == 0
 
 
 def test_fat_pointing_past_the_end(kernel, image):

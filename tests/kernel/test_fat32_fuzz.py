@@ -177,7 +177,8 @@ def clean(result) -> int:
 def walk(root, path: bytes, depth: int, seen: list) -> None:
     """Read every directory and every file below path (entries that fail are fine, if cleanly)."""
     slot = Array[Ptr[file.File], 1]()
-    if clean(file.open(root, root, cstr(path), u32(file.O_RDONLY | file.O_DIRECTORY), u32(0), addr(slot))) < 0:
+    if clean(file.open(vfs.as_kernel(),
+                       root, root, cstr(path), u32(file.O_RDONLY | file.O_DIRECTORY), u32(0), addr(slot))) < 0:
         return
     f = slot[0]
     entry = vfs.DirEntry()
@@ -198,7 +199,7 @@ def walk(root, path: bytes, depth: int, seen: list) -> None:
 
 def read_all(root, path: bytes) -> bytes | int:
     slot = Array[Ptr[file.File], 1]()
-    err = clean(file.open(root, root, cstr(path), u32(file.O_RDONLY), u32(0), addr(slot)))
+    err = clean(file.open(vfs.as_kernel(), root, root, cstr(path), u32(file.O_RDONLY), u32(0), addr(slot)))
     if err < 0:
         return err
     buf = buffer(4096)
@@ -260,7 +261,7 @@ def test_damaged_volumes_fail_cleanly(disk, layout, data):
         slot = Array[Ptr[file.File], 1]()
         content = data.draw(st.sampled_from([b"", b"new", bytes(range(256)) * 9]), label="written")
         flags = u32(file.O_RDWR | file.O_CREAT | file.O_TRUNC)
-        if clean(file.open(root, root, cstr(b"/fresh.bin"), flags, u32(0o644), addr(slot))) == 0:
+        if clean(file.open(vfs.as_kernel(), root, root, cstr(b"/fresh.bin"), flags, u32(0o644), addr(slot))) == 0:
             src = buffer(len(content))
             memory.write(src.address, content)
             wrote = clean(file.write(slot[0], src, usize(len(content))))
@@ -269,14 +270,14 @@ def test_damaged_volumes_fail_cleanly(disk, layout, data):
                 assert read_all(root, b"/fresh.bin") == content
         for path in seen[:3]:
             node_slot = Array[Ptr[vfs.Inode], 1]()
-            if clean(vfs.lookup_path(root, root, cstr(path), False, addr(node_slot))) == 0:
+            if clean(vfs.lookup_path(vfs.as_kernel(), root, root, cstr(path), False, addr(node_slot))) == 0:
                 node = node_slot[0]
                 if not vfs.is_dir(node):
                     clean(node.ops.write(node, buffer(10), usize(10), u64(5000)))
                     clean(node.ops.truncate(node, u64(100)))
                 vfs.put(node)
-            clean(vfs.unlink(root, root, cstr(path)))
-            clean(vfs.rmdir(root, root, cstr(path)))
+            clean(vfs.unlink(vfs.as_kernel(), root, root, cstr(path)))
+            clean(vfs.rmdir(vfs.as_kernel(), root, root, cstr(path)))
         clean(fat32.sync(root))
         vfs.put(root)
     assert int(heap.live_blocks) == blocks  # unmounting frees every buffer and node

@@ -213,7 +213,7 @@ def test_regular_files_are_always_ready(me):
     root = memfs.new_root()
     slot = Array[Ptr[file.File], 1]()
     path = kbuf(b"/f\0")
-    assert file.open(root, root, path, u32(file.O_RDONLY | file.O_CREAT), u32(0o644), addr(slot)) == 0
+    assert file.open(vfs.as_kernel(), root, root, path, u32(file.O_RDONLY | file.O_CREAT), u32(0o644), addr(slot)) == 0
     assert events(slot[0]) == poll.READABLE | poll.WRITABLE
     assert not file.is_stream(slot[0])
     file.close(slot[0])

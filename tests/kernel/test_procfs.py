@@ -24,7 +24,7 @@ class World:
         memfs.init()
         self.root = memfs.new_root()
         for d in (b"/proc", b"/tmp", b"/srv", b"/srv/c1", b"/srv/c1/work", b"/srv/c1/proc"):
-            assert vfs.mkdir(self.root, self.root, kstr(d), u32(0o755)) == 0
+            assert vfs.mkdir(vfs.as_kernel(), self.root, self.root, kstr(d), u32(0o755)) == 0
         for where in (b"/proc", b"/srv/c1/proc"):  # one procfs instance per mount, as the kernel makes them
             mp = self.lookup(where)
             proc_fs = procfs.new_root()
@@ -71,7 +71,7 @@ class World:
         if who is not None:
             sched.current = who.task
         slot = Array[Ptr[vfs.Inode], 1]()
-        r = int(vfs.lookup_path(root, cwd, kstr(path), follow, addr(slot)))
+        r = int(vfs.lookup_path(vfs.as_kernel(), root, cwd, kstr(path), follow, addr(slot)))
         return r if r < 0 else slot[0]
 
     def readlink(self, who, path: bytes) -> bytes | int:
@@ -87,7 +87,7 @@ class World:
         sched.current = who.task
         slot = Array[Ptr[file.File], 1]()
         flags = file.O_RDONLY | file.O_DIRECTORY
-        assert file.open(who.root, who.cwd, kstr(path), u32(flags), u32(0), addr(slot)) == 0
+        assert file.open(vfs.as_kernel(), who.root, who.cwd, kstr(path), u32(flags), u32(0), addr(slot)) == 0
         entry = vfs.DirEntry()
         names = []
         while file.next_entry(slot[0], addr(entry)) > 0:
@@ -98,13 +98,13 @@ class World:
 
     def open_fd(self, p, path: bytes, flags: int, fd: int) -> None:
         slot = Array[Ptr[file.File], 1]()
-        assert file.open(p.root, p.cwd, kstr(path), u32(flags), u32(0o644), addr(slot)) == 0
+        assert file.open(vfs.as_kernel(), p.root, p.cwd, kstr(path), u32(flags), u32(0o644), addr(slot)) == 0
         assert process.fd_install(p, slot[0], False, fd) == fd
 
     def read(self, who, path: bytes) -> bytes:
         sched.current = who.task
         slot = Array[Ptr[file.File], 1]()
-        assert file.open(who.root, who.cwd, kstr(path), u32(file.O_RDONLY), u32(0), addr(slot)) == 0
+        assert file.open(vfs.as_kernel(), who.root, who.cwd, kstr(path), u32(file.O_RDONLY), u32(0), addr(slot)) == 0
         buf = memory.alloc(2048)
         n = int(file.read(slot[0], Ptr[u8](buf), usize(2048)))
         file.close(slot[0])
@@ -200,7 +200,7 @@ def test_exe_cwd_and_root_links(world):
 
 
 def test_fd_directory_and_links(world):
-    assert vfs.mkdir(world.root, world.root, kstr(b"/tmp/sub"), u32(0o755)) == 0
+    assert vfs.mkdir(vfs.as_kernel(), world.root, world.root, kstr(b"/tmp/sub"), u32(0o755)) == 0
     world.open_fd(world.a, b"/tmp/sub", file.O_RDONLY | file.O_DIRECTORY, 3)
     world.open_fd(world.a, b"/tmp/data", file.O_RDWR | file.O_CREAT, 0)
     world.open_fd(world.a, b"/tmp", file.O_RDONLY, 17)

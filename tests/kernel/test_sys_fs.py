@@ -41,7 +41,7 @@ class Proc:
         memfs.init()
         self.root = memfs.new_root()
         dev = devfs.new_root()
-        assert vfs.mkdir(self.root, self.root, self.kstr(b"/dev"), u32(0o755)) == 0
+        assert vfs.mkdir(vfs.as_kernel(), self.root, self.root, self.kstr(b"/dev"), u32(0o755)) == 0
         self.devdir = self.lookup(b"/dev")
         assert vfs.mount(self.devdir, dev, self.kstr(b"devfs"), self.kstr(b"devfs"), self.kstr(b"/dev")) == 0
         pipe.init()
@@ -71,7 +71,7 @@ class Proc:
     def lookup(self, path: bytes):
         from cyrius.lang import Array
         slot = Array[Ptr[vfs.Inode], 1]()
-        assert vfs.lookup_path(self.root, self.root, self.kstr(path), True, addr(slot)) == 0
+        assert vfs.lookup_path(vfs.as_kernel(), self.root, self.root, self.kstr(path), True, addr(slot)) == 0
         return slot[0]
 
     def alloc(self, n: int) -> int:
@@ -562,3 +562,68 @@ def select(proc, nfds, readers, writers):
         return [fd for fd in range(128) if bits >> fd & 1]
 
     return n, back(rs), back(ws)
+
+
+def test_search_permission_is_checked_on_every_directory_a_walk_crosses(proc):
+    """Linux refuses a path through a directory its caller may not search (no x), whatever the rest
+    of the path allows; root may search anything."""
+    assert call(sys_names.sys_mkdir, proc.s(b"/locked"), 0o755) == 0
+    assert call(sys_names.sys_mkdir, proc.s(b"/locked/inner"), 0o777) == 0
+    fd = openat(proc, b"/locked/inner/f", O_WRONLY | O_CREAT, 0o666)
+    assert fd >= 0 and call(sys_fd.sys_close, fd) == 0
+    assert call(sys_stat.sys_chmod, proc.s(b"/locked"), 0o744) == 0  # r for others, no x
+    proc.p.euid = proc.p.uid = u32(1000)
+    proc.p.egid = proc.p.gid = u32(1000)
+    assert openat(proc, b"/locked/inner/f", O_RDONLY) == -errno.EACCES
+    assert openat(proc, b"/locked/inner/new", O_WRONLY | O_CREAT, 0o644) == -errno.EACCES
+    assert stat_of(proc, sys_stat.sys_stat, proc.s(b"/locked/inner/f")) == -errno.EACCES
+    assert call(sys_stat.sys_access, proc.s(b"/locked/inner/f"), 0) == -errno.EACCES
+    assert call(sys_dir.sys_chdir, proc.s(b"/locked/inner")) == -errno.EACCES
+    assert call(sys_names.sys_mkdir, proc.s(b"/locked/inner/d"), 0o755) == -errno.EACCES
+    assert call(sys_names.sys_unlink, proc.s(b"/locked/inner/f")) == -errno.EACCES
+    assert call(sys_names.sys_rename, proc.s(b"/locked/inner/f"), proc.s(b"/locked/inner/g")) == -errno.EACCES
+    assert stat_of(proc, sys_stat.sys_stat, proc.s(b"/locked"))["mode"] == S_IFDIR | 0o744  # the directory itself
+    # Standing inside (chdir as root, then drop), a relative path does not cross /locked, as on
+    # Linux; `..` leads back into it and needs its search permission again.
+    proc.p.euid = proc.p.uid = u32(0)
+    assert call(sys_dir.sys_chdir, proc.s(b"/locked/inner")) == 0
+    proc.p.euid = proc.p.uid = u32(1000)
+    assert stat_of(proc, sys_stat.sys_stat, proc.s(b"f"))["mode"] == S_IFREG | 0o644
+    assert stat_of(proc, sys_stat.sys_stat, proc.s(b"../inner/f")) == -errno.EACCES
+    proc.p.euid = proc.p.uid = u32(0)
+    assert stat_of(proc, sys_stat.sys_stat, proc.s(b"/locked/inner/f"))["mode"] == S_IFREG | 0o644
+
+
+def test_rename_checks_the_directory_its_own_walk_resolved(proc, monkeypatch):
+    """A rename's permission check and its action use one walk: swapping a symlink between them
+    (which a second walk for the check would allow) cannot make it act on a directory it may not
+    write. Pinned against the old sys_fs.may_change_dir, which resolved the path a second time."""
+    for d in (b"/pub", b"/priv"):
+        assert call(sys_names.sys_mkdir, proc.s(d), 0o755) == 0
+    assert call(sys_stat.sys_chmod, proc.s(b"/pub"), 0o777) == 0
+    fd = openat(proc, b"/pub/x", O_WRONLY | O_CREAT, 0o666)
+    assert fd >= 0 and call(sys_fd.sys_close, fd) == 0
+    assert call(sys_names.sys_symlink, proc.s(b"/pub"), proc.s(b"/link")) == 0
+    proc.p.euid = proc.p.uid = u32(1000)
+    proc.p.egid = proc.p.gid = u32(1000)
+    walks = []
+    real_resolve = vfs.resolve
+
+    def resolve_then_swap(*args):
+        r = real_resolve(*args)
+        walks.append(memory.read(args[3].address, 16).split(b"\0")[0])
+        if walks[-1] == b"/link/y":  # the new name was resolved: point the link at /priv now
+            saved = proc.p.euid
+            proc.p.euid = u32(0)
+            assert call(sys_names.sys_unlink, proc.s(b"/link")) == 0
+            assert call(sys_names.sys_symlink, proc.s(b"/priv"), proc.s(b"/link")) == 0
+            proc.p.euid = saved
+        return r
+
+    monkeypatch.setattr(vfs, "resolve", resolve_then_swap)
+    assert call(sys_names.sys_rename, proc.s(b"/pub/x"), proc.s(b"/link/y")) == 0
+    monkeypatch.undo()
+    assert walks.count(b"/link/y") == 1  # one walk of the new path: the check and the rename share it
+    proc.p.euid = proc.p.uid = u32(0)
+    assert stat_of(proc, sys_stat.sys_stat, proc.s(b"/pub/y"))["mode"] & S_IFMT == S_IFREG
+    assert stat_of(proc, sys_stat.sys_stat, proc.s(b"/priv/y")) == -errno.ENOENT

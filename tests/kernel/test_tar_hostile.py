@@ -71,10 +71,10 @@ def world(machine):
     memfs.init()
     root = memfs.new_root()
     for d in (b"/dest", b"/outside", b"/outside/dir", b"/etc"):
-        assert vfs.mkdir(root, root, cstr(d), u32(0o755)) == 0
+        assert vfs.mkdir(vfs.as_kernel(), root, root, cstr(d), u32(0o755)) == 0
     write_file(root, b"/outside/secret", SECRET)
     write_file(root, b"/etc/passwd", b"root:x:0:0::/root:/bin/sh\n")
-    assert vfs.symlink(root, root, cstr(b"/outside/secret"), cstr(b"/outside/link")) == 0
+    assert vfs.symlink(vfs.as_kernel(), root, root, cstr(b"/outside/secret"), cstr(b"/outside/link")) == 0
     return root
 
 

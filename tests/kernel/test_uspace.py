@@ -113,7 +113,7 @@ def test_file_mapping_reads_the_file_then_zeros(space):
     root = memfs.new_root()
     slot = Array[Ptr[file.File], 1]()
     path = kbuf(b"/prog\0")
-    assert file.open(root, root, path, u32(file.O_RDWR | file.O_CREAT), u32(0o755), addr(slot)) == 0
+    assert file.open(vfs.as_kernel(), root, root, path, u32(file.O_RDWR | file.O_CREAT), u32(0o755), addr(slot)) == 0
     data = bytes(range(256)) * 20  # 5120 bytes
     assert file.write(slot[0], kbuf(data), len(data)) == len(data)
     node = slot[0].inode

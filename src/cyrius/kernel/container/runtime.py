@@ -120,7 +120,7 @@ def valid_id(id: Ptr[u8]) -> bool:
 def read_file(root: Ptr[vfs.Inode], dir: Ptr[vfs.Inode], path: Ptr[u8], out: Ptr[Ptr[u8]]) -> i64:
     """The whole file (up to MAX_CONFIG bytes) in a kalloc'd buffer; its length."""
     slot: Array[Ptr[file.File], 1] = Array[Ptr[file.File], 1]()
-    r: i64 = file.open(root, dir, path, u32(file.O_RDONLY), u32(0), addr(slot))
+    r: i64 = file.open(vfs.as_kernel(), root, dir, path, u32(file.O_RDONLY), u32(0), addr(slot))
     if r < 0:
         return r
     size: u64 = slot[0].inode.size
@@ -188,13 +188,13 @@ def mount_one(c: Ptr[Container], m: Ptr[oci_config.MountSpec]) -> i64:
     if fs == NULL:
         return -errno.ENOMEM
     slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
-    r: i64 = vfs.lookup_path(c.root, c.root, dest, True, addr(slot))
+    r: i64 = vfs.lookup_path(vfs.as_kernel(), c.root, c.root, dest, True, addr(slot))
     if r == -errno.ENOENT:
-        r = vfs.mkdir(c.root, c.root, dest, u32(0o755))
+        r = vfs.mkdir(vfs.as_kernel(), c.root, c.root, dest, u32(0o755))
         if r < 0:
             vfs.put(fs)
             return 0  # e.g. /dev/shm inside the device filesystem, which has no such directory
-        r = vfs.lookup_path(c.root, c.root, dest, True, addr(slot))
+        r = vfs.lookup_path(vfs.as_kernel(), c.root, c.root, dest, True, addr(slot))
     if r == 0 and c.mount_count == MAX_CONTAINER_MOUNTS:
         vfs.put(slot[0])
         r = -errno.ENOMEM
@@ -253,7 +253,7 @@ def create(id: Ptr[u8], bundle_path: Ptr[u8]) -> i64:
 def setup(c: Ptr[Container], bundle_path: Ptr[u8]) -> i64:
     host: Ptr[Process] = process.host
     slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
-    r: i64 = vfs.lookup_path(host.root, host.cwd, bundle_path, True, addr(slot))
+    r: i64 = vfs.lookup_path(vfs.as_kernel(), host.root, host.cwd, bundle_path, True, addr(slot))
     if r < 0:
         say2(b"bundle: ", errno.message(r))
         return r
@@ -262,7 +262,7 @@ def setup(c: Ptr[Container], bundle_path: Ptr[u8]) -> i64:
     if r >= 0:
         r = load_spec(c, bundle)
     if r >= 0:
-        r = vfs.lookup_path(host.root, bundle, spec_str(c, addr(c.spec.root_path)), True, addr(slot))
+        r = vfs.lookup_path(vfs.as_kernel(), host.root, bundle, spec_str(c, addr(c.spec.root_path)), True, addr(slot))
         if r < 0:
             say2(b"root.path: ", errno.message(r))
         elif not vfs.is_dir(slot[0]):
@@ -315,7 +315,7 @@ def lookup_program(c: Ptr[Container], name: Ptr[u8], out: Ptr[u8]) -> i64:
             out[end - first] = 0x2F
             memcpy(cast(Ptr[None], out + (end - first) + 1), cast(Ptr[None], name), n + 1)
             st: vfs.Stat = vfs.Stat()
-            if vfs.stat(c.root, c.root, out, True, addr(st)) == 0:
+            if vfs.stat(vfs.as_kernel(), c.root, c.root, out, True, addr(st)) == 0:
                 return 0
         if path[end] == 0:
             return -errno.ENOENT
@@ -342,7 +342,7 @@ def start(id: Ptr[u8]) -> i64:
         say2(b"process.args[0]: not found in the container: ", spec_str(c, addr(c.spec.args[0])))
     cwd: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
     if r == 0:
-        r = vfs.lookup_path(c.root, c.root, spec_str(c, addr(c.spec.cwd)), True, addr(cwd))
+        r = vfs.lookup_path(vfs.as_kernel(), c.root, c.root, spec_str(c, addr(c.spec.cwd)), True, addr(cwd))
         if r < 0:
             say2(b"process.cwd: ", errno.message(r))
     slot: Array[Ptr[Process], 1] = Array[Ptr[Process], 1]()

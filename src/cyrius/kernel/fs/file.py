@@ -1,7 +1,8 @@
 """Open files: an inode, an offset and the open flags, shared by every descriptor that refers to it.
 
-open() follows Linux semantics for O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_DIRECTORY and O_NOFOLLOW;
-the access mode is checked against what the file allows.
+open() follows Linux semantics for O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_DIRECTORY, O_NOFOLLOW and
+O_PATH, and checks the caller's permissions on the walk it acts on: it is the one open path, for
+Linux programs and the kernel alike.
 """
 from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
 from cyrius.rt import memcpy
@@ -24,6 +25,9 @@ O_DIRECTORY: Final = 0o200000
 O_NOFOLLOW: Final = 0o400000
 O_CLOEXEC: Final = 0o2000000
 O_PATH: Final = 0o10000000
+
+# What an open File keeps of the open flags (the rest only acts during open).
+KEPT_FLAGS: Final = O_ACCMODE | O_APPEND | O_NONBLOCK | O_DIRECTORY | O_NOFOLLOW | O_PATH
 
 SEEK_SET: Final = 0
 SEEK_CUR: Final = 1
@@ -71,22 +75,53 @@ def wrap(inode: Ptr[vfs.Inode], flags: u32, out: Ptr[Ptr[File]]) -> i64:
     return 0
 
 
-def open(root: Ptr[vfs.Inode], cwd: Ptr[vfs.Inode], path: Ptr[u8], flags: u32, mode: u32,
+def open(cred: Ptr[vfs.Cred], root: Ptr[vfs.Inode], cwd: Ptr[vfs.Inode], path: Ptr[u8], flags: u32, mode: u32,
          out: Ptr[Ptr[File]]) -> i64:
+    """The one open path: walk once, check the caller's permission on what that walk found, create
+    (mode as given: the caller applies its umask; the caller's ids own it) or truncate, and wrap the
+    inode in a File keeping only the flags that act after open."""
     walk_flags: u32 = 0
     if (flags & O_NOFOLLOW) == 0:
         walk_flags |= vfs.FOLLOW
     if (flags & O_CREAT) != 0:
         walk_flags |= vfs.MAY_NOT_EXIST
     w: vfs.Walk = vfs.Walk()
-    err: i64 = vfs.resolve(root, cwd, path, walk_flags, addr(w))
+    err: i64 = vfs.resolve(cred, root, cwd, path, walk_flags, addr(w))
     if err < 0:
         return err
-    err = open_walked(addr(w), flags, mode)
+    err = may_open(cred, addr(w), flags)
+    if err >= 0:
+        err = open_walked(cred, addr(w), flags, mode)
     if err < 0:
         vfs.done(addr(w))
         return err
-    return wrap_walked(addr(w), flags, out)
+    return wrap_walked(addr(w), flags & KEPT_FLAGS, out)
+
+
+def may_open(cred: Ptr[vfs.Cred], w: Ptr[vfs.Walk], flags: u32) -> i64:
+    """Permission bits for an open (root passes, see vfs.permitted). Errors Linux reports first
+    (EEXIST, ENOTDIR, EISDIR, ELOOP) are left to open_walked."""
+    if (flags & O_PATH) != 0:
+        return 0
+    if w.node == NULL:
+        if not vfs.can_change_dir(cred, w):
+            return -errno.EACCES
+        return 0
+    if (flags & O_CREAT) != 0 and (flags & O_EXCL) != 0:
+        return 0
+    if (flags & O_DIRECTORY) != 0 and not vfs.is_dir(w.node):
+        return 0
+    if vfs.is_dir(w.node) and (flags & O_ACCMODE) != O_RDONLY:
+        return 0
+    want: u32 = 0
+    access: u32 = flags & O_ACCMODE
+    if access == O_RDONLY or access == O_RDWR:
+        want |= vfs.R_OK
+    if access == O_WRONLY or access == O_RDWR or (flags & O_TRUNC) != 0:
+        want |= vfs.W_OK
+    if not vfs.is_symlink(w.node) and not vfs.permitted(cred, w.node, want):
+        return -errno.EACCES
+    return 0
 
 
 def wrap_walked(w: Ptr[vfs.Walk], flags: u32, out: Ptr[Ptr[File]]) -> i64:
@@ -110,7 +145,7 @@ def wrap_walked(w: Ptr[vfs.Walk], flags: u32, out: Ptr[Ptr[File]]) -> i64:
     return 0
 
 
-def open_walked(w: Ptr[vfs.Walk], flags: u32, mode: u32) -> i64:
+def open_walked(cred: Ptr[vfs.Cred], w: Ptr[vfs.Walk], flags: u32, mode: u32) -> i64:
     """Checks and side effects of open() once the path is resolved; leaves the inode in w.node."""
     created: bool = False
     if w.node == NULL:
@@ -124,6 +159,8 @@ def open_walked(w: Ptr[vfs.Walk], flags: u32, mode: u32) -> i64:
             return err
         w.node = slot[0]
         created = True
+        if w.node.uid != cred.uid or w.node.gid != cred.gid:
+            vfs.set_owner(w.node, cred.uid, cred.gid)
     elif (flags & O_CREAT) != 0 and (flags & O_EXCL) != 0:
         return -errno.EEXIST
     node: Ptr[vfs.Inode] = w.node

@@ -17,17 +17,17 @@ def init(clock_source: Callable[[], u64]) -> None:
     host_root = memfs.new_root()
     if host_root == NULL:
         panic(b"vfs: no memory for the root filesystem")
-    vfs.mkdir(host_root, host_root, b"/mnt", u32(0o755))
-    vfs.mkdir(host_root, host_root, b"/dev", u32(0o755))
-    vfs.mkdir(host_root, host_root, b"/tmp", u32(0o1777))
-    vfs.mkdir(host_root, host_root, b"/proc", u32(0o555))
+    vfs.mkdir(vfs.as_kernel(), host_root, host_root, b"/mnt", u32(0o755))
+    vfs.mkdir(vfs.as_kernel(), host_root, host_root, b"/dev", u32(0o755))
+    vfs.mkdir(vfs.as_kernel(), host_root, host_root, b"/tmp", u32(0o1777))
+    vfs.mkdir(vfs.as_kernel(), host_root, host_root, b"/proc", u32(0o555))
     mount_devfs()
     mount_procfs()
 
 
 def mount_devfs() -> None:
     slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
-    if vfs.lookup_path(host_root, host_root, b"/dev", True, addr(slot)) < 0:
+    if vfs.lookup_path(vfs.as_kernel(), host_root, host_root, b"/dev", True, addr(slot)) < 0:
         panic(b"vfs: /dev is missing")
     root: Ptr[vfs.Inode] = devfs.new_root()
     if root == NULL or vfs.mount(slot[0], root, b"devfs", b"devfs", b"/dev") < 0:
@@ -38,7 +38,7 @@ def mount_devfs() -> None:
 
 def mount_procfs() -> None:
     slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
-    if vfs.lookup_path(host_root, host_root, b"/proc", True, addr(slot)) < 0:
+    if vfs.lookup_path(vfs.as_kernel(), host_root, host_root, b"/proc", True, addr(slot)) < 0:
         panic(b"vfs: /proc is missing")
     root: Ptr[vfs.Inode] = procfs.new_root()
     if root == NULL or vfs.mount(slot[0], root, b"proc", b"proc", b"/proc") < 0:
@@ -66,7 +66,7 @@ def mount_data_disk(disk: Ptr[BlockDevice], name: Ptr[u8]) -> i64:
         console.puts(b"); /mnt stays empty\n")
         return err
     root: Ptr[vfs.Inode] = slot[0]
-    err = vfs.lookup_path(host_root, host_root, b"/mnt", True, addr(slot))
+    err = vfs.lookup_path(vfs.as_kernel(), host_root, host_root, b"/mnt", True, addr(slot))
     if err == 0:
         err = vfs.mount(slot[0], root, name, b"vfat", b"/mnt")
         vfs.put(slot[0])

@@ -21,12 +21,12 @@ def dest_of(sink: Ptr[tar.TarSink]) -> Ptr[vfs.Inode]:
 
 def sink_mkdir(sink: Ptr[tar.TarSink], path: Ptr[u8], length: usize, mode: u32) -> i64:
     d: Ptr[vfs.Inode] = dest_of(sink)
-    err: i64 = vfs.mkdir(d, d, path, mode)
+    err: i64 = vfs.mkdir(vfs.as_kernel(), d, d, path, mode)
     if err != -errno.EEXIST:
         return err
     # Something has the name: a directory (or a link to one) serves; a file must not pass for one.
     slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
-    if vfs.lookup_path(d, d, path, True, addr(slot)) < 0:
+    if vfs.lookup_path(vfs.as_kernel(), d, d, path, True, addr(slot)) < 0:
         return -errno.ENOTDIR
     if not vfs.is_dir(slot[0]):
         err = -errno.ENOTDIR
@@ -39,7 +39,7 @@ def sink_create_file(sink: Ptr[tar.TarSink], path: Ptr[u8], length: usize, mode:
     d: Ptr[vfs.Inode] = dest_of(sink)
     slot: Array[Ptr[file.File], 1] = Array[Ptr[file.File], 1]()
     flags: u32 = u32(file.O_WRONLY | file.O_CREAT | file.O_EXCL | file.O_NOFOLLOW)
-    err: i64 = file.open(d, d, path, flags, mode, addr(slot))
+    err: i64 = file.open(vfs.as_kernel(), d, d, path, flags, mode, addr(slot))
     if err < 0:
         return err
     done: u64 = 0
@@ -50,29 +50,29 @@ def sink_create_file(sink: Ptr[tar.TarSink], path: Ptr[u8], length: usize, mode:
         if err > 0:
             done += u64(err)
     if err >= 0:
-        err = vfs.change(slot[0].inode, mode, u32(0), u32(0), u32(1))  # the exact mode, setuid bits included
+        err = vfs.set_mode(slot[0].inode, mode)  # the exact mode, setuid bits included
     file.close(slot[0])
     if err < 0:
-        vfs.unlink(d, d, path)  # the contract: a failed call leaves nothing behind
+        vfs.unlink(vfs.as_kernel(), d, d, path)  # the contract: a failed call leaves nothing behind
         return err
     return 0
 
 
 def sink_symlink(sink: Ptr[tar.TarSink], path: Ptr[u8], length: usize, target: Ptr[u8], target_len: usize) -> i64:
     d: Ptr[vfs.Inode] = dest_of(sink)
-    return vfs.symlink(d, d, target, path)
+    return vfs.symlink(vfs.as_kernel(), d, d, target, path)
 
 
 def sink_hardlink(sink: Ptr[tar.TarSink], path: Ptr[u8], length: usize, target: Ptr[u8], target_len: usize) -> i64:
     d: Ptr[vfs.Inode] = dest_of(sink)
-    return vfs.link(d, d, target, path)
+    return vfs.link(vfs.as_kernel(), d, d, target, path)
 
 
 def sink_remove(sink: Ptr[tar.TarSink], path: Ptr[u8], length: usize) -> i64:
     d: Ptr[vfs.Inode] = dest_of(sink)
-    err: i64 = vfs.unlink(d, d, path)
+    err: i64 = vfs.unlink(vfs.as_kernel(), d, d, path)
     if err == -errno.EISDIR:
-        err = vfs.rmdir(d, d, path)
+        err = vfs.rmdir(vfs.as_kernel(), d, d, path)
     return err
 
 

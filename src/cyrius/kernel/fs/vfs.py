@@ -8,6 +8,12 @@ Paths are resolved against a *root* and a *cwd* inode: `..` never climbs above t
 container whose root is its rootfs cannot name anything outside it, whatever the path says.
 Mount points are found by inode: walking onto a mounted-on directory continues in the mounted
 filesystem's root, and `..` from a mounted root continues from the mount point.
+
+Every path operation takes the caller's credentials (`Cred`) first and checks permissions on the
+one walk it acts on, as Linux does: search (x) on every directory the walk crosses, write and search
+on the directory a name is added to or removed from, read/write on a file opened. Nothing resolves a
+path twice, so nothing can change between a check and its use. The kernel's own work (the shell,
+mounting, unpacking a bundle) acts with `as_kernel()`, uid 0.
 """
 from cyrius.lang import NULL, Array, Callable, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
 
@@ -118,6 +124,21 @@ class Mount:
     source: Array[u8, 64]
     fs_name: Array[u8, 16]
     path: Array[u8, 128]
+
+
+@struct
+class Cred:
+    """Who asks: the ids permission bits are checked against (a process's effective ids, or its real
+    ones for access())."""
+    uid: u32
+    gid: u32
+
+
+kernel_cred: Cred = Cred()  # zero-filled: uid 0, gid 0
+
+
+def as_kernel() -> Ptr[Cred]:
+    return addr(kernel_cred)
 
 
 mounts: Array[Mount, MAX_MOUNTS] = Array[Mount, MAX_MOUNTS]()
@@ -335,8 +356,9 @@ def parent_of(root: Ptr[Inode], dir: Ptr[Inode], out: Ptr[Ptr[Inode]]) -> i64:
     return 0
 
 
-def resolve(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], flags: u32, w: Ptr[Walk]) -> i64:
-    """Walk `path` from root (absolute) or cwd (relative), following symlinks up to SYMLINK_LIMIT.
+def resolve(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], flags: u32, w: Ptr[Walk]) -> i64:
+    """Walk `path` from root (absolute) or cwd (relative), following symlinks up to SYMLINK_LIMIT;
+    every directory searched needs search (x) permission for cred (-EACCES).
 
     On success w.node is the inode (or NULL with MAY_NOT_EXIST), w.parent its directory and
     w.name the last component; call done(w) afterwards. On failure nothing is held."""
@@ -351,7 +373,7 @@ def resolve(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], flags: u32, w: Ptr
         return -errno.ENOMEM
     work: Ptr[u8] = phys.bytes_at(scratch)  # 2 * PATH_MAX
     link_buf: Ptr[u8] = work + 2 * PATH_MAX  # PATH_MAX
-    err: i64 = walk_path(root, cwd, path, flags, w, work, link_buf)
+    err: i64 = walk_path(cred, root, cwd, path, flags, w, work, link_buf)
     for i in range(3):
         frames.free(scratch + u64(i) * phys.PAGE_SIZE)
     if err < 0:
@@ -359,8 +381,8 @@ def resolve(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], flags: u32, w: Ptr
     return err
 
 
-def walk_path(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], flags: u32, w: Ptr[Walk], work: Ptr[u8],
-              link_buf: Ptr[u8]) -> i64:
+def walk_path(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], flags: u32, w: Ptr[Walk],
+              work: Ptr[u8], link_buf: Ptr[u8]) -> i64:
     length: usize = 0
     while path[length] != 0:
         length += 1
@@ -393,6 +415,9 @@ def walk_path(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], flags: u32, w: P
             rest += 1
         last: bool = work[rest] == 0
         component: Ptr[u8] = work + start
+        if is_dir(current) and not permitted(cred, current, u32(X_OK)):
+            put(current)  # Linux checks search permission before every component, `.` and `..` too
+            return -errno.EACCES
         if n == 1 and component[0] == 0x2E:
             continue
         if n == 2 and component[0] == 0x2E and component[1] == 0x2E:
@@ -471,27 +496,50 @@ def read_link(node: Ptr[Inode], buf: Ptr[u8], cap: usize) -> i64:
 
 # ---------------------------------------------------------------- path operations
 
-def mkdir(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], mode: u32) -> i64:
+def can_change_dir(cred: Ptr[Cred], w: Ptr[Walk]) -> bool:
+    """Adding or removing a name needs write and search permission on the directory holding it, the
+    one this walk resolved. No sticky-bit rules."""
+    return w.parent == NULL or permitted(cred, w.parent, u32(W_OK | X_OK))
+
+
+def own_entry(cred: Ptr[Cred], w: Ptr[Walk]) -> None:
+    """The entry just made under the walk's parent belongs to the caller's ids (looked up in the
+    parent the walk holds, not by path again)."""
+    if cred.uid == 0 and cred.gid == 0:
+        return
+    slot: Array[Ptr[Inode], 1] = Array[Ptr[Inode], 1]()
+    if lookup_in(w.parent, addr(w.name), w.name_len, addr(slot)) == 0:
+        set_owner(slot[0], cred.uid, cred.gid)
+        put(slot[0])
+
+
+def mkdir(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], mode: u32) -> i64:
     w: Walk = Walk()
-    err: i64 = resolve(root, cwd, path, u32(MAY_NOT_EXIST), addr(w))
+    err: i64 = resolve(cred, root, cwd, path, u32(MAY_NOT_EXIST), addr(w))
     if err < 0:
         return err
-    if w.node != NULL:
+    if not can_change_dir(cred, addr(w)):
+        err = -errno.EACCES
+    elif w.node != NULL:
         err = -errno.EEXIST
     elif w.parent.ops.mkdir == NULL:
         err = -errno.EPERM
     else:
         err = w.parent.ops.mkdir(w.parent, addr(w.name), w.name_len, mode)
+        if err >= 0:
+            own_entry(cred, addr(w))
     done(addr(w))
     return err
 
 
-def unlink(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8]) -> i64:
+def unlink(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8]) -> i64:
     w: Walk = Walk()
-    err: i64 = resolve(root, cwd, path, u32(0), addr(w))
+    err: i64 = resolve(cred, root, cwd, path, u32(0), addr(w))
     if err < 0:
         return err
-    if w.parent == NULL:
+    if not can_change_dir(cred, addr(w)):
+        err = -errno.EACCES
+    elif w.parent == NULL:
         err = -errno.EBUSY
     elif is_dir(w.node):
         err = -errno.EISDIR
@@ -503,12 +551,14 @@ def unlink(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8]) -> i64:
     return err
 
 
-def rmdir(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8]) -> i64:
+def rmdir(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8]) -> i64:
     w: Walk = Walk()
-    err: i64 = resolve(root, cwd, path, u32(0), addr(w))
+    err: i64 = resolve(cred, root, cwd, path, u32(0), addr(w))
     if err < 0:
         return err
-    if w.parent == NULL or w.node == root or mount_of_root(w.node) != NULL:
+    if not can_change_dir(cred, addr(w)):
+        err = -errno.EACCES
+    elif w.parent == NULL or w.node == root or mount_of_root(w.node) != NULL:
         err = -errno.EBUSY
     elif not is_dir(w.node):
         err = -errno.ENOTDIR
@@ -520,41 +570,47 @@ def rmdir(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8]) -> i64:
     return err
 
 
-def symlink(root: Ptr[Inode], cwd: Ptr[Inode], target: Ptr[u8], path: Ptr[u8]) -> i64:
+def symlink(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], target: Ptr[u8], path: Ptr[u8]) -> i64:
     w: Walk = Walk()
-    err: i64 = resolve(root, cwd, path, u32(MAY_NOT_EXIST), addr(w))
+    err: i64 = resolve(cred, root, cwd, path, u32(MAY_NOT_EXIST), addr(w))
     if err < 0:
         return err
     length: usize = 0
     while target[length] != 0:
         length += 1
-    if w.node != NULL:
+    if not can_change_dir(cred, addr(w)):
+        err = -errno.EACCES
+    elif w.node != NULL:
         err = -errno.EEXIST
     elif w.parent.ops.symlink == NULL:
         err = -errno.EPERM
     else:
         err = w.parent.ops.symlink(w.parent, addr(w.name), w.name_len, target, length)
+        if err >= 0:
+            own_entry(cred, addr(w))
     done(addr(w))
     return err
 
 
-def link(root: Ptr[Inode], cwd: Ptr[Inode], old_path: Ptr[u8], new_path: Ptr[u8]) -> i64:
-    return link_at(root, cwd, old_path, cwd, new_path, False)
+def link(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], old_path: Ptr[u8], new_path: Ptr[u8]) -> i64:
+    return link_at(cred, root, cwd, old_path, cwd, new_path, False)
 
 
-def link_at(root: Ptr[Inode], old_cwd: Ptr[Inode], old_path: Ptr[u8], new_cwd: Ptr[Inode], new_path: Ptr[u8],
-            follow: bool) -> i64:
+def link_at(cred: Ptr[Cred], root: Ptr[Inode], old_cwd: Ptr[Inode], old_path: Ptr[u8], new_cwd: Ptr[Inode],
+            new_path: Ptr[u8], follow: bool) -> i64:
     """link with each path relative to its own directory (linkat); follow: AT_SYMLINK_FOLLOW."""
     old: Walk = Walk()
-    err: i64 = resolve(root, old_cwd, old_path, u32(FOLLOW) if follow else u32(0), addr(old))
+    err: i64 = resolve(cred, root, old_cwd, old_path, u32(FOLLOW) if follow else u32(0), addr(old))
     if err < 0:
         return err
     new: Walk = Walk()
-    err = resolve(root, new_cwd, new_path, u32(MAY_NOT_EXIST), addr(new))
+    err = resolve(cred, root, new_cwd, new_path, u32(MAY_NOT_EXIST), addr(new))
     if err < 0:
         done(addr(old))
         return err
-    if new.node != NULL:
+    if not can_change_dir(cred, addr(new)):
+        err = -errno.EACCES
+    elif new.node != NULL:
         err = -errno.EEXIST
     elif new.parent.dev != old.node.dev:
         err = -errno.EXDEV
@@ -567,23 +623,25 @@ def link_at(root: Ptr[Inode], old_cwd: Ptr[Inode], old_path: Ptr[u8], new_cwd: P
     return err
 
 
-def rename(root: Ptr[Inode], cwd: Ptr[Inode], old_path: Ptr[u8], new_path: Ptr[u8]) -> i64:
-    return rename_at(root, cwd, old_path, cwd, new_path)
+def rename(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], old_path: Ptr[u8], new_path: Ptr[u8]) -> i64:
+    return rename_at(cred, root, cwd, old_path, cwd, new_path)
 
 
-def rename_at(root: Ptr[Inode], old_cwd: Ptr[Inode], old_path: Ptr[u8], new_cwd: Ptr[Inode],
+def rename_at(cred: Ptr[Cred], root: Ptr[Inode], old_cwd: Ptr[Inode], old_path: Ptr[u8], new_cwd: Ptr[Inode],
               new_path: Ptr[u8]) -> i64:
     """rename with each path relative to its own directory (renameat)."""
     old: Walk = Walk()
-    err: i64 = resolve(root, old_cwd, old_path, u32(0), addr(old))
+    err: i64 = resolve(cred, root, old_cwd, old_path, u32(0), addr(old))
     if err < 0:
         return err
     new: Walk = Walk()
-    err = resolve(root, new_cwd, new_path, u32(MAY_NOT_EXIST), addr(new))
+    err = resolve(cred, root, new_cwd, new_path, u32(MAY_NOT_EXIST), addr(new))
     if err < 0:
         done(addr(old))
         return err
-    if old.parent == NULL or new.parent == NULL:
+    if not can_change_dir(cred, addr(old)) or not can_change_dir(cred, addr(new)):
+        err = -errno.EACCES
+    elif old.parent == NULL or new.parent == NULL:
         err = -errno.EBUSY
     elif new.parent.dev != old.parent.dev:
         err = -errno.EXDEV
@@ -597,10 +655,11 @@ def rename_at(root: Ptr[Inode], old_cwd: Ptr[Inode], old_path: Ptr[u8], new_cwd:
     return err
 
 
-def lookup_path(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], follow: bool, out: Ptr[Ptr[Inode]]) -> i64:
+def lookup_path(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], follow: bool,
+                out: Ptr[Ptr[Inode]]) -> i64:
     """The inode a path names (one reference in out[0])."""
     w: Walk = Walk()
-    err: i64 = resolve(root, cwd, path, u32(FOLLOW) if follow else u32(0), addr(w))
+    err: i64 = resolve(cred, root, cwd, path, u32(FOLLOW) if follow else u32(0), addr(w))
     if err < 0:
         return err
     out[0] = get(w.node)
@@ -736,9 +795,9 @@ def fill_stat(node: Ptr[Inode], out: Ptr[Stat]) -> None:
         out.reserved[i] = 0
 
 
-def stat(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], follow: bool, out: Ptr[Stat]) -> i64:
+def stat(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], follow: bool, out: Ptr[Stat]) -> i64:
     slot: Array[Ptr[Inode], 1] = Array[Ptr[Inode], 1]()
-    err: i64 = lookup_path(root, cwd, path, follow, addr(slot))
+    err: i64 = lookup_path(cred, root, cwd, path, follow, addr(slot))
     if err < 0:
         return err
     fill_stat(slot[0], out)
@@ -746,44 +805,55 @@ def stat(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], follow: bool, out: Pt
     return 0
 
 
-def permitted(node: Ptr[Inode], uid: u32, gid: u32, want: u32) -> bool:
+def permitted(cred: Ptr[Cred], node: Ptr[Inode], want: u32) -> bool:
     """Classic Unix permission bits; uid 0 may read and write anything, and execute what anyone may."""
-    if uid == 0:
+    if cred.uid == 0:
         return (want & X_OK) == 0 or is_dir(node) or (node.mode & 0o111) != 0
     bits: u32 = node.mode & 0o7
-    if uid == node.uid:
+    if cred.uid == node.uid:
         bits = (node.mode >> 6) & 0o7
-    elif gid == node.gid:
+    elif cred.gid == node.gid:
         bits = (node.mode >> 3) & 0o7
     return (bits & want) == want
 
 
-def access(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], want: u32, uid: u32, gid: u32) -> i64:
+def access(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], want: u32) -> i64:
     if (want & ~u32(R_OK | W_OK | X_OK)) != 0:
         return -errno.EINVAL
     slot: Array[Ptr[Inode], 1] = Array[Ptr[Inode], 1]()
-    err: i64 = lookup_path(root, cwd, path, True, addr(slot))
+    err: i64 = lookup_path(cred, root, cwd, path, True, addr(slot))
     if err < 0:
         return err
-    if not permitted(slot[0], uid, gid, want):
+    if not permitted(cred, slot[0], want):
         err = -errno.EACCES
     put(slot[0])
     return err
 
 
-def change(node: Ptr[Inode], mode: u32, uid: u32, gid: u32, what: u32) -> i64:
-    """chmod (what=1: mode), chown (what=2: uid/gid; 0xffffffff keeps one), persisted by setattr."""
-    if what == 1:
-        node.mode = (node.mode & S_IFMT) | (mode & 0o7777)
-    else:
-        if uid != 0xFFFFFFFF:
-            node.uid = uid
-        if gid != 0xFFFFFFFF:
-            node.gid = gid
+def changed(node: Ptr[Inode]) -> i64:
+    """The inode's attributes were changed: a new ctime, persisted by setattr."""
     node.ctime_ns = now_ns()
     if node.ops.setattr == NULL:
         return 0
     return node.ops.setattr(node)
+
+
+def set_mode(node: Ptr[Inode], mode: u32) -> i64:
+    """chmod: the permission bits (setuid, setgid and sticky included)."""
+    node.mode = (node.mode & S_IFMT) | (mode & 0o7777)
+    return changed(node)
+
+
+KEEP_ID: Final = 0xFFFFFFFF  # chown's "leave this id as it is"
+
+
+def set_owner(node: Ptr[Inode], uid: u32, gid: u32) -> i64:
+    """chown: the owner and group (KEEP_ID keeps either)."""
+    if uid != KEEP_ID:
+        node.uid = uid
+    if gid != KEEP_ID:
+        node.gid = gid
+    return changed(node)
 
 
 def set_times(node: Ptr[Inode], atime_ns: u64, set_atime: bool, mtime_ns: u64, set_mtime: bool) -> i64:
@@ -792,35 +862,12 @@ def set_times(node: Ptr[Inode], atime_ns: u64, set_atime: bool, mtime_ns: u64, s
         node.atime_ns = atime_ns
     if set_mtime:
         node.mtime_ns = mtime_ns
-    node.ctime_ns = now_ns()
-    if node.ops.setattr == NULL:
-        return 0
-    return node.ops.setattr(node)
+    return changed(node)
 
 
-def chmod(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], mode: u32) -> i64:
+def truncate(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], size: u64) -> i64:
     slot: Array[Ptr[Inode], 1] = Array[Ptr[Inode], 1]()
-    err: i64 = lookup_path(root, cwd, path, True, addr(slot))
-    if err < 0:
-        return err
-    err = change(slot[0], mode, u32(0), u32(0), u32(1))
-    put(slot[0])
-    return err
-
-
-def chown(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], uid: u32, gid: u32, follow: bool) -> i64:
-    slot: Array[Ptr[Inode], 1] = Array[Ptr[Inode], 1]()
-    err: i64 = lookup_path(root, cwd, path, follow, addr(slot))
-    if err < 0:
-        return err
-    err = change(slot[0], u32(0), uid, gid, u32(2))
-    put(slot[0])
-    return err
-
-
-def truncate(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], size: u64) -> i64:
-    slot: Array[Ptr[Inode], 1] = Array[Ptr[Inode], 1]()
-    err: i64 = lookup_path(root, cwd, path, True, addr(slot))
+    err: i64 = lookup_path(cred, root, cwd, path, True, addr(slot))
     if err < 0:
         return err
     node: Ptr[Inode] = slot[0]
@@ -834,9 +881,9 @@ def truncate(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], size: u64) -> i64
     return err
 
 
-def statfs(root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], out: Ptr[StatFs]) -> i64:
+def statfs(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], out: Ptr[StatFs]) -> i64:
     slot: Array[Ptr[Inode], 1] = Array[Ptr[Inode], 1]()
-    err: i64 = lookup_path(root, cwd, path, True, addr(slot))
+    err: i64 = lookup_path(cred, root, cwd, path, True, addr(slot))
     if err < 0:
         return err
     if slot[0].ops.statfs == NULL:

@@ -138,7 +138,8 @@ def read_header(node: Ptr[vfs.Inode], buf: Ptr[u8]) -> i64:
 
 
 def open_program(p: Ptr[Process], path: Ptr[u8], out: Ptr[Ptr[vfs.Inode]]) -> i64:
-    r: i64 = vfs.lookup_path(p.root, p.cwd, path, True, out)
+    who: vfs.Cred = vfs.Cred()
+    r: i64 = vfs.lookup_path(process.cred_of(p, addr(who)), p.root, p.cwd, path, True, out)
     if r < 0:
         return r
     node: Ptr[vfs.Inode] = out[0]
@@ -400,7 +401,8 @@ def program_path(p: Ptr[Process], path: Ptr[u8], out: Ptr[u8]) -> None:
     """The program's absolute path inside p's root (/proc/PID/exe); empty if it cannot be told."""
     out[0] = 0
     w: vfs.Walk = vfs.Walk()
-    if vfs.resolve(p.root, p.cwd, path, u32(vfs.FOLLOW), addr(w)) < 0:
+    who: vfs.Cred = vfs.Cred()
+    if vfs.resolve(process.cred_of(p, addr(who)), p.root, p.cwd, path, u32(vfs.FOLLOW), addr(w)) < 0:
         return
     if w.parent != NULL and w.node != NULL:
         n: i64 = vfs.path_of(p.root, w.parent, out, usize(task.EXE_LEN))

@@ -48,6 +48,7 @@ class Path:
     """A path argument copied in, and the directory a relative one starts from."""
     name: Ptr[u8]  # a path_buffer(), NUL-terminated; path_done frees it
     base: Ptr[vfs.Inode]  # not referenced: the cwd or an open descriptor holds it during the call
+    cred: vfs.Cred  # the caller's, for the walk's permission checks
 
 
 
@@ -105,6 +106,7 @@ def path_in(dirfd: u64, user: u64, empty_ok: bool, pa: Ptr[Path]) -> i64:
     empty_ok (AT_EMPTY_PATH): then pa.base is the inode dirfd itself names. Call path_done(pa)
     afterwards whatever this returns."""
     p: Ptr[Process] = process.current()
+    process.cred_of(p, addr(pa.cred))
     pa.base = NULL
     pa.name = path_buffer()
     if pa.name == NULL:
@@ -139,12 +141,18 @@ def path_done(pa: Ptr[Path]) -> None:
     pa.name = NULL
 
 
+def caller_may(node: Ptr[vfs.Inode], want: u32) -> bool:
+    """vfs.permitted for the calling process's effective ids."""
+    who: vfs.Cred = vfs.Cred()
+    return vfs.permitted(process.cred_of(process.current(), addr(who)), node, want)
+
+
 def lookup(pa: Ptr[Path], follow: bool, out: Ptr[Ptr[vfs.Inode]]) -> i64:
     """The inode a copied-in path names (one reference in out[0]); an empty path names pa.base."""
     if pa.name[0] == 0:
         out[0] = vfs.get(pa.base)
         return 0
-    return vfs.lookup_path(process.current().root, pa.base, pa.name, follow, out)
+    return vfs.lookup_path(addr(pa.cred), process.current().root, pa.base, pa.name, follow, out)
 
 
 def lookup_user(dirfd: u64, user: u64, follow: bool, empty_ok: bool, out: Ptr[Ptr[vfs.Inode]]) -> i64:
@@ -178,30 +186,3 @@ def last_dots(name: Ptr[u8]) -> u32:
     if n == 2 and name[start] == 0x2E and name[start + 1] == 0x2E:
         return 2
     return 0
-
-
-def may_change_dir(pa: Ptr[Path]) -> i64:
-    """Adding or removing a name needs write and search permission on the directory holding it
-    (root always has it: no second walk then). No sticky-bit rules."""
-    p: Ptr[Process] = process.current()
-    if p.euid == 0 or pa.name[0] == 0:
-        return 0
-    w: vfs.Walk = vfs.Walk()
-    err: i64 = vfs.resolve(p.root, pa.base, pa.name, u32(vfs.MAY_NOT_EXIST), addr(w))
-    if err < 0:
-        return err
-    if w.parent != NULL and not vfs.permitted(w.parent, p.euid, p.egid, u32(vfs.W_OK | vfs.X_OK)):
-        err = -errno.EACCES
-    vfs.done(addr(w))
-    return err
-
-
-def own_new(pa: Ptr[Path]) -> None:
-    """A file the caller just created belongs to its effective uid and gid."""
-    p: Ptr[Process] = process.current()
-    if p.euid == 0 and p.egid == 0:
-        return
-    slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
-    if lookup(pa, False, addr(slot)) == 0:
-        vfs.change(slot[0], u32(0), p.euid, p.egid, u32(2))
-        vfs.put(slot[0])

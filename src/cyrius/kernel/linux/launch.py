@@ -14,7 +14,7 @@ from . import exec as execve_
 def open_console(p: Ptr[Process]) -> i64:
     for fd in range(3):
         slot: Array[Ptr[file.File], 1] = Array[Ptr[file.File], 1]()
-        r: i64 = file.open(p.root, p.cwd, b"/dev/console", u32(file.O_RDWR), u32(0), addr(slot))
+        r: i64 = file.open(vfs.as_kernel(), p.root, p.cwd, b"/dev/console", u32(file.O_RDWR), u32(0), addr(slot))
         if r < 0:
             return r
         r = process.fd_install(p, slot[0], False, i64(fd))

@@ -9,7 +9,7 @@ from ..mm import frames, phys, uaccess
 from ..proc import process
 from ..proc.task import Process
 from .syscalls import FULL, define
-from .fsargs import AT_FDCWD, PATH_MAX, free_path_buffer, get_file, lookup_user, min_u64, path_buffer
+from .fsargs import caller_may, AT_FDCWD, PATH_MAX, free_path_buffer, get_file, lookup_user, min_u64, path_buffer
 from .sys_rw import CHUNK, bounce
 from .syscall_names import SYS_CHDIR, SYS_FCHDIR, SYS_GETCWD, SYS_GETDENTS64
 
@@ -49,7 +49,7 @@ def set_cwd(node: Ptr[vfs.Inode]) -> i64:
     if not vfs.is_dir(node):
         vfs.put(node)
         return -errno.ENOTDIR
-    if not vfs.permitted(node, p.euid, p.egid, u32(vfs.X_OK)):
+    if not caller_may(node, u32(vfs.X_OK)):
         vfs.put(node)
         return -errno.EACCES
     vfs.put(p.cwd)

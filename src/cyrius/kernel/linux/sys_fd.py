@@ -42,8 +42,6 @@ F_DUPFD_CLOEXEC: Final = 1030
 SETFL_MASK: Final = file.O_APPEND | file.O_NONBLOCK
 
 
-# What an open File keeps of the open flags (the rest only acts during open).
-KEPT_FLAGS: Final = file.O_ACCMODE | file.O_APPEND | file.O_NONBLOCK | file.O_DIRECTORY | file.O_NOFOLLOW | file.O_PATH
 
 
 FIONREAD: Final = 0x541B
@@ -58,54 +56,10 @@ FIONCLEX: Final = 0x5450
 FIOCLEX: Final = 0x5451
 
 
-def may_open(p: Ptr[Process], w: Ptr[vfs.Walk], flags: u32) -> i64:
-    """Permission bits for an open (root passes, see vfs.permitted). Errors Linux reports first
-    (EEXIST, ENOTDIR, EISDIR) are left to file.open_walked."""
-    if (flags & file.O_PATH) != 0:
-        return 0
-    if w.node == NULL:
-        if w.parent != NULL and not vfs.permitted(w.parent, p.euid, p.egid, u32(vfs.W_OK | vfs.X_OK)):
-            return -errno.EACCES
-        return 0
-    if (flags & file.O_CREAT) != 0 and (flags & file.O_EXCL) != 0:
-        return 0
-    if (flags & file.O_DIRECTORY) != 0 and not vfs.is_dir(w.node):
-        return 0
-    if vfs.is_dir(w.node) and (flags & file.O_ACCMODE) != file.O_RDONLY:
-        return 0
-    want: u32 = 0
-    mode: u32 = flags & file.O_ACCMODE
-    if mode == file.O_RDONLY or mode == file.O_RDWR:
-        want |= vfs.R_OK
-    if mode == file.O_WRONLY or mode == file.O_RDWR or (flags & file.O_TRUNC) != 0:
-        want |= vfs.W_OK
-    if not vfs.is_symlink(w.node) and not vfs.permitted(w.node, p.euid, p.egid, want):
-        return -errno.EACCES
-    return 0
-
-
 def open_path(pa: Ptr[Path], flags: u32, mode: u32, out: Ptr[Ptr[File]]) -> i64:
-    """file.open with Linux's permission checks, the umask and the creator as owner."""
+    """file.open for the caller, with its umask."""
     p: Ptr[Process] = process.current()
-    walk_flags: u32 = 0
-    if (flags & file.O_NOFOLLOW) == 0:
-        walk_flags |= vfs.FOLLOW
-    if (flags & file.O_CREAT) != 0:
-        walk_flags |= vfs.MAY_NOT_EXIST
-    w: vfs.Walk = vfs.Walk()
-    err: i64 = vfs.resolve(p.root, pa.base, pa.name, walk_flags, addr(w))
-    if err < 0:
-        return err
-    creating: bool = w.node == NULL
-    err = may_open(p, addr(w), flags)
-    if err >= 0:
-        err = file.open_walked(addr(w), flags, mode & ~p.umask & 0o7777)
-    if err < 0:
-        vfs.done(addr(w))
-        return err
-    if creating and (w.node.uid != p.euid or w.node.gid != p.egid):
-        vfs.change(w.node, u32(0), p.euid, p.egid, u32(2))
-    return file.wrap_walked(addr(w), flags & KEPT_FLAGS, out)
+    return file.open(addr(pa.cred), p.root, pa.base, pa.name, flags, mode & ~p.umask & 0o7777, out)
 
 
 def open_at(dirfd: u64, user_path: u64, flags: u64, mode: u64) -> i64:
@@ -192,7 +146,7 @@ def fcntl(fd: u64, cmd: u64, arg: u64) -> i64:
         p.fd_flags[n] = u8(arg & task.FD_CLOEXEC)
         return 0
     if c == F_GETFL:
-        return i64((f.flags & KEPT_FLAGS) | O_LARGEFILE)
+        return i64((f.flags & file.KEPT_FLAGS) | O_LARGEFILE)
     if c == F_SETFL:
         f.flags = (f.flags & ~u32(SETFL_MASK)) | (u32(arg) & SETFL_MASK)
         return 0
@@ -283,7 +237,7 @@ def sys_ioctl(f: Ptr[TrapFrame]) -> i64:
 
 def init() -> None:
     pipe.init()
-    define(SYS_OPEN, sys_open, PARTIAL, b"O_TMPFILE: EOPNOTSUPP; search (x) permission on directories is not checked")
+    define(SYS_OPEN, sys_open, PARTIAL, b"O_TMPFILE: EOPNOTSUPP")
     define(SYS_CLOSE, sys_close, FULL, NULL)
     define(SYS_IOCTL, sys_ioctl, PARTIAL, b"terminal (termios, job control, window size), FIONREAD, FIONBIO, FIOCLEX")
     define(SYS_PIPE, sys_pipe, FULL, NULL)
@@ -291,7 +245,6 @@ def init() -> None:
     define(SYS_DUP2, sys_dup2, FULL, NULL)
     define(SYS_FCNTL, sys_fcntl, PARTIAL, b"F_DUPFD(_CLOEXEC), F_GETFD/F_SETFD, F_GETFL/F_SETFL; no locks or owners")
     define(SYS_CREAT, sys_creat, FULL, NULL)
-    define(SYS_OPENAT, sys_openat, PARTIAL,
-           b"O_TMPFILE: EOPNOTSUPP; search (x) permission on directories is not checked")
+    define(SYS_OPENAT, sys_openat, PARTIAL, b"O_TMPFILE: EOPNOTSUPP")
     define(SYS_DUP3, sys_dup3, FULL, NULL)
     define(SYS_PIPE2, sys_pipe2, PARTIAL, b"O_CLOEXEC and O_NONBLOCK; no O_DIRECT (packet) pipes")

@@ -12,7 +12,7 @@ from .syscall_names import (SYS_LINK, SYS_LINKAT, SYS_MKDIR, SYS_MKDIRAT, SYS_RE
                             SYS_RENAMEAT, SYS_RENAMEAT2, SYS_RMDIR, SYS_SYMLINK, SYS_SYMLINKAT, SYS_UNLINK,
                             SYS_UNLINKAT)
 from .fsargs import (AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, PATH_MAX, Path, free_path_buffer,
-                     int_arg, last_dots, lookup_user, may_change_dir, min_u64, own_new, path_buffer, path_done,
+                     int_arg, last_dots, lookup_user, min_u64, path_buffer, path_done,
                      path_in)
 
 
@@ -21,11 +21,7 @@ def mkdir_at(dirfd: u64, user_path: u64, mode: u64) -> i64:
     pa: Path = Path()
     err: i64 = path_in(dirfd, user_path, False, addr(pa))
     if err >= 0:
-        err = may_change_dir(addr(pa))
-    if err >= 0:
-        err = vfs.mkdir(p.root, pa.base, pa.name, u32(mode) & 0o1777 & ~p.umask)
-        if err >= 0:
-            own_new(addr(pa))
+        err = vfs.mkdir(addr(pa.cred), p.root, pa.base, pa.name, u32(mode) & 0o1777 & ~p.umask)
     path_done(addr(pa))
     return err
 
@@ -36,7 +32,7 @@ def rmdir_path(pa: Ptr[Path]) -> i64:
         return -errno.EINVAL
     if dots == 2:
         return -errno.ENOTEMPTY
-    return vfs.rmdir(process.current().root, pa.base, pa.name)
+    return vfs.rmdir(addr(pa.cred), process.current().root, pa.base, pa.name)
 
 
 def unlink_at(dirfd: u64, user_path: u64, flags: u64) -> i64:
@@ -45,12 +41,10 @@ def unlink_at(dirfd: u64, user_path: u64, flags: u64) -> i64:
     pa: Path = Path()
     err: i64 = path_in(dirfd, user_path, False, addr(pa))
     if err >= 0:
-        err = may_change_dir(addr(pa))
-    if err >= 0:
         if (flags & AT_REMOVEDIR) != 0:
             err = rmdir_path(addr(pa))
         else:
-            err = vfs.unlink(process.current().root, pa.base, pa.name)
+            err = vfs.unlink(addr(pa.cred), process.current().root, pa.base, pa.name)
     path_done(addr(pa))
     return err
 
@@ -64,11 +58,7 @@ def rename_at(olddirfd: u64, old_path: u64, newdirfd: u64, new_path: u64, flags:
     if err >= 0:
         err = path_in(newdirfd, new_path, False, addr(b))
     if err >= 0:
-        err = may_change_dir(addr(a))
-    if err >= 0:
-        err = may_change_dir(addr(b))
-    if err >= 0:
-        err = vfs.rename_at(process.current().root, a.base, a.name, b.base, b.name)
+        err = vfs.rename_at(addr(a.cred), process.current().root, a.base, a.name, b.base, b.name)
     path_done(addr(a))
     path_done(addr(b))
     return err
@@ -83,9 +73,8 @@ def link_at(olddirfd: u64, old_path: u64, newdirfd: u64, new_path: u64, flags: u
     if err >= 0:
         err = path_in(newdirfd, new_path, False, addr(b))
     if err >= 0:
-        err = may_change_dir(addr(b))
-    if err >= 0:
-        err = vfs.link_at(process.current().root, a.base, a.name, b.base, b.name, (flags & AT_SYMLINK_FOLLOW) != 0)
+        err = vfs.link_at(addr(a.cred), process.current().root, a.base, a.name, b.base, b.name,
+                          (flags & AT_SYMLINK_FOLLOW) != 0)
     path_done(addr(a))
     path_done(addr(b))
     return err
@@ -103,11 +92,7 @@ def symlink_at(user_target: u64, newdirfd: u64, user_path: u64) -> i64:
     if err >= 0:
         err = path_in(newdirfd, user_path, False, addr(pa))
     if err >= 0:
-        err = may_change_dir(addr(pa))
-    if err >= 0:
-        err = vfs.symlink(p.root, pa.base, target, pa.name)
-        if err >= 0:
-            own_new(addr(pa))
+        err = vfs.symlink(addr(pa.cred), p.root, pa.base, target, pa.name)
     path_done(addr(pa))
     free_path_buffer(target)
     return err

@@ -10,8 +10,8 @@ from ..mm import uaccess
 from ..proc import process
 from ..proc.task import Process
 from .syscalls import FULL, PARTIAL, define
-from .fsargs import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, get_file, int_arg,
-                     lookup_flagged, lookup_user)
+from .fsargs import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, caller_may, get_file,
+                     int_arg, lookup_flagged, lookup_user)
 from .syscall_names import (SYS_ACCESS, SYS_CHMOD, SYS_CHOWN, SYS_FACCESSAT, SYS_FACCESSAT2, SYS_FCHMOD, SYS_FCHMODAT,
                             SYS_FCHOWN, SYS_FCHOWNAT, SYS_FSTAT, SYS_FSTATFS, SYS_FTRUNCATE, SYS_LCHOWN, SYS_LSTAT,
                             SYS_NEWFSTATAT, SYS_STAT, SYS_STATFS, SYS_STATX, SYS_TRUNCATE, SYS_UMASK, SYS_UTIMENSAT)
@@ -170,12 +170,12 @@ def access_at(dirfd: u64, user_path: u64, mode: u64, flags: u64) -> i64:
     err: i64 = lookup_flagged(dirfd, user_path, flags, addr(slot))
     if err < 0:
         return err
-    uid: u32 = p.uid
-    gid: u32 = p.gid
+    who: vfs.Cred = vfs.Cred()  # access() asks for the real ids, AT_EACCESS for the effective ones
+    who.uid = p.uid
+    who.gid = p.gid
     if (flags & AT_EACCESS) != 0:
-        uid = p.euid
-        gid = p.egid
-    if not vfs.permitted(slot[0], uid, gid, u32(mode)):
+        process.cred_of(p, addr(who))
+    if not vfs.permitted(addr(who), slot[0], u32(mode)):
         err = -errno.EACCES
     vfs.put(slot[0])
     return err
@@ -185,7 +185,7 @@ def chmod_node(node: Ptr[vfs.Inode], mode: u64) -> i64:
     p: Ptr[Process] = process.current()
     if p.euid != 0 and p.euid != node.uid:
         return -errno.EPERM
-    return vfs.change(node, u32(mode) & 0o7777, u32(0), u32(0), u32(1))
+    return vfs.set_mode(node, u32(mode))
 
 
 def chown_node(node: Ptr[vfs.Inode], uid: u64, gid: u64) -> i64:
@@ -194,11 +194,11 @@ def chown_node(node: Ptr[vfs.Inode], uid: u64, gid: u64) -> i64:
     u: u32 = u32(uid)
     g: u32 = u32(gid)
     if p.euid != 0:
-        if u != 0xFFFFFFFF and u != node.uid:
+        if u != vfs.KEEP_ID and u != node.uid:
             return -errno.EPERM
-        if g != 0xFFFFFFFF and (p.euid != node.uid or (g != p.egid and g != node.gid)):
+        if g != vfs.KEEP_ID and (p.euid != node.uid or (g != p.egid and g != node.gid)):
             return -errno.EPERM
-    return vfs.change(node, u32(0), u, g, u32(2))
+    return vfs.set_owner(node, u, g)
 
 
 def chmod_at(dirfd: u64, user_path: u64, mode: u64) -> i64:
@@ -250,7 +250,7 @@ def times_node(node: Ptr[vfs.Inode], user_times: u64) -> i64:
     if p.euid != 0 and p.euid != node.uid:
         if explicit:
             return -errno.EPERM
-        if not vfs.permitted(node, p.euid, p.egid, u32(vfs.W_OK)):
+        if not caller_may(node, u32(vfs.W_OK)):
             return -errno.EACCES
     return vfs.set_times(node, ts[0], ts[1] != UTIME_OMIT, ts[2], ts[3] != UTIME_OMIT)
 
@@ -284,12 +284,11 @@ def truncate_node(node: Ptr[vfs.Inode], length: u64) -> i64:
 
 
 def truncate_path(user_path: u64, length: u64) -> i64:
-    p: Ptr[Process] = process.current()
     slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
     err: i64 = lookup_user(u64(i64(AT_FDCWD)), user_path, True, False, addr(slot))
     if err < 0:
         return err
-    if not vfs.is_dir(slot[0]) and not vfs.permitted(slot[0], p.euid, p.egid, u32(vfs.W_OK)):
+    if not vfs.is_dir(slot[0]) and not caller_may(slot[0], u32(vfs.W_OK)):
         err = -errno.EACCES
     else:
         err = truncate_node(slot[0], length)

@@ -27,14 +27,17 @@ PF_WRITE: Final = 2
 @export("kernel_syscall")
 def kernel_syscall(frame: Ptr[TrapFrame]) -> None:
     sti()
-    p: Ptr[task.Process] = process.current()
-    result: i64 = -errno.ENOSYS
-    if p.abi == task.ABI_LINUX:
-        result = syscalls.dispatch(frame)
-    else:
-        result = host_syscalls.dispatch(frame)
-    frame.rax = u64(result)
+    frame.rax = u64(dispatch(process.current(), frame))
     return_to_user(frame)
+
+
+def dispatch(p: Ptr[task.Process], frame: Ptr[TrapFrame]) -> i64:
+    """The table p's world selects. Fail closed: a process whose world was never set reaches none."""
+    if p.abi == task.ABI_LINUX:
+        return syscalls.dispatch(frame)
+    if p.abi == task.ABI_HOST:
+        return host_syscalls.dispatch(frame)
+    return -errno.ENOSYS
 
 
 def return_to_user(frame: Ptr[TrapFrame]) -> None:

@@ -35,6 +35,13 @@ def current() -> Ptr[Process]:
     return sched.current.process
 
 
+def cred_of(p: Ptr[Process], out: Ptr[vfs.Cred]) -> Ptr[vfs.Cred]:
+    """The ids p's file accesses are checked against (its effective ones), in out."""
+    out.uid = p.euid
+    out.gid = p.egid
+    return out
+
+
 def find(pid: u32) -> Ptr[Process]:
     p: Ptr[Process] = table
     while p != NULL:

@@ -16,9 +16,11 @@ TASK_RUNNING: Final = 1  # on the CPU
 TASK_BLOCKED: Final = 2  # in a wait queue (or sleeping until wake_at_ns)
 TASK_DEAD: Final = 3  # never runs again; its stack is freed when it is reaped
 
-# Process.abi: which system-call table serves it.
-ABI_HOST: Final = 0
-ABI_LINUX: Final = 1
+# Process.abi: which system-call table serves it. Zero is neither: a process whose world was never
+# set (a zero-filled Process) gets no system calls at all, never the host world's.
+ABI_UNSET: Final = 0
+ABI_HOST: Final = 1
+ABI_LINUX: Final = 2
 
 # Process.state
 PROC_ALIVE: Final = 0

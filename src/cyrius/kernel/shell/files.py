@@ -129,7 +129,7 @@ def cmd_ls(argc: u32, argv: Ptr[Ptr[u8]]) -> None:
         else:
             path = argv[i]
     slot: Array[Ptr[file.File], 1] = Array[Ptr[file.File], 1]()
-    err: i64 = file.open(namespace.host_root, cwd, path, u32(file.O_RDONLY), u32(0), addr(slot))
+    err: i64 = file.open(vfs.as_kernel(), namespace.host_root, cwd, path, u32(file.O_RDONLY), u32(0), addr(slot))
     if err < 0:
         fail(b"ls", path, err)
         return
@@ -138,7 +138,7 @@ def cmd_ls(argc: u32, argv: Ptr[Ptr[u8]]) -> None:
         list_directory(f, long)
     else:
         w: vfs.Walk = vfs.Walk()
-        if vfs.resolve(namespace.host_root, cwd, path, u32(0), addr(w)) == 0 and w.parent != NULL:
+        if vfs.resolve(vfs.as_kernel(), namespace.host_root, cwd, path, u32(0), addr(w)) == 0 and w.parent != NULL:
             show(w.parent, addr(w.name), w.name_len, long)
         vfs.done(addr(w))
     file.close(f)
@@ -150,7 +150,7 @@ def cmd_cd(argc: u32, argv: Ptr[Ptr[u8]]) -> None:
     if argc > 1:
         path = argv[1]
     slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
-    err: i64 = vfs.lookup_path(namespace.host_root, cwd, path, True, addr(slot))
+    err: i64 = vfs.lookup_path(vfs.as_kernel(), namespace.host_root, cwd, path, True, addr(slot))
     if err == 0 and not vfs.is_dir(slot[0]):
         vfs.put(slot[0])
         err = -errno.ENOTDIR
@@ -173,7 +173,7 @@ def cmd_pwd(argc: u32, argv: Ptr[Ptr[u8]]) -> None:
 def cmd_cat(argc: u32, argv: Ptr[Ptr[u8]]) -> None:
     for i in range(u32(1), argc):
         slot: Array[Ptr[file.File], 1] = Array[Ptr[file.File], 1]()
-        err: i64 = file.open(namespace.host_root, cwd, argv[i], u32(file.O_RDONLY), u32(0), addr(slot))
+        err: i64 = file.open(vfs.as_kernel(), namespace.host_root, cwd, argv[i], u32(file.O_RDONLY), u32(0), addr(slot))
         if err < 0:
             fail(b"cat", argv[i], err)
             continue
@@ -189,7 +189,7 @@ def cmd_cat(argc: u32, argv: Ptr[Ptr[u8]]) -> None:
 
 def cmd_mkdir(argc: u32, argv: Ptr[Ptr[u8]]) -> None:
     for i in range(u32(1), argc):
-        err: i64 = vfs.mkdir(namespace.host_root, cwd, argv[i], u32(0o755))
+        err: i64 = vfs.mkdir(vfs.as_kernel(), namespace.host_root, cwd, argv[i], u32(0o755))
         if err < 0:
             fail(b"mkdir", argv[i], err)
 
@@ -197,7 +197,8 @@ def cmd_mkdir(argc: u32, argv: Ptr[Ptr[u8]]) -> None:
 def remove_tree(dir_path: Ptr[u8]) -> i64:
     """rm -r: empty a directory depth-first, then remove it."""
     slot: Array[Ptr[file.File], 1] = Array[Ptr[file.File], 1]()
-    err: i64 = file.open(namespace.host_root, cwd, dir_path, u32(file.O_RDONLY | file.O_DIRECTORY | file.O_NOFOLLOW),
+    err: i64 = file.open(vfs.as_kernel(),
+                         namespace.host_root, cwd, dir_path, u32(file.O_RDONLY | file.O_DIRECTORY | file.O_NOFOLLOW),
                          u32(0), addr(slot))
     if err < 0:
         return err
@@ -221,14 +222,14 @@ def remove_tree(dir_path: Ptr[u8]) -> i64:
         if entry.type == vfs.DT_DIR:
             err = remove_tree(child)
         else:
-            err = vfs.unlink(namespace.host_root, cwd, child)
+            err = vfs.unlink(vfs.as_kernel(), namespace.host_root, cwd, child)
         if err == 0:
             file.lseek(f, i64(0), u32(file.SEEK_SET))  # the directory changed under us: start over
     file.close(f)
     kfree(cast(Ptr[None], child))
     if err < 0:
         return err
-    return vfs.rmdir(namespace.host_root, cwd, dir_path)
+    return vfs.rmdir(vfs.as_kernel(), namespace.host_root, cwd, dir_path)
 
 
 def cmd_rm(argc: u32, argv: Ptr[Ptr[u8]]) -> None:
@@ -237,9 +238,9 @@ def cmd_rm(argc: u32, argv: Ptr[Ptr[u8]]) -> None:
         if cstr.equal(argv[i], b"-r"):
             recursive = True
             continue
-        err: i64 = vfs.unlink(namespace.host_root, cwd, argv[i])
+        err: i64 = vfs.unlink(vfs.as_kernel(), namespace.host_root, cwd, argv[i])
         if err == -errno.EISDIR:
-            err = remove_tree(argv[i]) if recursive else vfs.rmdir(namespace.host_root, cwd, argv[i])
+            err = remove_tree(argv[i]) if recursive else vfs.rmdir(vfs.as_kernel(), namespace.host_root, cwd, argv[i])
         if err < 0:
             fail(b"rm", argv[i], err)
 
@@ -250,7 +251,8 @@ def cmd_write(argc: u32, argv: Ptr[Ptr[u8]]) -> None:
         console.puts(b"usage: write PATH TEXT...\n")
         return
     slot: Array[Ptr[file.File], 1] = Array[Ptr[file.File], 1]()
-    err: i64 = file.open(namespace.host_root, cwd, argv[1], u32(file.O_WRONLY | file.O_CREAT | file.O_TRUNC),
+    err: i64 = file.open(vfs.as_kernel(),
+                         namespace.host_root, cwd, argv[1], u32(file.O_WRONLY | file.O_CREAT | file.O_TRUNC),
                          u32(0o644), addr(slot))
     if err < 0:
         fail(b"write", argv[1], err)
@@ -283,7 +285,7 @@ def cmd_mount(argc: u32, argv: Ptr[Ptr[u8]]) -> None:
 def read_whole(path: Ptr[u8], out_size: Ptr[u64]) -> Ptr[u8]:
     """A file's contents in a fresh kalloc buffer (NULL after printing why)."""
     slot: Array[Ptr[file.File], 1] = Array[Ptr[file.File], 1]()
-    err: i64 = file.open(namespace.host_root, cwd, path, u32(file.O_RDONLY), u32(0), addr(slot))
+    err: i64 = file.open(vfs.as_kernel(), namespace.host_root, cwd, path, u32(file.O_RDONLY), u32(0), addr(slot))
     if err < 0:
         fail(b"tar", path, err)
         return NULL
@@ -320,13 +322,13 @@ def cmd_tar(argc: u32, argv: Ptr[Ptr[u8]]) -> None:
     dest_path: Ptr[u8] = b"."
     if argc > 2:
         dest_path = argv[2]
-        made: i64 = vfs.mkdir(namespace.host_root, cwd, dest_path, u32(0o755))
+        made: i64 = vfs.mkdir(vfs.as_kernel(), namespace.host_root, cwd, dest_path, u32(0o755))
         if made < 0 and made != -errno.EEXIST:
             fail(b"tar", dest_path, made)
             kfree(cast(Ptr[None], data))
             return
     slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
-    err: i64 = vfs.lookup_path(namespace.host_root, cwd, dest_path, True, addr(slot))
+    err: i64 = vfs.lookup_path(vfs.as_kernel(), namespace.host_root, cwd, dest_path, True, addr(slot))
     if err == 0 and not vfs.is_dir(slot[0]):
         vfs.put(slot[0])
         err = -errno.ENOTDIR
