@@ -258,18 +258,17 @@ def begin(d: Ptr[Device], wanted: u64) -> bool:
         return False
     add_status(d, u8(STATUS_ACKNOWLEDGE))
     add_status(d, u8(STATUS_DRIVER))
-    volatile_store(common32(d, u32(COMMON_DEVICE_FEATURE_SELECT)), u32(0))
-    low: u32 = volatile_load(common32(d, u32(COMMON_DEVICE_FEATURE)))
-    volatile_store(common32(d, u32(COMMON_DEVICE_FEATURE_SELECT)), u32(1))
-    high: u32 = volatile_load(common32(d, u32(COMMON_DEVICE_FEATURE)))
-    d.device_features = (u64(high) << 32) | u64(low)
+    # Feature words are 32 bits wide, reached one at a time through a select register.
+    d.device_features = 0
+    for half in range(u32(2)):
+        volatile_store(common32(d, u32(COMMON_DEVICE_FEATURE_SELECT)), half)
+        d.device_features |= u64(volatile_load(common32(d, u32(COMMON_DEVICE_FEATURE)))) << u64(32 * half)
     if (d.device_features & F_VERSION_1) == 0:
         return fail(d)
     d.features = d.device_features & (wanted | F_VERSION_1)
-    volatile_store(common32(d, u32(COMMON_DRIVER_FEATURE_SELECT)), u32(0))
-    volatile_store(common32(d, u32(COMMON_DRIVER_FEATURE)), u32(d.features))
-    volatile_store(common32(d, u32(COMMON_DRIVER_FEATURE_SELECT)), u32(1))
-    volatile_store(common32(d, u32(COMMON_DRIVER_FEATURE)), u32(d.features >> 32))
+    for half in range(u32(2)):
+        volatile_store(common32(d, u32(COMMON_DRIVER_FEATURE_SELECT)), half)
+        volatile_store(common32(d, u32(COMMON_DRIVER_FEATURE)), u32(d.features >> u64(32 * half)))
     add_status(d, u8(STATUS_FEATURES_OK))
     if (status(d) & STATUS_FEATURES_OK) == 0:
         return fail(d)  # the device rejected this feature subset
