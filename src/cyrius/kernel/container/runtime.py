@@ -95,6 +95,14 @@ def of_process(p: Ptr[Process]) -> Ptr[Container]:
     return addr(containers) + (p.container - 1)
 
 
+def find_or_report(id: Ptr[u8]) -> Ptr[Container]:
+    """find(), saying so on the console when there is no such container."""
+    c: Ptr[Container] = find(id)
+    if c == NULL:
+        say2(b"no container with id ", id)
+    return c
+
+
 def equal(a: Ptr[u8], b: Ptr[u8]) -> bool:
     i: usize = 0
     while a[i] == b[i]:
@@ -323,9 +331,8 @@ def lookup_program(c: Ptr[Container], name: Ptr[u8], out: Ptr[u8]) -> i64:
 
 
 def start(id: Ptr[u8]) -> i64:
-    c: Ptr[Container] = find(id)
+    c: Ptr[Container] = find_or_report(id)
     if c == NULL:
-        say2(b"no container with id ", id)
         return -errno.ESRCH
     if c.status != STATUS_CREATED:
         say(b"a container starts only once, from the created state")
@@ -393,9 +400,8 @@ def on_exit(p: Ptr[Process]) -> None:
 
 
 def kill(id: Ptr[u8], sig: u32) -> i64:
-    c: Ptr[Container] = find(id)
+    c: Ptr[Container] = find_or_report(id)
     if c == NULL:
-        say2(b"no container with id ", id)
         return -errno.ESRCH
     if sig == 0 or sig > task.NSIG:
         say(b"not a signal number")
@@ -413,9 +419,8 @@ def kill(id: Ptr[u8], sig: u32) -> i64:
 
 
 def delete(id: Ptr[u8]) -> i64:
-    c: Ptr[Container] = find(id)
+    c: Ptr[Container] = find_or_report(id)
     if c == NULL:
-        say2(b"no container with id ", id)
         return -errno.ESRCH
     if c.status != STATUS_STOPPED:
         say(b"delete needs a stopped container (kill it first)")
@@ -508,9 +513,8 @@ def put_number(buf: Ptr[u8], cap: usize, at: usize, value: u64) -> usize:
 
 def state(id: Ptr[u8], buf: Ptr[u8], cap: usize) -> i64:
     """The runtime-spec state JSON (keys sorted), NUL-terminated in buf; its length."""
-    c: Ptr[Container] = find(id)
+    c: Ptr[Container] = find_or_report(id)
     if c == NULL:
-        say2(b"no container with id ", id)
         return -errno.ESRCH
     at: usize = put(buf, cap, usize(0), b"{\"annotations\":{")
     for i in range(c.spec.annotation_count):

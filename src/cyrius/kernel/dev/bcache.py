@@ -129,29 +129,29 @@ def line_for(c: Ptr[Cache], lba: u64, fill: bool) -> Ptr[Line]:
     return line
 
 
-def cached_read(dev: Ptr[BlockDevice], lba: u64, count: u32, buf: Ptr[u8]) -> i64:
+def copy(dev: Ptr[BlockDevice], lba: u64, count: u32, buf: Ptr[u8], writing: bool) -> i64:
+    """Move whole sectors between buf and the cache lines; a write only dirties them."""
     c: Ptr[Cache] = cache_of(dev)
     if lba > dev.sector_count or u64(count) > dev.sector_count - lba:
         return -errno.EIO
     for i in range(count):
-        line: Ptr[Line] = line_for(c, lba + u64(i), True)
+        line: Ptr[Line] = line_for(c, lba + u64(i), not writing)  # a whole-sector write needs no read
         if line == NULL:
             return -errno.EIO
-        memcpy(buf + usize(i) * SECTOR, line.data, usize(SECTOR))
+        if writing:
+            memcpy(line.data, buf + usize(i) * SECTOR, usize(SECTOR))
+            line.dirty = True
+        else:
+            memcpy(buf + usize(i) * SECTOR, line.data, usize(SECTOR))
     return 0
+
+
+def cached_read(dev: Ptr[BlockDevice], lba: u64, count: u32, buf: Ptr[u8]) -> i64:
+    return copy(dev, lba, count, buf, False)
 
 
 def cached_write(dev: Ptr[BlockDevice], lba: u64, count: u32, buf: Ptr[u8]) -> i64:
-    c: Ptr[Cache] = cache_of(dev)
-    if lba > dev.sector_count or u64(count) > dev.sector_count - lba:
-        return -errno.EIO
-    for i in range(count):
-        line: Ptr[Line] = line_for(c, lba + u64(i), False)
-        if line == NULL:
-            return -errno.EIO
-        memcpy(line.data, buf + usize(i) * SECTOR, usize(SECTOR))
-        line.dirty = True
-    return 0
+    return copy(dev, lba, count, buf, True)
 
 
 def cached_flush(dev: Ptr[BlockDevice]) -> i64:

@@ -157,76 +157,66 @@ def legacy_select(bdf: u32, offset: u32) -> bool:
     return True
 
 
-def read32(bdf: u32, offset: u32) -> u32:
-    """A config register; all ones (like a function that is not there) when out of reach."""
+def read(bdf: u32, offset: u32, width: u32) -> u32:
+    """A config register `width` bytes wide (1, 2 or 4, naturally aligned), read at that width;
+    all ones (like a function that is not there) when out of reach."""
+    missing: u32 = u32(0xFFFFFFFF) >> (32 - 8 * width)
     if ecam_base != 0:
         at: u64 = ecam_pointer(bdf, offset)
         if at == 0:
-            return 0xFFFFFFFF
-        return volatile_load(cast(Ptr[u32], usize(at)))
+            return missing
+        if width == 4:
+            return volatile_load(cast(Ptr[u32], usize(at)))
+        if width == 2:
+            return u32(volatile_load(cast(Ptr[u16], usize(at))))
+        return u32(volatile_load(cast(Ptr[u8], usize(at))))
     flags: u64 = irq.save()
-    value: u32 = 0xFFFFFFFF
+    value: u32 = missing
     if legacy_select(bdf, offset):
-        value = inl(u16(LEGACY_DATA_PORT))
+        port: u16 = u16(LEGACY_DATA_PORT) + u16(offset & (4 - width))  # the register's bytes within the dword
+        if width == 4:
+            value = inl(port)
+        elif width == 2:
+            value = u32(inw(port))
+        else:
+            value = u32(inb(port))
     irq.restore(flags)
     return value
+
+
+def write(bdf: u32, offset: u32, width: u32, value: u32) -> None:
+    """Write a config register 2 or 4 bytes wide. Through the legacy ports a 16-bit write is
+    read-modify-write of the dword (outl only)."""
+    if ecam_base != 0:
+        at: u64 = ecam_pointer(bdf, offset)
+        if at == 0:
+            return
+        if width == 4:
+            volatile_store(cast(Ptr[u32], usize(at)), value)
+        else:
+            volatile_store(cast(Ptr[u16], usize(at)), u16(value))
+        return
+    register: u32 = offset & LEGACY_REGISTER_MASK
+    dword: u32 = value
+    if width == 2:
+        shift: u32 = (offset & 2) * 8
+        dword = (read(bdf, register, u32(4)) & ~(u32(0xFFFF) << shift)) | (value << shift)
+    flags: u64 = irq.save()
+    if legacy_select(bdf, register):
+        outl(u16(LEGACY_DATA_PORT), dword)
+    irq.restore(flags)
 
 
 def read16(bdf: u32, offset: u32) -> u16:
-    if ecam_base != 0:
-        at: u64 = ecam_pointer(bdf, offset)
-        if at == 0:
-            return 0xFFFF
-        return volatile_load(cast(Ptr[u16], usize(at)))
-    flags: u64 = irq.save()
-    value: u16 = 0xFFFF
-    if legacy_select(bdf, offset):
-        value = inw(u16(LEGACY_DATA_PORT) + u16(offset & 2))
-    irq.restore(flags)
-    return value
+    return u16(read(bdf, offset, u32(2)))
 
 
 def read8(bdf: u32, offset: u32) -> u8:
-    if ecam_base != 0:
-        at: u64 = ecam_pointer(bdf, offset)
-        if at == 0:
-            return 0xFF
-        return volatile_load(cast(Ptr[u8], usize(at)))
-    flags: u64 = irq.save()
-    value: u8 = 0xFF
-    if legacy_select(bdf, offset):
-        value = inb(u16(LEGACY_DATA_PORT) + u16(offset & 3))
-    irq.restore(flags)
-    return value
-
-
-def write32(bdf: u32, offset: u32, value: u32) -> None:
-    if ecam_base != 0:
-        at: u64 = ecam_pointer(bdf, offset)
-        if at != 0:
-            volatile_store(cast(Ptr[u32], usize(at)), value)
-        return
-    flags: u64 = irq.save()
-    if legacy_select(bdf, offset):
-        outl(u16(LEGACY_DATA_PORT), value)
-    irq.restore(flags)
-
-
-def write16(bdf: u32, offset: u32, value: u16) -> None:
-    """16-bit write. Through the legacy ports it is read-modify-write of the dword (outl only)."""
-    if ecam_base != 0:
-        at: u64 = ecam_pointer(bdf, offset)
-        if at != 0:
-            volatile_store(cast(Ptr[u16], usize(at)), value)
-        return
-    shift: u32 = (offset & 2) * 8
-    old: u32 = read32(bdf, offset & LEGACY_REGISTER_MASK)
-    merged: u32 = (old & ~(u32(0xFFFF) << shift)) | (u32(value) << shift)
-    write32(bdf, offset & LEGACY_REGISTER_MASK, merged)
+    return u8(read(bdf, offset, u32(1)))
 
 
 def config_read32(d: Ptr[Device], offset: u32) -> u32:
-    return read32(d.bdf, offset)
+    return read(d.bdf, offset, u32(4))
 
 
 def config_read16(d: Ptr[Device], offset: u32) -> u16:
@@ -238,11 +228,11 @@ def config_read8(d: Ptr[Device], offset: u32) -> u8:
 
 
 def config_write32(d: Ptr[Device], offset: u32, value: u32) -> None:
-    write32(d.bdf, offset, value)
+    write(d.bdf, offset, u32(4), value)
 
 
 def config_write16(d: Ptr[Device], offset: u32, value: u16) -> None:
-    write16(d.bdf, offset, value)
+    write(d.bdf, offset, u32(2), u32(value))
 
 
 # --- capabilities ----------------------------------------------------------------------------

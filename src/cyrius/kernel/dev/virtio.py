@@ -14,6 +14,7 @@ line, and collects every queue of every device sharing the line).
 from cyrius.lang import (NULL, Array, Callable, Final, Ptr, addr, cast, struct, u8, u16, u32, u64, usize,
                          volatile_load, volatile_store)
 
+from .. import console
 from ..arch.x86_64 import ioapic, lapic, trap
 from ..arch.x86_64.trapframe import TrapFrame
 from ..mm import frames, paging, phys
@@ -257,18 +258,17 @@ def begin(d: Ptr[Device], wanted: u64) -> bool:
         return False
     add_status(d, u8(STATUS_ACKNOWLEDGE))
     add_status(d, u8(STATUS_DRIVER))
-    volatile_store(common32(d, u32(COMMON_DEVICE_FEATURE_SELECT)), u32(0))
-    low: u32 = volatile_load(common32(d, u32(COMMON_DEVICE_FEATURE)))
-    volatile_store(common32(d, u32(COMMON_DEVICE_FEATURE_SELECT)), u32(1))
-    high: u32 = volatile_load(common32(d, u32(COMMON_DEVICE_FEATURE)))
-    d.device_features = (u64(high) << 32) | u64(low)
+    # Feature words are 32 bits wide, reached one at a time through a select register.
+    d.device_features = 0
+    for half in range(u32(2)):
+        volatile_store(common32(d, u32(COMMON_DEVICE_FEATURE_SELECT)), half)
+        d.device_features |= u64(volatile_load(common32(d, u32(COMMON_DEVICE_FEATURE)))) << u64(32 * half)
     if (d.device_features & F_VERSION_1) == 0:
         return fail(d)
     d.features = d.device_features & (wanted | F_VERSION_1)
-    volatile_store(common32(d, u32(COMMON_DRIVER_FEATURE_SELECT)), u32(0))
-    volatile_store(common32(d, u32(COMMON_DRIVER_FEATURE)), u32(d.features))
-    volatile_store(common32(d, u32(COMMON_DRIVER_FEATURE_SELECT)), u32(1))
-    volatile_store(common32(d, u32(COMMON_DRIVER_FEATURE)), u32(d.features >> 32))
+    for half in range(u32(2)):
+        volatile_store(common32(d, u32(COMMON_DRIVER_FEATURE_SELECT)), half)
+        volatile_store(common32(d, u32(COMMON_DRIVER_FEATURE)), u32(d.features >> u64(32 * half)))
     add_status(d, u8(STATUS_FEATURES_OK))
     if (status(d) & STATUS_FEATURES_OK) == 0:
         return fail(d)  # the device rejected this feature subset
@@ -422,6 +422,65 @@ def finish(d: Ptr[Device]) -> bool:
     """DRIVER_OK: the device may now use its queues."""
     add_status(d, u8(STATUS_DRIVER_OK))
     return (status(d) & (STATUS_NEEDS_RESET | STATUS_FAILED)) == 0
+
+
+# --- what every driver reports -----------------------------------------------------------------
+
+def attach_all(type_id: u16, limit: u32, attach: Callable[[Ptr[pci.Device], u32], bool], tag: Ptr[u8],
+               kind: Ptr[u8], too_many: Ptr[u8]) -> u32:
+    """Call attach(function, index) for each function of this virtio type pci.init() found, at most
+    `limit` times, and report the count (`[blk] discovered 1 virtio block device(s)`); returns it."""
+    attached: u32 = 0
+    for i in range(pci.count):
+        p: Ptr[pci.Device] = pci.device_at(i)
+        if device_type(p) != type_id:
+            continue
+        if attached == limit:
+            console.log(tag, too_many)
+            break
+        if attach(p, attached):
+            attached += 1
+    console.puts(b"[")
+    console.puts(tag)
+    console.puts(b"] discovered ")
+    console.put_dec(u64(attached))
+    console.puts(b" virtio ")
+    console.puts(kind)
+    console.puts(b" device(s)\n")
+    return attached
+
+
+def give_up(d: Ptr[Device], tag: Ptr[u8], name: Ptr[u8], why: Ptr[u8], what: Ptr[u8]) -> bool:
+    """`[blk] vda: why; disk ignored`, and FAILED to the device; always False."""
+    console.puts(b"[")
+    console.puts(tag)
+    console.puts(b"] ")
+    console.puts(name)
+    console.puts(b": ")
+    console.puts(why)
+    console.puts(b"; ")
+    console.puts(what)
+    console.puts(b" ignored\n")
+    return fail(d)
+
+
+def put_interrupts(d: Ptr[Device]) -> None:
+    """`, MSI-X vectors 49 50` (one per queue, in queue order) or `, INTx IRQ 11 vector 48`."""
+    if d.irq_mode != IRQ_MSIX:
+        console.puts(b", INTx IRQ ")
+        console.put_dec(u64(d.pci.irq_line))
+        console.puts(b" vector ")
+        console.put_dec(u64(d.intx_vector))
+        return
+    queues: u32 = 0
+    for i in range(MAX_QUEUES):
+        if d.queues[i] != NULL:
+            queues += 1
+    console.puts(b", MSI-X vectors" if queues > 1 else b", MSI-X vector")
+    for k in range(MAX_QUEUES):
+        if d.queues[k] != NULL:
+            console.puts(b" ")
+            console.put_dec(u64(queue_vector_number(d.queues[k])))
 
 
 def dma_address(virt: u64) -> u64:

@@ -322,16 +322,11 @@ def disk_name(i: u32) -> Ptr[u8]:
 
 
 def give_up(disk: Ptr[Disk], why: Ptr[u8]) -> bool:
-    console.puts(b"[blk] ")
-    console.puts(disk.block.name)
-    console.puts(b": ")
-    console.puts(why)
-    console.puts(b"; disk ignored\n")
-    virtio.fail(addr(disk.virtio))
-    return False
+    return virtio.give_up(addr(disk.virtio), b"blk", disk.block.name, why, b"disk")
 
 
-def attach(disk: Ptr[Disk], p: Ptr[pci.Device], index: u32) -> bool:
+def attach(p: Ptr[pci.Device], index: u32) -> bool:
+    disk: Ptr[Disk] = addr(devices[index])
     d: Ptr[virtio.Device] = addr(disk.virtio)
     disk.block.name = disk_name(index)
     if not virtio.probe(d, p):
@@ -391,14 +386,7 @@ def describe(disk: Ptr[Disk]) -> None:
     console.put_dec(disk.block.sector_count * SECTOR >> 20)
     console.puts(b" MiB), queue ")
     console.put_dec(u64(disk.queue.size))
-    if d.irq_mode == virtio.IRQ_MSIX:
-        console.puts(b", MSI-X vector ")
-        console.put_dec(u64(virtio.queue_vector_number(addr(disk.queue))))
-    else:
-        console.puts(b", INTx IRQ ")
-        console.put_dec(u64(d.pci.irq_line))
-        console.puts(b" vector ")
-        console.put_dec(u64(d.intx_vector))
+    virtio.put_interrupts(d)
     if disk.read_only:
         console.puts(b", read-only")
     if not virtio.has_feature(d, u32(F_FLUSH)):
@@ -409,16 +397,5 @@ def describe(disk: Ptr[Disk]) -> None:
 def init() -> None:
     """Attach every virtio-blk function pci.init() found (call after it, interrupts set up)."""
     global count
-    count = 0
-    for i in range(pci.count):
-        p: Ptr[pci.Device] = pci.device_at(i)
-        if virtio.device_type(p) != virtio.ID_BLOCK:
-            continue
-        if count == MAX_DISKS:
-            console.log(b"blk", b"warning: more virtio block devices than MAX_DISKS; the rest are ignored")
-            break
-        if attach(addr(devices) + count, p, count):
-            count += 1
-    console.puts(b"[blk] discovered ")
-    console.put_dec(u64(count))
-    console.puts(b" virtio block device(s)\n")
+    count = virtio.attach_all(u16(virtio.ID_BLOCK), u32(MAX_DISKS), attach, b"blk", b"block",
+                              b"warning: more virtio block devices than MAX_DISKS; the rest are ignored")

@@ -246,13 +246,7 @@ def make_buffers(n: u32) -> Ptr[NetBuffer]:
 
 
 def give_up(dev: Ptr[VirtioNet], why: Ptr[u8]) -> bool:
-    console.puts(b"[net] ")
-    console.puts(dev.nif.name)
-    console.puts(b": ")
-    console.puts(why)
-    console.puts(b"; device ignored\n")
-    virtio.fail(addr(dev.virtio))
-    return False
+    return virtio.give_up(addr(dev.virtio), b"net", dev.nif.name, why, b"device")
 
 
 def read_mac(dev: Ptr[VirtioNet], index: u32) -> None:
@@ -276,7 +270,8 @@ def read_mac(dev: Ptr[VirtioNet], index: u32) -> None:
     nif.mac[5] = u8(index + 1)
 
 
-def attach(dev: Ptr[VirtioNet], p: Ptr[pci.Device], index: u32) -> bool:
+def attach(p: Ptr[pci.Device], index: u32) -> bool:
+    dev: Ptr[VirtioNet] = addr(devices[index])
     d: Ptr[virtio.Device] = addr(dev.virtio)
     nif: Ptr[NetIf] = addr(dev.nif)
     nif.name = b"eth0" if index == 0 else b"eth1"
@@ -329,7 +324,6 @@ def attach(dev: Ptr[VirtioNet], p: Ptr[pci.Device], index: u32) -> bool:
 
 def describe(dev: Ptr[VirtioNet]) -> None:
     """`[net] eth0: virtio-net 52:54:00:12:34:56, link up, queues 256/256, MSI-X vectors 49 50`"""
-    d: Ptr[virtio.Device] = addr(dev.virtio)
     console.puts(b"[net] ")
     console.puts(dev.nif.name)
     console.puts(b": virtio-net ")
@@ -339,32 +333,12 @@ def describe(dev: Ptr[VirtioNet]) -> None:
     console.put_dec(u64(dev.rxq.size))
     console.puts(b"/")
     console.put_dec(u64(dev.txq.size))
-    if d.irq_mode == virtio.IRQ_MSIX:
-        console.puts(b", MSI-X vectors ")
-        console.put_dec(u64(virtio.queue_vector_number(addr(dev.rxq))))
-        console.puts(b" ")
-        console.put_dec(u64(virtio.queue_vector_number(addr(dev.txq))))
-    else:
-        console.puts(b", INTx IRQ ")
-        console.put_dec(u64(d.pci.irq_line))
-        console.puts(b" vector ")
-        console.put_dec(u64(d.intx_vector))
+    virtio.put_interrupts(addr(dev.virtio))
     console.puts(b"\n")
 
 
 def init() -> None:
     """Attach every virtio-net function pci.init() found (after it, with interrupts set up)."""
     global count
-    count = 0
-    for i in range(pci.count):
-        p: Ptr[pci.Device] = pci.device_at(i)
-        if virtio.device_type(p) != virtio.ID_NET:
-            continue
-        if count == MAX_DEVICES:
-            console.log(b"net", b"warning: more virtio network devices than MAX_DEVICES; the rest are ignored")
-            break
-        if attach(addr(devices) + count, p, count):
-            count += 1
-    console.puts(b"[net] discovered ")
-    console.put_dec(u64(count))
-    console.puts(b" virtio network device(s)\n")
+    count = virtio.attach_all(u16(virtio.ID_NET), u32(MAX_DEVICES), attach, b"net", b"network",
+                              b"warning: more virtio network devices than MAX_DEVICES; the rest are ignored")

@@ -340,10 +340,24 @@ def short_basis(name: Ptr[Name], out: Ptr[u8]) -> bool:
         if name.units[i] == DOT:
             dot = i
     lossless: bool = lead == 0
+    if not short_part(name, lead, dot, out, u32(8)):
+        lossless = False
+    if out[0] == SPACE:  # nothing of the base survived (short_char never gives a space)
+        out[0] = u8(0x5F)
+        lossless = False
+    if not short_part(name, dot + 1, name.len, out + 8, u32(3)):
+        lossless = False
+    return lossless
+
+
+def short_part(name: Ptr[Name], first: u32, last: u32, out: Ptr[u8], room: u32) -> bool:
+    """Units [first, last) of a long name as 8.3 characters into out[0..room): spaces and dots
+    dropped, what DOS does not allow replaced by '_', the rest cut. False when anything was lost."""
+    lossless: bool = True
     n: u32 = 0
-    for i in range(lead, dot):
+    for i in range(first, last):
         u: u16 = name.units[i]
-        if u == SPACE or u == DOT or n == 8:
+        if u == SPACE or u == DOT or n == room:
             lossless = False
             continue
         c: u8 = short_char(u)
@@ -351,21 +365,6 @@ def short_basis(name: Ptr[Name], out: Ptr[u8]) -> bool:
             c = u8(0x5F)
             lossless = False
         out[n] = c
-        n += 1
-    if n == 0:
-        out[0] = u8(0x5F)
-        lossless = False
-    n = 8
-    for i in range(dot + 1, name.len):
-        u2: u16 = name.units[i]
-        if u2 == SPACE or n == 11:
-            lossless = False
-            continue
-        c2: u8 = short_char(u2)
-        if c2 == 0:
-            c2 = u8(0x5F)
-            lossless = False
-        out[n] = c2
         n += 1
     return lossless
 

@@ -379,6 +379,29 @@ def page_for(inode: Ptr[vfs.Inode], index: u64, allocate: bool) -> Ptr[u8]:
     return page
 
 
+def copy_data(inode: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64, writing: bool) -> usize:
+    """Copy `count` bytes between buf and the file at `offset`, page by page. Reading a hole gives
+    zeros; writing allocates pages and stops early when memory runs out. Returns the bytes copied."""
+    done: usize = 0
+    while done < count:
+        at: u64 = offset + u64(done)
+        within: u64 = at % PAGE
+        chunk: usize = usize(PAGE - within)
+        if chunk > count - done:
+            chunk = count - done
+        page: Ptr[u8] = page_for(inode, at // PAGE, writing)
+        if writing:
+            if page == NULL:
+                break
+            memcpy(cast(Ptr[None], page + within), cast(Ptr[None], buf + done), chunk)
+        elif page == NULL:
+            memset(cast(Ptr[None], buf + done), 0, chunk)
+        else:
+            memcpy(cast(Ptr[None], buf + done), cast(Ptr[None], page + within), chunk)
+        done += chunk
+    return done
+
+
 def read(inode: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64) -> i64:
     if vfs.is_dir(inode):
         return -errno.EISDIR
@@ -386,19 +409,7 @@ def read(inode: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64) -> i64:
         return 0
     if u64(count) > inode.size - offset:
         count = usize(inode.size - offset)
-    done: usize = 0
-    while done < count:
-        at: u64 = offset + u64(done)
-        within: u64 = at % PAGE
-        chunk: usize = usize(PAGE - within)
-        if chunk > count - done:
-            chunk = count - done
-        page: Ptr[u8] = page_for(inode, at // PAGE, False)
-        if page == NULL:
-            memset(cast(Ptr[None], buf + done), 0, chunk)
-        else:
-            memcpy(cast(Ptr[None], buf + done), cast(Ptr[None], page + within), chunk)
-        done += chunk
+    copy_data(inode, buf, count, offset, False)
     inode.atime_ns = vfs.now_ns()
     return i64(count)
 
@@ -406,18 +417,7 @@ def read(inode: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64) -> i64:
 def write(inode: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64) -> i64:
     if vfs.is_dir(inode):
         return -errno.EISDIR
-    done: usize = 0
-    while done < count:
-        at: u64 = offset + u64(done)
-        within: u64 = at % PAGE
-        chunk: usize = usize(PAGE - within)
-        if chunk > count - done:
-            chunk = count - done
-        page: Ptr[u8] = page_for(inode, at // PAGE, True)
-        if page == NULL:
-            break
-        memcpy(cast(Ptr[None], page + within), cast(Ptr[None], buf + done), chunk)
-        done += chunk
+    done: usize = copy_data(inode, buf, count, offset, True)
     if done == 0 and count > 0:
         return -errno.ENOSPC
     if offset + u64(done) > inode.size:

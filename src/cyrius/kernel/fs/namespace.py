@@ -21,28 +21,20 @@ def init(clock_source: Callable[[], u64]) -> None:
     vfs.mkdir(vfs.as_kernel(), host_root, host_root, b"/dev", u32(0o755))
     vfs.mkdir(vfs.as_kernel(), host_root, host_root, b"/tmp", u32(0o1777))
     vfs.mkdir(vfs.as_kernel(), host_root, host_root, b"/proc", u32(0o555))
-    mount_devfs()
-    mount_procfs()
+    mount_special(b"/dev", devfs.new_root, b"devfs", b"vfs: /dev is missing", b"vfs: cannot mount devfs on /dev")
+    mount_special(b"/proc", procfs.new_root, b"proc", b"vfs: /proc is missing", b"vfs: cannot mount procfs on /proc")
 
 
-def mount_devfs() -> None:
+def mount_special(path: Ptr[u8], new_root: Callable[[], Ptr[vfs.Inode]], name: Ptr[u8], missing: Ptr[u8],
+                  failed: Ptr[u8]) -> None:
+    """Mount a fresh instance of a kernel filesystem (source and type `name`) on the host directory
+    `path`; a boot that cannot is a panic with `missing` or `failed`."""
     slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
-    if vfs.lookup_path(vfs.as_kernel(), host_root, host_root, b"/dev", True, addr(slot)) < 0:
-        panic(b"vfs: /dev is missing")
-    root: Ptr[vfs.Inode] = devfs.new_root()
-    if root == NULL or vfs.mount(slot[0], root, b"devfs", b"devfs", b"/dev") < 0:
-        panic(b"vfs: cannot mount devfs on /dev")
-    vfs.put(root)
-    vfs.put(slot[0])
-
-
-def mount_procfs() -> None:
-    slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
-    if vfs.lookup_path(vfs.as_kernel(), host_root, host_root, b"/proc", True, addr(slot)) < 0:
-        panic(b"vfs: /proc is missing")
-    root: Ptr[vfs.Inode] = procfs.new_root()
-    if root == NULL or vfs.mount(slot[0], root, b"proc", b"proc", b"/proc") < 0:
-        panic(b"vfs: cannot mount procfs on /proc")
+    if vfs.lookup_path(vfs.as_kernel(), host_root, host_root, path, True, addr(slot)) < 0:
+        panic(missing)
+    root: Ptr[vfs.Inode] = new_root()
+    if root == NULL or vfs.mount(slot[0], root, name, name, path) < 0:
+        panic(failed)
     vfs.put(root)
     vfs.put(slot[0])
 

@@ -37,30 +37,31 @@ def chunk(a: u64, left: u64) -> u64:
     return n
 
 
-def copy_in(s: Ptr[AddressSpace], dst: Ptr[u8], src: u64, count: u64) -> i64:
-    """Copy count bytes from user address src; 0 or -EFAULT."""
+def copy(s: Ptr[AddressSpace], user: u64, kernel: Ptr[u8], count: u64, to_user: bool) -> i64:
+    """Copy count bytes between user address `user` and kernel memory, a page piece at a time;
+    0 or -EFAULT."""
     done: u64 = 0
     while done < count:
-        n: u64 = chunk(src + done, count - done)
-        k: u64 = frame_of(s, src + done, False)
+        n: u64 = chunk(user + done, count - done)
+        k: u64 = frame_of(s, user + done, to_user)
         if k == 0:
             return -errno.EFAULT
-        memcpy(cast(Ptr[None], dst + done), cast(Ptr[None], usize(k)), usize(n))
+        if to_user:
+            memcpy(cast(Ptr[None], usize(k)), cast(Ptr[None], kernel + done), usize(n))
+        else:
+            memcpy(cast(Ptr[None], kernel + done), cast(Ptr[None], usize(k)), usize(n))
         done += n
     return 0
+
+
+def copy_in(s: Ptr[AddressSpace], dst: Ptr[u8], src: u64, count: u64) -> i64:
+    """Copy count bytes from user address src; 0 or -EFAULT."""
+    return copy(s, src, dst, count, False)
 
 
 def copy_out(s: Ptr[AddressSpace], dst: u64, src: Ptr[u8], count: u64) -> i64:
     """Copy count bytes to user address dst; 0 or -EFAULT."""
-    done: u64 = 0
-    while done < count:
-        n: u64 = chunk(dst + done, count - done)
-        k: u64 = frame_of(s, dst + done, True)
-        if k == 0:
-            return -errno.EFAULT
-        memcpy(cast(Ptr[None], usize(k)), cast(Ptr[None], src + done), usize(n))
-        done += n
-    return 0
+    return copy(s, dst, src, count, True)
 
 
 def copy_string_in(s: Ptr[AddressSpace], dst: Ptr[u8], src: u64, cap: u64) -> i64:

@@ -281,37 +281,43 @@ def past_missing_tables(s: Ptr[AddressSpace], a: u64) -> u64:
     return (a + span) & ~u64(span - 1)
 
 
-def drop_pages(s: Ptr[AddressSpace], start: u64, end: u64) -> None:
-    """Unmap and release every present page in [start, end)."""
-    a: u64 = start
+def next_present(s: Ptr[AddressSpace], a: u64, end: u64) -> u64:
+    """The next address from a, below end, whose page is present (end if none), skipping regions
+    without page tables whole."""
     while a < end:
         e: Ptr[u64] = leaf(s, a)
         if e == NULL:
             a = past_missing_tables(s, a)
-            continue
-        if (e[0] & paging.PTE_PRESENT) != 0:
-            release(s, e[0] & paging.ADDR_MASK)
-            e[0] = 0
-            paging.flush(s.root, a)
-            s.resident -= 1
-        a += PAGE
+        elif (e[0] & paging.PTE_PRESENT) != 0:
+            return a
+        else:
+            a += PAGE
+    return end
+
+
+def drop_pages(s: Ptr[AddressSpace], start: u64, end: u64) -> None:
+    """Unmap and release every present page in [start, end)."""
+    a: u64 = next_present(s, start, end)
+    while a < end:
+        e: Ptr[u64] = leaf(s, a)
+        release(s, e[0] & paging.ADDR_MASK)
+        e[0] = 0
+        paging.flush(s.root, a)
+        s.resident -= 1
+        a = next_present(s, a + PAGE, end)
 
 
 def protect_pages(s: Ptr[AddressSpace], start: u64, end: u64, prot: u32) -> None:
     """New rights for present pages; write access is granted again by the next write fault, which
     also settles copy-on-write."""
-    a: u64 = start
+    a: u64 = next_present(s, start, end)
     while a < end:
         e: Ptr[u64] = leaf(s, a)
-        if e == NULL:
-            a = past_missing_tables(s, a)
-            continue
-        if (e[0] & paging.PTE_PRESENT) != 0:
-            e[0] = (e[0] & paging.ADDR_MASK) | (pte_flags(prot) & ~u64(paging.PTE_WRITE)) | paging.PTE_PRESENT
-            if (prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) == 0:
-                e[0] = e[0] & ~u64(paging.PTE_USER)  # PROT_NONE keeps the contents, not the access
-            paging.flush(s.root, a)
-        a += PAGE
+        e[0] = (e[0] & paging.ADDR_MASK) | (pte_flags(prot) & ~u64(paging.PTE_WRITE)) | paging.PTE_PRESENT
+        if (prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) == 0:
+            e[0] = e[0] & ~u64(paging.PTE_USER)  # PROT_NONE keeps the contents, not the access
+        paging.flush(s.root, a)
+        a = next_present(s, a + PAGE, end)
 
 
 def free_vma(v: Ptr[Vma]) -> None:
@@ -443,23 +449,19 @@ def copy_vma(parent: Ptr[AddressSpace], child: Ptr[AddressSpace], v: Ptr[Vma]) -
     if r < 0:
         return r
     find(child, v.start).shared = v.shared
-    a: u64 = v.start
+    a: u64 = next_present(parent, v.start, v.end)
     while a < v.end:
         e: Ptr[u64] = leaf(parent, a)
-        if e == NULL:
-            a = past_missing_tables(parent, a)
-            continue
-        if (e[0] & paging.PTE_PRESENT) != 0:
-            ce: Ptr[u64] = paging.entry_at(child.root, a, u64(1), True)
-            if ce == NULL:
-                return -errno.ENOMEM
-            if not v.shared:
-                e[0] = e[0] & ~u64(paging.PTE_WRITE)
-                paging.flush(parent.root, a)
-            ce[0] = e[0]
-            share(e[0] & paging.ADDR_MASK)
-            child.resident += 1
-        a += PAGE
+        ce: Ptr[u64] = paging.entry_at(child.root, a, u64(1), True)
+        if ce == NULL:
+            return -errno.ENOMEM
+        if not v.shared:
+            e[0] = e[0] & ~u64(paging.PTE_WRITE)
+            paging.flush(parent.root, a)
+        ce[0] = e[0]
+        share(e[0] & paging.ADDR_MASK)
+        child.resident += 1
+        a = next_present(parent, a + PAGE, v.end)
     return 0
 
 

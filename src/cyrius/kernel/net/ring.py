@@ -52,8 +52,9 @@ def space(r: Ptr[ByteRing]) -> u32:
     return u32(SIZE) - r.count
 
 
-def write_at(r: Ptr[ByteRing], offset: u32, src: Ptr[u8], n: u32) -> None:
-    """Copy n bytes to `offset` bytes after the first byte held (offset + n <= SIZE)."""
+def copy(r: Ptr[ByteRing], offset: u32, buf: Ptr[u8], n: u32, into_ring: bool) -> None:
+    """Copy n bytes between buf and the ring, `offset` bytes after the first byte held, a page
+    piece at a time (offset + n <= SIZE)."""
     pos: u32 = (r.head + offset) & MASK
     done: u32 = 0
     while done < n:
@@ -61,23 +62,23 @@ def write_at(r: Ptr[ByteRing], offset: u32, src: Ptr[u8], n: u32) -> None:
         chunk: u32 = u32(PAGE) - within
         if chunk > n - done:
             chunk = n - done
-        memcpy(cast(Ptr[None], r.pages[pos // PAGE] + within), cast(Ptr[None], src + done), usize(chunk))
+        held: Ptr[u8] = r.pages[pos // PAGE] + within
+        if into_ring:
+            memcpy(cast(Ptr[None], held), cast(Ptr[None], buf + done), usize(chunk))
+        else:
+            memcpy(cast(Ptr[None], buf + done), cast(Ptr[None], held), usize(chunk))
         done += chunk
         pos = (pos + chunk) & MASK
+
+
+def write_at(r: Ptr[ByteRing], offset: u32, src: Ptr[u8], n: u32) -> None:
+    """Copy n bytes to `offset` bytes after the first byte held (offset + n <= SIZE)."""
+    copy(r, offset, src, n, True)
 
 
 def read_at(r: Ptr[ByteRing], offset: u32, dst: Ptr[u8], n: u32) -> None:
     """Copy n bytes starting `offset` bytes after the first byte held."""
-    pos: u32 = (r.head + offset) & MASK
-    done: u32 = 0
-    while done < n:
-        within: u32 = pos & (PAGE - 1)
-        chunk: u32 = u32(PAGE) - within
-        if chunk > n - done:
-            chunk = n - done
-        memcpy(cast(Ptr[None], dst + done), cast(Ptr[None], r.pages[pos // PAGE] + within), usize(chunk))
-        done += chunk
-        pos = (pos + chunk) & MASK
+    copy(r, offset, dst, n, False)
 
 
 def append(r: Ptr[ByteRing], src: Ptr[u8], n: u32) -> u32:
