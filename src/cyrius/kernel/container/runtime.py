@@ -21,7 +21,7 @@ from .. import errno
 from ..fs import devfs, file, memfs, procfs, vfs
 from ..lib import json
 from ..linux import launch
-from ..mm import uspace
+from ..mm import phys
 from ..mm.heap import kalloc, kfree
 from ..proc import process, signal, task
 from ..proc.task import Process
@@ -285,7 +285,7 @@ def setup(c: Ptr[Container], bundle_path: Ptr[u8]) -> i64:
     c.quota.pids_limit = DEFAULT_PIDS_LIMIT
     if c.spec.pids_limit != 0:
         c.quota.pids_limit = u32(c.spec.pids_limit)
-    c.quota.memory.limit = c.spec.memory_limit // uspace.PAGE
+    c.quota.memory.limit = c.spec.memory_limit // phys.PAGE
     hostname: Ptr[u8] = spec_str(c, addr(c.spec.hostname))
     n: usize = strlen(hostname)
     if n >= HOST_CAP:

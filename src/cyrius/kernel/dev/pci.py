@@ -352,12 +352,12 @@ def map_mmio(address: u64, size: u64) -> u64:
     global mmio_next
     if size == 0 or address + size < address:
         return 0
-    first: u64 = address & ~u64(phys.PAGE_SIZE - 1)
-    last: u64 = (address + size - 1) & ~u64(phys.PAGE_SIZE - 1)
+    first: u64 = address & ~u64(phys.PAGE - 1)
+    last: u64 = (address + size - 1) & ~u64(phys.PAGE - 1)
     if direct_mapped(first) and direct_mapped(last):
         return phys.to_virt(address)
-    span: u64 = last + phys.PAGE_SIZE - first
-    step: u64 = phys.PAGE_SIZE
+    span: u64 = last + phys.PAGE - first
+    step: u64 = phys.PAGE
     if (first & (paging.HUGE_SIZE - 1)) == 0 and (span & (paging.HUGE_SIZE - 1)) == 0:
         step = paging.HUGE_SIZE
     virt: u64 = (mmio_next + step - 1) & ~(step - 1)
@@ -373,7 +373,7 @@ def map_mmio(address: u64, size: u64) -> u64:
         if not ok:
             return 0
         off += step
-    mmio_next = virt + span + phys.PAGE_SIZE  # an unmapped guard page between mappings
+    mmio_next = virt + span + phys.PAGE  # an unmapped guard page between mappings
     return virt + (address - first)
 
 

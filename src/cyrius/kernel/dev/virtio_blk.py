@@ -133,7 +133,7 @@ def data_segments(disk: Ptr[Disk], buf: u64, want: u64, segs: Ptr[virtqueue.Segm
     done: u64 = 0
     while done < want:
         virt: u64 = buf + done
-        piece: u64 = phys.PAGE_SIZE - (virt & (phys.PAGE_SIZE - 1))
+        piece: u64 = phys.PAGE - (virt & (phys.PAGE - 1))
         if piece > want - done:
             piece = want - done
         if piece > u64(disk.segment_bytes):
@@ -339,7 +339,7 @@ def attach(p: Ptr[pci.Device], index: u32) -> bool:
     frame: u64 = frames.alloc()
     if frame == 0:
         return give_up(disk, b"out of memory")
-    memset(phys.bytes_at(frame), 0, usize(phys.PAGE_SIZE))
+    memset(phys.bytes_at(frame), 0, usize(phys.PAGE))
     disk.requests = cast(Ptr[Request], phys.bytes_at(frame))
     disk.requests_phys = frame
     if not virtio.setup_interrupts(d, u32(1)):

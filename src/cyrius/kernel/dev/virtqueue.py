@@ -106,8 +106,8 @@ def init(q: Ptr[Virtqueue], index: u16, size: u16) -> bool:
             frames.free(ring_frame)
         kfree(cast(Ptr[None], tokens))
         return False
-    memset(phys.bytes_at(desc_frame), 0, usize(phys.PAGE_SIZE))
-    memset(phys.bytes_at(ring_frame), 0, usize(phys.PAGE_SIZE))
+    memset(phys.bytes_at(desc_frame), 0, usize(phys.PAGE))
+    memset(phys.bytes_at(ring_frame), 0, usize(phys.PAGE))
     q.index = index
     q.size = size
     q.desc_phys = desc_frame

@@ -10,8 +10,8 @@ from cyrius.rt import memcpy, memset
 from .. import errno
 from ..mm.heap import kalloc, kfree
 from . import vfs
+from ..mm.phys import PAGE
 
-PAGE: Final = 4096
 MEMFS_MAGIC: Final = 0x01021994  # TMPFS_MAGIC, as statfs reports it on Linux
 
 

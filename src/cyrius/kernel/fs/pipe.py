@@ -21,10 +21,10 @@ from ..mm.heap import kalloc, kfree
 from ..proc import process, sched, signal
 from ..proc.task import WaitQueue
 from . import file, poll, vfs
+from ..mm.phys import PAGE
 
 PIPE_SIZE: Final = 65536
 PIPE_BUF: Final = 4096  # writes up to this size are atomic
-PAGE: Final = 4096
 PAGES: Final = PIPE_SIZE // PAGE
 SIGPIPE: Final = 13
 

@@ -375,7 +375,7 @@ def resolve(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], f
     link_buf: Ptr[u8] = work + 2 * PATH_MAX  # PATH_MAX
     err: i64 = walk_path(cred, root, cwd, path, flags, w, work, link_buf)
     for i in range(3):
-        frames.free(scratch + u64(i) * phys.PAGE_SIZE)
+        frames.free(scratch + u64(i) * phys.PAGE)
     if err < 0:
         done(w)
     return err

@@ -6,6 +6,7 @@ process loader's job. Anything malformed is -ENOEXEC before a single byte is map
 from cyrius.lang import Final, Ptr, cast, i64, struct, u8, u16, u32, u64, usize
 
 from .. import errno
+from ..mm.phys import PAGE
 
 ET_EXEC: Final = 2
 ET_DYN: Final = 3
@@ -18,7 +19,6 @@ PT_GNU_STACK: Final = 0x6474E551
 PF_X: Final = 1
 PF_W: Final = 2
 PF_R: Final = 4
-PAGE: Final = 4096
 USER_TOP: Final = 0x0000800000000000  # the canonical lower half belongs to user space
 MIN_VADDR: Final = 0x10000  # Linux's default mmap_min_addr: page zero stays unmapped, so NULL faults
 MAX_PHNUM: Final = 64

@@ -13,7 +13,7 @@ from .. import errno
 from ..arch.x86_64 import cpu
 from ..arch.x86_64.trapframe import TrapFrame
 from ..fs import devfs, vfs
-from ..mm import frames, uaccess, uspace
+from ..mm import frames, phys, uaccess, uspace
 from ..mm.heap import kalloc, kfree
 from ..proc import process, sched, task
 from ..proc.task import Process
@@ -227,7 +227,7 @@ def map_segments(img: Ptr[Image], node: Ptr[vfs.Inode], image: Ptr[u8], bias: u6
             prot |= uspace.PROT_WRITE
         if (ph.flags & elf.PF_X) != 0:
             prot |= uspace.PROT_EXEC
-        lead: u64 = ph.vaddr & (uspace.PAGE - 1)
+        lead: u64 = ph.vaddr & (phys.PAGE - 1)
         start: u64 = uspace.page_down(ph.vaddr + bias)
         end: u64 = uspace.page_up(ph.vaddr + bias + ph.memsz)
         r: i64 = uspace.add(img.space, start, end, prot, node, ph.offset - lead, ph.filesz + lead)
@@ -290,7 +290,7 @@ def build_stack(p: Ptr[Process], img: Ptr[Image], a: Ptr[Args], info: Ptr[elf.El
     k = aux(v, k, u64(AT_PHDR), phdr)
     k = aux(v, k, u64(AT_PHENT), u64(elf.PHDR_SIZE))
     k = aux(v, k, u64(AT_PHNUM), u64(info.phnum))
-    k = aux(v, k, u64(AT_PAGESZ), u64(uspace.PAGE))
+    k = aux(v, k, u64(AT_PAGESZ), u64(phys.PAGE))
     k = aux(v, k, u64(AT_BASE), interp_base)
     k = aux(v, k, u64(AT_FLAGS), u64(0))
     k = aux(v, k, u64(AT_ENTRY), info.entry + bias)
@@ -359,7 +359,7 @@ def load_elf(p: Ptr[Process], node: Ptr[vfs.Inode], header: Ptr[u8], got: i64, a
     bias: u64 = 0
     if info.position_independent:
         bias = PIE_BASE - info.lowest_vaddr
-    if (info.highest_vaddr - info.lowest_vaddr) // uspace.PAGE > frames.usable_frames \
+    if (info.highest_vaddr - info.lowest_vaddr) // phys.PAGE > frames.usable_frames \
             or info.highest_vaddr + bias > uspace.STACK_TOP - uspace.STACK_SIZE:
         return -errno.ENOMEM  # larger than all of memory, or running into the stack
     img.space = uspace.create()

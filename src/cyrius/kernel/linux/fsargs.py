@@ -10,6 +10,7 @@ from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i32, i64, struct, u
 
 from .. import errno
 from ..fs import vfs
+from ..fs.vfs import PATH_MAX
 from ..fs.file import File
 from ..mm import frames, phys, uaccess
 from ..proc import process, task
@@ -37,7 +38,6 @@ AT_NO_AUTOMOUNT: Final = 0x800
 AT_EMPTY_PATH: Final = 0x1000
 
 
-PATH_MAX: Final = 4096
 
 
 RLIMIT_NOFILE: Final = 7

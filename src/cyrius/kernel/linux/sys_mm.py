@@ -4,7 +4,7 @@ from cyrius.lang import NULL, Array, Final, Ptr, addr, i64, u8, u32, u64
 from .. import errno
 from ..arch.x86_64.trapframe import TrapFrame
 from ..fs import file
-from ..mm import paging, uaccess, uspace
+from ..mm import paging, phys, uaccess, uspace
 from ..proc import process
 from .syscalls import FULL, PARTIAL, define
 from .syscall_names import SYS_BRK, SYS_MADVISE, SYS_MINCORE, SYS_MMAP, SYS_MPROTECT, SYS_MUNMAP
@@ -28,7 +28,7 @@ def sys_brk(f: Ptr[TrapFrame]) -> i64:
 
 def do_mmap(addr_hint: u64, length: u64, prot: u32, flags: u32, fd: i64, offset: u64) -> i64:
     s: Ptr[uspace.AddressSpace] = space()
-    if length == 0 or (offset & (uspace.PAGE - 1)) != 0 or (prot & ~u32(PROT_ALL)) != 0:
+    if length == 0 or (offset & (phys.PAGE - 1)) != 0 or (prot & ~u32(PROT_ALL)) != 0:
         return -errno.EINVAL
     size: u64 = uspace.page_up(length)
     if size == 0 or size >= uspace.USER_TOP:
@@ -47,7 +47,7 @@ def do_mmap(addr_hint: u64, length: u64, prot: u32, flags: u32, fd: i64, offset:
             return -errno.ENODEV  # writes would have to reach the file: not supported
     start: u64 = 0
     if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0:
-        if (addr_hint & (uspace.PAGE - 1)) != 0 or addr_hint + size > uspace.USER_TOP or addr_hint + size < addr_hint:
+        if (addr_hint & (phys.PAGE - 1)) != 0 or addr_hint + size > uspace.USER_TOP or addr_hint + size < addr_hint:
             return -errno.EINVAL
         start = addr_hint
         if (flags & MAP_FIXED_NOREPLACE) != 0 and uspace.overlaps(s, start, start + size):
@@ -87,7 +87,7 @@ def sys_mmap(f: Ptr[TrapFrame]) -> i64:
 
 
 def checked_range(start: u64, length: u64, out_end: Ptr[u64]) -> i64:
-    if (start & (uspace.PAGE - 1)) != 0:
+    if (start & (phys.PAGE - 1)) != 0:
         return -errno.EINVAL
     end: u64 = start + uspace.page_up(length)
     if end < start or end > uspace.USER_TOP:
@@ -145,7 +145,7 @@ def sys_mincore(f: Ptr[TrapFrame]) -> i64:
             e: Ptr[u64] = uspace.leaf(s, page)
             chunk[n] = u8(1) if e != NULL and (e[0] & paging.PTE_PRESENT) != 0 else u8(0)
             n += 1
-            page += uspace.PAGE
+            page += phys.PAGE
         if uaccess.copy_out(s, out, addr(chunk), n) < 0:
             return -errno.EFAULT
         out += n

@@ -14,6 +14,7 @@ from ..fs import file, poll, vfs
 from ..fs.file import File
 from ..mm import uaccess
 from ..mm.heap import kalloc, kfree
+from ..mm.phys import PAGE
 from ..net import socket
 from ..net.socket import Socket
 from ..proc import process, signal
@@ -47,7 +48,6 @@ TCP_NODELAY: Final = 1
 SOCKADDR_IN_SIZE: Final = 16
 BUFFER_SIZE: Final = 65536  # the stack's per-socket buffers, as SO_RCVBUF/SO_SNDBUF report
 DGRAM_MAX: Final = 65507
-PAGE: Final = 4096
 
 ops: vfs.InodeOps = vfs.InodeOps()
 dev: u64 = 0

@@ -7,6 +7,7 @@ from ..mm import uaccess, uspace
 from ..mm.heap import kalloc, kfree
 from ..proc import process, sched
 from ..proc.task import Process
+from ..fs.vfs import PATH_MAX
 from . import exec as execve_
 from . import sys_usage
 from .syscalls import FULL, PARTIAL, define
@@ -28,7 +29,6 @@ CLONE_PARENT_SETTID: Final = 0x100000
 CLONE_CHILD_CLEARTID: Final = 0x200000
 CLONE_CHILD_SETTID: Final = 0x1000000
 CSIGNAL: Final = 0xFF
-PATH_MAX: Final = 4096
 
 P_ALL: Final = 0
 P_PID: Final = 1

@@ -9,6 +9,7 @@ from ..platform import clock
 from .. import errno
 from ..arch.x86_64.trapframe import TrapFrame
 from ..mm import frames, uaccess
+from ..mm.phys import PAGE
 from ..proc import process, sched
 from ..proc.task import Process
 from .fsargs import int_arg
@@ -19,7 +20,6 @@ from .syscall_names import (SYS_GETPRIORITY, SYS_GETRUSAGE, SYS_SCHED_GETAFFINIT
 NS_PER_TICK: Final = 10000000
 US_PER_TICK: Final = 10000
 US_PER_S: Final = 1000000
-PAGE_SIZE: Final = 4096
 SI_LOAD_SHIFT: Final = 16  # sysinfo's load fixed point; the scheduler keeps 11 bits
 RUSAGE_SELF: Final = 0
 RUSAGE_CHILDREN: Final = -1
@@ -96,8 +96,8 @@ def sys_sysinfo(f: Ptr[TrapFrame]) -> i64:
     info.uptime = clock.now_ns() // 1000000000
     for i in range(3):
         info.loads[i] = sched.load[i] << (SI_LOAD_SHIFT - sched.LOAD_SHIFT)
-    info.totalram = frames.usable_frames * PAGE_SIZE
-    info.freeram = frames.free_frames * PAGE_SIZE
+    info.totalram = frames.usable_frames * PAGE
+    info.freeram = frames.free_frames * PAGE
     info.procs = u16(sched.task_count())
     info.mem_unit = 1
     return put(f.rdi, cast(Ptr[u8], addr(info)), u64(112))
@@ -148,7 +148,7 @@ def sys_getrusage(f: Ptr[TrapFrame]) -> i64:
     resident: u64 = 0
     if p.space != NULL:
         resident = p.space.resident
-    return put_rusage(f.rsi, user, system, resident * (PAGE_SIZE // 1024))
+    return put_rusage(f.rsi, user, system, resident * (PAGE // 1024))
 
 
 def affinity_target(pid: u64) -> Ptr[Process]:

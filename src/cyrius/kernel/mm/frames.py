@@ -57,7 +57,7 @@ def init(info: Ptr[BootInfo]) -> None:
                 top = end
     frame_count = top
     bitmap_bytes: u64 = (top + 7) // 8
-    bitmap_frames: u64 = (bitmap_bytes + phys.PAGE_SIZE - 1) // phys.PAGE_SIZE
+    bitmap_frames: u64 = (bitmap_bytes + phys.PAGE - 1) // phys.PAGE
     bitmap_at: u64 = 0
     for i in range(info.memmap_count):
         d: Ptr[BootMemDesc] = descs + i
@@ -154,7 +154,7 @@ def alloc_contiguous(count: u64) -> u64:
 def free(address: u64) -> None:
     global free_frames, hot_count, lowest_free
     frame: u64 = address >> phys.PAGE_SHIFT
-    if (address & (phys.PAGE_SIZE - 1)) != 0 or frame >= frame_count or frame < LOW_RESERVED:
+    if (address & (phys.PAGE - 1)) != 0 or frame >= frame_count or frame < LOW_RESERVED:
         panic(b"frames: free of an address that is not an allocatable frame")
     if not is_used(frame):
         panic(b"frames: double free of a physical frame")

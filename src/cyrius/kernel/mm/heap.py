@@ -64,7 +64,7 @@ def refill(c: u32) -> bool:
     block: usize = usize(1) << (c + MIN_SHIFT)
     base: usize = usize(phys.to_virt(frame))
     off: usize = 0
-    while off < phys.PAGE_SIZE:
+    while off < phys.PAGE:
         b: Ptr[FreeBlock] = cast(Ptr[FreeBlock], base + off)
         b.header.magic = FREED
         b.header.size_class = c
@@ -82,7 +82,7 @@ def kalloc(size: usize) -> Ptr[None]:
     c: u32 = class_for(size)
     header: Ptr[BlockHeader] = NULL
     if c == CLASSES:
-        count: u64 = (u64(size) + HEADER + phys.PAGE_SIZE - 1) // phys.PAGE_SIZE
+        count: u64 = (u64(size) + HEADER + phys.PAGE - 1) // phys.PAGE
         run: u64 = frames.alloc_contiguous(count)
         if run == 0:
             return NULL
@@ -117,11 +117,11 @@ def kfree(p: Ptr[None]) -> None:
     bytes_in_use -= header.size
     live_blocks -= 1
     if header.size_class == BIG:
-        count: u64 = (header.size + HEADER + phys.PAGE_SIZE - 1) // phys.PAGE_SIZE
+        count: u64 = (header.size + HEADER + phys.PAGE - 1) // phys.PAGE
         header.magic = FREED
         start: u64 = phys.to_phys(cast(u64, header))
         for i in range(count):
-            frames.free(start + i * phys.PAGE_SIZE)
+            frames.free(start + i * phys.PAGE)
         frames_held -= count
         return
     b: Ptr[FreeBlock] = cast(Ptr[FreeBlock], header)

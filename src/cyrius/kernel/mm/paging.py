@@ -33,7 +33,7 @@ def index(virt: u64, level: u64) -> u64:
 def new_table() -> u64:
     frame: u64 = frames.alloc()
     if frame != 0:
-        memset(phys.bytes_at(frame), 0, usize(phys.PAGE_SIZE))
+        memset(phys.bytes_at(frame), 0, usize(phys.PAGE))
     return frame
 
 

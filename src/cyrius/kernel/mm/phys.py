@@ -1,7 +1,7 @@
 """Physical memory as the kernel sees it: through the direct map set up by the UEFI stage."""
 from cyrius.lang import Final, Ptr, cast, u8, u64, usize
 
-PAGE_SIZE: Final = 4096
+PAGE: Final = 4096  # the one page size: frames, user pages, bounce buffers
 PAGE_SHIFT: Final = 12
 
 # Virtual address of physical address 0. Set from boot_info at boot; host tests point it at

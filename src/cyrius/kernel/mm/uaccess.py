@@ -27,11 +27,11 @@ def frame_of(s: Ptr[AddressSpace], a: u64, write: bool) -> u64:
         if uspace.fault(s, a, write) < 0:
             return 0
         e = uspace.leaf(s, a)
-    return phys.to_virt((e[0] & paging.ADDR_MASK) | (a & (uspace.PAGE - 1)))
+    return phys.to_virt((e[0] & paging.ADDR_MASK) | (a & (phys.PAGE - 1)))
 
 
 def chunk(a: u64, left: u64) -> u64:
-    n: u64 = uspace.PAGE - (a & (uspace.PAGE - 1))
+    n: u64 = phys.PAGE - (a & (phys.PAGE - 1))
     if n > left:
         n = left
     return n

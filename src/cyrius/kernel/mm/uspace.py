@@ -20,6 +20,7 @@ from .. import errno
 from ..fs import vfs
 from .heap import kalloc, kfree
 from . import frames, paging, phys
+from .phys import PAGE
 
 PROT_READ: Final = 1
 PROT_WRITE: Final = 2
@@ -29,7 +30,6 @@ USER_TOP: Final = 0x0000800000000000  # first non-canonical address: user space 
 STACK_TOP: Final = 0x00007FFFFFFFF000
 STACK_SIZE: Final = 8 << 20
 MMAP_TOP: Final = 0x00007F0000000000  # mmap without a hint places mappings below this, top down
-PAGE: Final = 4096
 TABLE_SPAN: Final = 1 << 21  # bytes one page table (level 1) covers
 
 RESERVE_SHARE: Final = 16  # 1/16 of usable memory is never given to user pages

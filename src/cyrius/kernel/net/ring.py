@@ -9,10 +9,10 @@ from cyrius.lang import NULL, Array, Final, Ptr, cast, struct, u8, u32, u64, usi
 from cyrius.rt import memcpy
 
 from ..mm import frames, phys
+from ..mm.phys import PAGE
 
 SIZE: Final = 65536
 MASK: Final = SIZE - 1
-PAGE: Final = 4096
 PAGES: Final = SIZE // PAGE
 
 
