@@ -5,6 +5,8 @@ import ast
 import operator
 
 from .errors import CompileError
+from .symbols import Const, Intrinsic
+from .types import EnumType, StructType
 
 _BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
            ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.LShift: operator.lshift,
@@ -25,18 +27,19 @@ def fold(op, a: int, b: int, source=None, node=None) -> int:
     return value
 
 
+def fold_unary(op, a: int) -> int:
+    return _UNOPS[type(op)](a)
+
+
 def evaluate(program, mod, node) -> int:
     """Value of a constant expression: literals, Final constants, enum members, sizeof/offsetof."""
-    from .resolve import Const, Intrinsic  # resolve imports this module
-    from .types import EnumType, StructType
-
     src = mod.source
     if isinstance(node, ast.Constant) and isinstance(node.value, bool):
         return node.value
     if isinstance(node, ast.Constant) and isinstance(node.value, int):
         return node.value
     if isinstance(node, ast.UnaryOp) and type(node.op) in _UNOPS:
-        return _UNOPS[type(node.op)](evaluate(program, mod, node.operand))
+        return fold_unary(node.op, evaluate(program, mod, node.operand))
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
         return fold(node.op, evaluate(program, mod, node.left), evaluate(program, mod, node.right), src, node)
     if isinstance(node, (ast.Name, ast.Attribute)):
