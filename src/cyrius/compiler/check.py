@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 
 from . import consteval
-from .errors import CompileError, CompileErrors
+from .errors import CompileError, CompileErrors, nested_too_deeply
 from .externs import ExternVariable
 from .facts import ExprFacts, ExprKind, Facts, FunctionFacts, LoopFacts
 from .resolve import Program
@@ -867,11 +867,15 @@ def check_program(program: Program) -> Facts:
                 FunctionChecker(program, fn, facts).check()
             except CompileError as err:
                 errors.append(err)
+            except RecursionError:  # lowering recurses no deeper per level, so what passes here lowers
+                errors.append(nested_too_deeply(mod.source, fn.node))
         for g in mod.globals:
             try:
                 check_global_init(program, mod, g, facts)
             except CompileError as err:
                 errors.append(err)
+            except RecursionError:
+                errors.append(nested_too_deeply(mod.source, g.node))
     if errors:
         raise CompileErrors(errors)
     return facts

@@ -10,9 +10,9 @@ import ast
 from pathlib import Path
 
 from . import consteval
-from .errors import CompileError, CompileErrors, SourceFile
+from .errors import CompileError, CompileErrors, nested_too_deeply
 from .externs import ExternFunction
-from .parse import parse_module
+from .parse import parse_module, read_source
 from .symbols import Const, Extern, Function, Global, Intrinsic, Module, PendingConst
 from .types import (BOOL, INTS, UNTYPED, VOID, ArrayType, EnumType, FuncType, IntType,
                     PtrType, StructType, Type)
@@ -75,7 +75,7 @@ class Program:
             src = importer.source if importer else None
             raise CompileError(src, node, f"no dialect module named '{modname}'",
                                f"looked in: {', '.join(str(r) for r in self.roots)}")
-        source = SourceFile(path, self.display(path), path.read_text())
+        source = read_source(path, self.display(path))
         tree = parse_module(source)
         mod = Module(modname, source, tree, c_prefix(modname), is_package=path.name == "__init__.py")
         self.modules[modname] = mod
@@ -151,7 +151,7 @@ class Program:
             tree = loaded.tree
         else:  # a package whose __init__ is not loaded (yet): `from pkg import sub`
             path = self.find(modname)
-            tree = parse_module(SourceFile(path, self.display(path), path.read_text()))
+            tree = parse_module(read_source(path, self.display(path)))
         for stmt in tree.body:
             if isinstance(stmt, (ast.FunctionDef, ast.ClassDef)) and stmt.name == name:
                 return True
@@ -194,6 +194,8 @@ class Program:
             fn(*args)
         except CompileError as err:
             self.errors.append(err)
+        except RecursionError:  # a constant expression too deep for consteval
+            self.errors.append(nested_too_deeply(mod.source, None))
 
     def _declare_types(self, mod: Module) -> None:
         for i, stmt in enumerate(mod.tree.body):
