@@ -438,6 +438,8 @@ class ExprChecker:
             sym = self.p.lookup(self.mod, f)
             if sym is None and f.id == "len":
                 return self.call_len(e)
+            if sym is None and f.id == "ord":
+                return self.call_ord(e)
             if sym is None and f.id in ("print", "int", "str", "range", "isinstance", "min", "max", "abs", "id",
                                         "hex", "bytes", "bytearray", "list", "dict", "getattr"):
                 raise self.error(e, f"the builtin '{f.id}' is not in the dialect",
@@ -499,6 +501,13 @@ class ExprChecker:
         if isinstance(t, ArrayType):
             return ExprFacts(UNTYPED, ExprKind.CONSTANT, const=t.length)
         raise self.error(e, f"len() of {t} is not known", "len works on arrays and bytes literals")
+
+    def call_ord(self, e) -> ExprFacts:
+        code = consteval.character_code(e)
+        if code is None:
+            raise self.error(e, "ord takes one character literal",
+                             'a one-character str or bytes literal: ord(" "), ord("\\n"), ord(b"a")')
+        return ExprFacts(UNTYPED, ExprKind.CONSTANT, const=code)
 
     def type_arg(self, node) -> Type:
         return self.p.resolve_type(self.mod, node)
