@@ -93,6 +93,7 @@ def test_range_stops_at_the_type_maximum_without_wrapping(control):
     ("enum_to_int", [(x,) for x in U8]),
     ("enum_roundtrip", [(x,) for x in [1, 2, 104, -3]]),
     ("enum_value_of_member", [()]),
+    ("character_constants", [(x,) for x in [0, 9, 10, 13, 27, 32, 47, 48, 53, 57, 58, 65, 255]]),
 ])
 def test_constants(consts, fn, inputs):
     for args in inputs:

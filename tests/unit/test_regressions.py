@@ -111,6 +111,25 @@ def test_parsing_printed_syntax_warnings(tmp_path):
             compile_source(tmp_path, "from cyrius.lang import u32\n\n\ndef f(x: u32) -> bool:\n    return x is 1\n")
 
 
+@pytest.mark.parametrize("data, where, message", [
+    (b"x = 1\x00\n", "reg/m.py:1:6:", "the source contains a NUL byte"),
+    (b"from cyrius.lang import u8\n\nx: u8 = 1  # caf\xe9\n", "reg/m.py:3:17:", "not valid UTF-8 (byte 0xe9)"),
+    (b"x = " + b"-" * 100_000 + b"1\n", "reg/m.py:", "nests too deeply"),  # the parser's MemoryError
+    (b"x = " + b" + ".join([b"1"] * 100_000) + b"\n", "reg/m.py:", "nests too deeply"),  # RecursionError
+    (b"from cyrius.lang import u32\n\n\ndef f(a: u32) -> u32:\n    return " + b" + ".join([b"a"] * 2000) + b"\n",
+     "reg/m.py:4:1:", "nests too deeply"),  # parses, but is too deep for the checker
+])
+def test_a_nul_byte_escaped_as_a_traceback_on_python_3_11_2(tmp_path, data, where, message):
+    """Before Python 3.12 ast.parse raises ValueError for a NUL byte; bytes that are not UTF-8 raised
+    UnicodeDecodeError while reading; deep nesting raised RecursionError or MemoryError."""
+    (tmp_path / "reg").mkdir()
+    (tmp_path / "reg" / "m.py").write_bytes(data)
+    with pytest.raises(CompileErrors) as info:
+        translate([tmp_path], ["reg.m"], display_root=tmp_path)
+    first = info.value.format().splitlines()[0]
+    assert first.startswith(where) and message in first, first
+
+
 def test_headers_are_reread_when_they_change(tmp_path):
     """read_headers is cached (tests translate hundreds of programs); a changed header invalidates it."""
     include = tmp_path / "include"

@@ -1,6 +1,7 @@
 """The Cyrius transpiler: dialect Python -> freestanding C.
 
 Stages, each a module: parse -> resolve -> check -> lower -> emit. `translate` runs them all.
+Resolve produces a `Program` of `symbols`; check produces `facts`, the typed contract lower reads.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from .check import check_program
 from .emit import CUnit, emit_module
 from .errors import CompileError, CompileErrors
 from .externs import read_headers
-from .lower import lower_function
+from .lower import lower_function, lower_global
 from .resolve import Program
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -29,12 +30,11 @@ def translate(roots: list[Path], modules: list[str], include_dir: Path = RUNTIME
     except CompileError as err:
         raise CompileErrors([err]) from None
     program.declare_all()
-    errors = check_program(program)
-    if errors:
-        raise CompileErrors(errors)
+    facts = check_program(program)
     units = []
     for mod in program.order:
         if mod.is_package:
             continue
-        units.append(emit_module(mod, [lower_function(f) for f in mod.functions]))
+        units.append(emit_module(mod, [lower_function(f, facts) for f in mod.functions],
+                                 [lower_global(g, facts) for g in mod.globals]))
     return program, units

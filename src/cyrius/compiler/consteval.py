@@ -5,6 +5,8 @@ import ast
 import operator
 
 from .errors import CompileError
+from .symbols import Const, Intrinsic
+from .types import EnumType, StructType
 
 _BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
            ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.LShift: operator.lshift,
@@ -25,18 +27,30 @@ def fold(op, a: int, b: int, source=None, node=None) -> int:
     return value
 
 
-def evaluate(program, mod, node) -> int:
-    """Value of a constant expression: literals, Final constants, enum members, sizeof/offsetof."""
-    from .resolve import Const, Intrinsic  # resolve imports this module
-    from .types import EnumType, StructType
+def fold_unary(op, a: int) -> int:
+    return _UNOPS[type(op)](a)
 
+
+def character_code(call: ast.Call) -> int | None:
+    """The value of `ord(c)` when c is a one-character str or bytes literal, else None."""
+    if len(call.args) != 1 or call.keywords:
+        return None
+    arg = call.args[0]
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, (str, bytes)) and len(arg.value) == 1:
+        return ord(arg.value)
+    return None
+
+
+def evaluate(program, mod, node) -> int:
+    """Value of a constant expression: literals, Final constants, enum members, sizeof/offsetof,
+    len(b"...") and ord("c")."""
     src = mod.source
     if isinstance(node, ast.Constant) and isinstance(node.value, bool):
         return node.value
     if isinstance(node, ast.Constant) and isinstance(node.value, int):
         return node.value
     if isinstance(node, ast.UnaryOp) and type(node.op) in _UNOPS:
-        return _UNOPS[type(node.op)](evaluate(program, mod, node.operand))
+        return fold_unary(node.op, evaluate(program, mod, node.operand))
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
         return fold(node.op, evaluate(program, mod, node.left), evaluate(program, mod, node.right), src, node)
     if isinstance(node, (ast.Name, ast.Attribute)):
@@ -54,6 +68,9 @@ def evaluate(program, mod, node) -> int:
         if (node.func.id == "len" and node.func.id not in mod.symbols and len(node.args) == 1
                 and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, bytes)):
             return len(node.args[0].value)
+        code = character_code(node) if node.func.id == "ord" and "ord" not in mod.symbols else None
+        if code is not None:
+            return code
         sym = program.lookup(mod, node.func)
         if isinstance(sym, Intrinsic) and sym.name in ("sizeof", "offsetof"):
             t = program.resolve_type(mod, node.args[0]) if node.args else None

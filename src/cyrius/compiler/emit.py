@@ -7,8 +7,8 @@ from pathlib import Path
 
 import jinja2
 
-from .lower import CFunction, cname, global_initialiser, signature
-from .resolve import Module
+from .lower import CFunction, CGlobal, cname
+from .symbols import Module
 from .types import ArrayType, FuncType, PtrType, StructType, Type
 
 CODEGEN_DIR = Path(__file__).resolve().parents[3] / "codegen"
@@ -62,17 +62,17 @@ def _struct_order(structs: list[StructType]) -> list[StructType]:
     return done
 
 
-def emit_module(mod: Module, functions: list[CFunction]) -> CUnit:
+def emit_module(mod: Module, functions: list[CFunction], globals_: list[CGlobal]) -> CUnit:
     env = _env()
     fts: list[FuncType] = []
     for s in mod.structs:
         for _, ft, _ in s.fields:
             _func_types(ft, fts)
-    for g in mod.globals:
-        _func_types(g.type, fts)
-    for f in mod.functions:
-        _func_types(f.type, fts)
-        for t in f.locals.values():
+    for g in globals_:
+        _func_types(g.glob.type, fts)
+    for f in functions:
+        _func_types(f.fn.type, fts)
+        for t in f.local_types:
             _func_types(t, fts)
     structs = [{"c_name": s.c_name, "name": s.name, "line": s.node.lineno, "packed": s.packed, "size": s.size,
                 "fields": [t.declare(cname(n)) for n, t, _ in s.fields]} for s in _struct_order(mod.structs)]
@@ -80,12 +80,13 @@ def emit_module(mod: Module, functions: list[CFunction]) -> CUnit:
     header = env.get_template("module.h.j2").render(
         source=mod.source.display, guard=f"CY_{stem.upper()}_H", deps=[d.prefix for d in dict.fromkeys(mod.deps)],
         structs=structs, typedefs=[ft.typedef() for ft in fts],
-        globals=[g.type.declare(g.c_name) for g in mod.globals],
-        prototypes=[signature(f) for f in mod.functions])
+        globals=[g.glob.type.declare(g.glob.c_name) for g in globals_],
+        prototypes=[f.signature for f in functions])
     source = env.get_template("module.c.j2").render(
         source=mod.source.display, header=stem, extern_headers=sorted(mod.uses_externs),
-        globals=[{"line": g.node.lineno, "decl": g.type.declare(g.c_name) + global_initialiser(g)}
-                 for g in mod.globals],
+        globals=[{"line": g.glob.node.lineno, "decl": g.glob.type.declare(g.glob.c_name) + g.initialiser}
+                 for g in globals_],
+
         functions=[{"line": f.fn.node.lineno, "signature": f.signature, "locals": f.locals, "body": f.body}
                    for f in functions])
     return CUnit(mod.name, stem, header, source)

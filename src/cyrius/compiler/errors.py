@@ -41,6 +41,12 @@ class CompileError(Exception):
         return self.format()
 
 
+def nested_too_deeply(source: SourceFile, node: ast.AST | None) -> CompileError:
+    """For a RecursionError (or the parser's MemoryError) on deeply nested source."""
+    return CompileError(source, node, "this nests too deeply for the compiler",
+                        "split the expression or the block into several statements")
+
+
 class CompileErrors(Exception):
     """Several errors from one build, reported together."""
 

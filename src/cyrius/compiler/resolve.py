@@ -2,17 +2,18 @@
 
 Produces a `Program`: modules in dependency order, each with its symbol table (functions with
 signatures, globals, constants, structs laid out as C lays them out, enums) ready for the checker.
+The symbols themselves are defined in `symbols`.
 """
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import consteval
-from .errors import CompileError, CompileErrors, SourceFile
+from .errors import CompileError, CompileErrors, nested_too_deeply
 from .externs import ExternFunction
-from .parse import parse_module
+from .parse import parse_module, read_source
+from .symbols import Const, Extern, Function, Global, Intrinsic, Module, PendingConst
 from .types import (BOOL, INTS, UNTYPED, VOID, ArrayType, EnumType, FuncType, IntType,
                     PtrType, StructType, Type)
 
@@ -21,72 +22,6 @@ RT_MODULE = "cyrius.rt"
 INTRINSICS = {"Ptr", "Array", "struct", "NULL", "cast", "sizeof", "offsetof", "addr", "volatile_load",
               "volatile_store", "export", "Final", "IntEnum", "Callable", *INTS}
 FOREIGN_OK = {("typing", "Final"), ("typing", "Callable"), ("enum", "IntEnum")}
-
-
-@dataclass(eq=False)
-class Function:
-    module: "Module"
-    name: str
-    c_name: str
-    node: ast.FunctionDef
-    params: list = field(default_factory=list)  # [(name, Type)]
-    ret: Type = VOID
-    struct: StructType | None = None  # set for methods
-
-    @property
-    def type(self) -> FuncType:
-        return FuncType(tuple(t for _, t in self.params), self.ret)
-
-
-@dataclass(eq=False)
-class Global:
-    module: "Module"
-    name: str
-    c_name: str
-    type: Type
-    node: ast.AnnAssign
-
-
-@dataclass(eq=False)
-class Const:
-    name: str
-    type: Type  # UNTYPED or an IntType / BOOL
-    value: int
-
-
-@dataclass(eq=False)
-class PendingConst:
-    """A Final constant not evaluated yet: constants are evaluated on first use, because one may need
-    a struct's layout (sizeof) that in turn needs other constants (array lengths)."""
-    module: "Module"
-    stmt: ast.AnnAssign
-    busy: bool = False
-
-
-@dataclass(eq=False)
-class Intrinsic:
-    name: str
-
-
-@dataclass(eq=False)
-class Extern:
-    fn: ExternFunction
-
-
-@dataclass(eq=False)
-class Module:
-    name: str
-    source: SourceFile
-    tree: ast.Module
-    prefix: str
-    symbols: dict = field(default_factory=dict)
-    deps: list = field(default_factory=list)  # dialect modules imported
-    uses_externs: set = field(default_factory=set)  # header names
-    functions: list = field(default_factory=list)
-    structs: list = field(default_factory=list)
-    enums: list = field(default_factory=list)
-    globals: list = field(default_factory=list)
-    is_package: bool = False
 
 
 def c_prefix(modname: str) -> str:
@@ -140,7 +75,7 @@ class Program:
             src = importer.source if importer else None
             raise CompileError(src, node, f"no dialect module named '{modname}'",
                                f"looked in: {', '.join(str(r) for r in self.roots)}")
-        source = SourceFile(path, self.display(path), path.read_text())
+        source = read_source(path, self.display(path))
         tree = parse_module(source)
         mod = Module(modname, source, tree, c_prefix(modname), is_package=path.name == "__init__.py")
         self.modules[modname] = mod
@@ -216,7 +151,7 @@ class Program:
             tree = loaded.tree
         else:  # a package whose __init__ is not loaded (yet): `from pkg import sub`
             path = self.find(modname)
-            tree = parse_module(SourceFile(path, self.display(path), path.read_text()))
+            tree = parse_module(read_source(path, self.display(path)))
         for stmt in tree.body:
             if isinstance(stmt, (ast.FunctionDef, ast.ClassDef)) and stmt.name == name:
                 return True
@@ -259,6 +194,8 @@ class Program:
             fn(*args)
         except CompileError as err:
             self.errors.append(err)
+        except RecursionError:  # a constant expression too deep for consteval
+            self.errors.append(nested_too_deeply(mod.source, None))
 
     def _declare_types(self, mod: Module) -> None:
         for i, stmt in enumerate(mod.tree.body):

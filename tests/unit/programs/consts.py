@@ -27,6 +27,7 @@ class Header:
 HEADER_SIZE: Final = sizeof(Header)          # constants that need the struct layout
 BODY_AT: Final = offsetof(Header, "body")
 NAME_LEN: Final = len(b"cyrius")
+ESCAPE: Final[u8] = ord("\x1b")  # a character constant
 TWO_HEADERS: Final[u16] = HEADER_SIZE * 2
 
 
@@ -35,6 +36,7 @@ class Color(IntEnum):
     GREEN = 2
     BLUE = LIMIT + 4
     NEGATIVE = -3
+    LETTER = ord("A")
 
 
 def untyped_in_context(x: u8) -> u8:
@@ -119,3 +121,18 @@ def enum_value_of_member() -> i32:
 
 def layout_constants() -> u32:
     return u32(HEADER_SIZE) * 10000 + u32(BODY_AT) * 100 + u32(NAME_LEN) + u32(TWO_HEADERS) * 1000000
+
+
+def character_constants(c: u8) -> u32:
+    """ord of a one-character str or bytes literal is an untyped constant."""
+    if c == ord("\n"):
+        return 1
+    if c == ord(" ") or c == ord(b"\t"):
+        return 2
+    if c == ESCAPE:
+        return 3
+    if ord(b"0") <= c and c <= ord("9"):
+        return u32(c - ord("0")) + 10
+    if cast(Color, i32(c)) == Color.LETTER:
+        return 4
+    return 0
