@@ -1,6 +1,5 @@
 """The seed's storage steps: the FAT32 data disk at /mnt, a bundle tarball unpacked with `tar`."""
 import io
-import shutil
 import subprocess
 import tarfile
 from pathlib import Path
@@ -8,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from qemu_console import Console
+from tooling import needs
 
 pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(shutil.which("mkfs.fat") is None, reason="dosfstools is installed by setup")]
+              needs("mkfs.fat")]
 
 BUSYBOX = Path("/bin/busybox")
 
