@@ -1,4 +1,4 @@
-"""What the tests need from the host.
+"""What the tests need from the host, and how they run the cyrius CLI.
 
 A test that needs a tool scripts/setup.sh installs says so with `needs(...)` (a mark) or
 `require_tools(...)` (a call, for fixtures and helpers). Without the tool it is skipped on a developer's
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,10 @@ SETUP_PACKAGES = {
     "/bin/busybox": "busybox-static",
     "/bin/ps": "procps",
 }
+
+# The CLI as the README's setup installs it: .venv/bin/cyrius, next to the Python running the tests.
+# Not `cyrius` from PATH: `.venv/bin/nox -s tests` does not put .venv/bin on PATH.
+CYRIUS = str(Path(sys.executable).parent / "cyrius")
 
 
 def in_ci() -> bool:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from qemu_console import Console
-from tooling import needs
+from tooling import CYRIUS, needs
 
 pytestmark = [pytest.mark.integration,
               needs("mkfs.fat")]
@@ -42,7 +42,7 @@ def disk_vm(image, tmp_path_factory):
     (src / "busybox.tar").write_bytes(bundle_tar())
     (src / "notes.txt").write_text("from the host\n")
     disk = work / "data.img"
-    subprocess.run(["cyrius", "disk", str(src), "-o", str(disk)], check=True, capture_output=True)
+    subprocess.run([CYRIUS, "disk", str(src), "-o", str(disk)], check=True, capture_output=True)
     console = Console(image, work, data_disk=disk)
     console.wait_for_prompt()
     console.disk = disk
