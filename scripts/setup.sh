@@ -4,8 +4,10 @@
 set -eu
 cd "$(dirname "$0")/.."
 
+# procps and tar: tests copy /bin/ps into a container and compare with GNU tar's archives; Debian images
+# without them would otherwise skip those tests.
 PACKAGES="gcc binutils make python3 python3-venv python3-pip qemu-system-x86 ovmf gnu-efi mtools dosfstools
-busybox-static umoci musl-tools gdb"
+busybox-static umoci musl-tools gdb procps tar"
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
 missing=""
@@ -19,9 +21,16 @@ if [ -n "$missing" ]; then
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing
 fi
 
+# Debian's own Python (the python3 package above), not whichever python3 comes first on PATH (pyenv, a
+# venv): the README's machine has only this one. A .venv made from another Python (or broken) is made
+# again, so tests never pass here on an interpreter a fresh machine does not have.
+PYTHON=/usr/bin/python3
 if [ ! -x .venv/bin/python ]; then
-    echo "[setup] creating .venv"
-    python3 -m venv .venv
+    echo "[setup] creating .venv with $PYTHON"
+    "$PYTHON" -m venv --clear .venv
+elif [ "$(readlink -f .venv/bin/python)" != "$(readlink -f "$PYTHON")" ]; then
+    echo "[setup] .venv uses $(readlink -f .venv/bin/python), not $PYTHON: making it again"
+    "$PYTHON" -m venv --clear .venv
 fi
 echo "[setup] installing cyrius and its test tools into .venv"
 .venv/bin/python -m pip install -q --upgrade pip

@@ -20,7 +20,6 @@ first_free_tail, put_tail, write_set). See test_diff_tar.py for why these module
 import ctypes
 import datetime
 import os
-import shutil
 import struct
 import subprocess
 from types import SimpleNamespace
@@ -36,6 +35,7 @@ from cyrius.lang import sizeof
 from cyrius.lang.memtypes import offsetof
 from harness import Buf, Twin
 from test_diff_tar import Held, Null, Worlds, cases, kernel_twin
+from tooling import require_tools
 
 DIR = "cyrius.kernel.fs.fat32_dir"
 DISK = "cyrius.kernel.fs.fat32_disk"
@@ -111,8 +111,7 @@ def entries_of(directory: bytes) -> list:
 def real(tmp_path_factory):
     """Boot sectors of many geometries (with the sector size and count of their device), the entries
     mcopy and mmd wrote, grouped into name sets, and a small blank volume for the RAM disk."""
-    if not all(shutil.which(t) for t in TOOLS):
-        pytest.skip("needs dosfstools and mtools")
+    require_tools(*TOOLS)
     tmp = tmp_path_factory.mktemp("fat_tools")
     boots = []
     for i, options in enumerate(MKFS_VARIANTS):

@@ -6,7 +6,6 @@ and so must the error line format_error() makes of it.
 """
 import json
 import os
-import shutil
 import subprocess
 
 import pytest
@@ -19,6 +18,7 @@ from cyrius.kernel.container import oci_config
 from cyrius.kernel.lib import json as kjson
 from cyrius.lang import sizeof
 from harness import Buf, Twin
+from tooling import require_tools
 
 MODULE = "cyrius.kernel.container.oci_config"
 TOKEN = sizeof(kjson.JsonToken)
@@ -50,8 +50,7 @@ def umoci_config(tmp, rootless: bool) -> bytes:
 
 @pytest.fixture(scope="module")
 def configs(tmp_path_factory) -> list:
-    if shutil.which("umoci") is None:
-        pytest.skip("needs umoci")
+    require_tools("umoci")
     tmp = tmp_path_factory.mktemp("umoci")
     found = [umoci_config(tmp, True)]
     if os.geteuid() == 0:

@@ -11,11 +11,11 @@ import subprocess
 from pathlib import Path
 from typing import Callable
 
-import pytest
 
 from cyrius.bundle import make_busybox_bundle, write_tarball
 from cyrius.image.disk import make_data_disk
 from qemu_console import PROMPT, Console
+from tooling import require_tools
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SH_PROMPT = "/ # "
@@ -23,8 +23,7 @@ SH_PROMPT = "/ # "
 
 def build_static(source: Path, out: Path) -> Path:
     """`source` compiled static with musl-gcc into `out`."""
-    if shutil.which("musl-gcc") is None:
-        pytest.skip("musl-gcc is installed by scripts/setup.sh (musl-tools)")
+    require_tools("musl-gcc")
     flags = ["-static", "-O1", "-Wall", "-Wextra", "-Werror", "-Wno-infinite-recursion"]  # faults.c recurses
     subprocess.run(["musl-gcc", *flags, "-o", str(out), str(source)], check=True)
     return out
@@ -33,8 +32,7 @@ def build_static(source: Path, out: Path) -> Path:
 def make_disk(work: Path, programs: dict[str, Path], variants: dict[str, Callable[[dict], None]]) -> Path:
     """A data disk with NAME.tar for each variant: the busybox bundle with `programs` in
     rootfs/bin and its config.json changed by the variant's function."""
-    if shutil.which("umoci") is None:
-        pytest.skip("umoci is installed by scripts/setup.sh")
+    require_tools("umoci")
     made = make_busybox_bundle(work / "bundle", log=lambda line: None)
     for name, binary in programs.items():
         shutil.copyfile(binary, made.bundle / "rootfs" / "bin" / name)

@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
+from tooling import missing_tools, require_tools
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SOURCE_DIR = REPO_ROOT / "tests" / "fixtures" / "linux"
@@ -28,7 +28,6 @@ HEADER = SOURCE_DIR / "check.h"
 PROGRAMS = sorted(p.stem for p in SOURCE_DIR.glob("*.c"))
 COMPILERS = {"musl": "musl-gcc", "glibc": "gcc"}  # binary suffix -> compiler driver
 CFLAGS = ["-static", "-O1", "-Wall", "-Wextra", "-Werror"]
-PACKAGES = {"musl-gcc": "musl-tools", "gcc": "gcc"}
 FAULT = "fault"  # the program that dies with SIGSEGV after one line
 FAULT_LINE = "fault: dereferencing NULL"
 RUN_TIMEOUT = 60
@@ -43,16 +42,11 @@ class HostRun:
 
 def compiler_missing(compiler: str) -> str | None:
     """Why `compiler` (musl/glibc) cannot be used here, or None."""
-    driver = COMPILERS[compiler]
-    if shutil.which(driver) is None:
-        return f"{driver} is not installed (package {PACKAGES[driver]}; scripts/setup.sh installs it)"
-    return None
+    return missing_tools(COMPILERS[compiler])
 
 
 def require_compiler(compiler: str) -> None:
-    reason = compiler_missing(compiler)
-    if reason:
-        pytest.skip(reason)
+    require_tools(COMPILERS[compiler])
 
 
 def _flags(dynamic: bool) -> list[str]:

@@ -10,7 +10,6 @@ attempt led. The test checks the program's report and, from the host shell, that
 the container's root was read, written, created or renamed into.
 """
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -18,10 +17,10 @@ import pytest
 
 from busybox_bundles import busybox_disk
 from qemu_console import Console
+from tooling import needs
 
 pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(shutil.which("umoci") is None, reason="umoci is installed by setup"),
-              pytest.mark.skipif(shutil.which("musl-gcc") is None, reason="musl-gcc is installed by setup")]
+              needs("umoci", "musl-gcc")]
 
 SOURCE = Path(__file__).resolve().parents[1] / "fixtures" / "escape" / "escape.c"
 UP = "../../../../../../../../../.."

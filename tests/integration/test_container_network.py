@@ -2,7 +2,6 @@
 ways - real clients and servers on both sides of QEMU's user network (the host is 10.0.2.2)."""
 import http.server
 import json
-import shutil
 import socket
 import socketserver
 import threading
@@ -14,9 +13,10 @@ import pytest
 from cyrius.bundle import make_busybox_bundle, write_tarball
 from cyrius.image.disk import make_data_disk
 from qemu_console import Console
+from tooling import needs
 
 pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(shutil.which("umoci") is None, reason="umoci is installed by setup")]
+              needs("umoci")]
 
 SH_PROMPT = "/ # "
 PAGE = "<h1>served by BusyBox httpd in a Cyrius container</h1>\n"

@@ -7,16 +7,16 @@ reads its own /proc entry (the config mounts procfs, devfs and that tmpfs), and 
 for such an init: the runtime must; and every mount goes with the container.
 """
 import re
-import shutil
 
 import pytest
 
 from busybox_bundles import busybox_disk
 from qemu_console import Console
 from test_hostile import memory
+from tooling import needs
 
 pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(shutil.which("umoci") is None, reason="umoci is installed by setup")]
+              needs("umoci")]
 
 CYCLES = 200
 WARM_UP = 2

@@ -2,16 +2,16 @@
 by `cyrius bundle busybox` (umoci), under TCG."""
 import json
 import re
-import shutil
 
 import pytest
 
 from cyrius.bundle import make_busybox_bundle, write_tarball
 from cyrius.image.disk import make_data_disk
 from qemu_console import PROMPT, Console
+from tooling import needs
 
 pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(shutil.which("umoci") is None, reason="umoci is installed by setup")]
+              needs("umoci")]
 
 SH_PROMPT = "/ # "
 

@@ -1,6 +1,5 @@
 """The seed's storage steps: the FAT32 data disk at /mnt, a bundle tarball unpacked with `tar`."""
 import io
-import shutil
 import subprocess
 import tarfile
 from pathlib import Path
@@ -8,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from qemu_console import Console
+from tooling import CYRIUS, needs
 
 pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(shutil.which("mkfs.fat") is None, reason="dosfstools is installed by setup")]
+              needs("mkfs.fat")]
 
 BUSYBOX = Path("/bin/busybox")
 
@@ -42,7 +42,7 @@ def disk_vm(image, tmp_path_factory):
     (src / "busybox.tar").write_bytes(bundle_tar())
     (src / "notes.txt").write_text("from the host\n")
     disk = work / "data.img"
-    subprocess.run(["cyrius", "disk", str(src), "-o", str(disk)], check=True, capture_output=True)
+    subprocess.run([CYRIUS, "disk", str(src), "-o", str(disk)], check=True, capture_output=True)
     console = Console(image, work, data_disk=disk)
     console.wait_for_prompt()
     console.disk = disk

@@ -7,7 +7,6 @@ host shell writes, overwrites and removes files of its own and runs `sync`. Then
 powered off, or QEMU is killed with SIGKILL at once. Either way the image must pass `fsck.fat -n`
 and mtools must read back every synced byte.
 """
-import shutil
 import signal
 import subprocess
 from pathlib import Path
@@ -16,10 +15,10 @@ import pytest
 
 from cyrius.image.disk import make_data_disk
 from qemu_console import Console
+from tooling import needs
 
 pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(shutil.which("mkfs.fat") is None, reason="dosfstools is installed by setup"),
-              pytest.mark.skipif(shutil.which("musl-gcc") is None, reason="musl-gcc is installed by setup")]
+              needs("mkfs.fat", "musl-gcc")]
 
 SOURCE = Path(__file__).resolve().parents[1] / "fixtures" / "datasafety" / "writer.c"
 MTOOLS_ENV = {"MTOOLS_SKIP_CHECK": "1", "MTOOLSRC": "/dev/null", "PATH": "/usr/bin:/bin"}

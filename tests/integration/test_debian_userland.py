@@ -3,7 +3,6 @@ loader, put into a BusyBox bundle's rootfs, run as a container's processes: the 
 userland (statx, xattrs for ls -l, fadvise, /proc for ps, locale and NSS lookups) work as on Linux."""
 import os
 import re
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -12,9 +11,10 @@ import pytest
 
 from busybox_bundles import busybox_disk
 from qemu_console import Console
+from tooling import needs
 
 pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(shutil.which("umoci") is None, reason="umoci is installed by setup")]
+              needs("umoci")]
 
 TOOLS = ["/bin/dash", "/bin/ls", "/bin/cat", "/usr/bin/id", "/bin/uname", "/usr/bin/stat", "/usr/bin/find",
          "/bin/grep", "/usr/bin/sort", "/bin/date", "/bin/ps"]
@@ -79,7 +79,7 @@ def test_each_tool_says_what_it_says_on_linux(sections):
     assert parts["date"] == time.strftime("%Y", time.gmtime())
 
 
-@pytest.mark.skipif(not Path("/bin/ps").exists(), reason="procps is not installed on this host")
+@needs("/bin/ps")
 def test_ps_reads_proc(sections):
     parts = sections[0]
     assert parts["ps"].split() == ["dash", "ps"]

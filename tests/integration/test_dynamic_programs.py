@@ -18,9 +18,10 @@ from elftools.elf.elffile import ELFFile
 import linux_programs as lp
 from cyrius.image.disk import make_data_disk
 from qemu_console import Console
+from tooling import needs
 
 pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(shutil.which("mkfs.fat") is None, reason="dosfstools is installed by setup")]
+              needs("mkfs.fat")]
 
 BIN = "/mnt/bin"
 PROGRAM_TIMEOUT = 180

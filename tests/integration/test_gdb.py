@@ -1,5 +1,4 @@
 """`cyrius run --gdb`: gdb on build/kernel.elf stops in kernel_main and speaks Python lines."""
-import shutil
 import subprocess
 
 import pexpect
@@ -7,9 +6,10 @@ import pytest
 
 from cyrius.compiler import REPO_ROOT
 from cyrius.qemu import RunConfig, free_tcp_port, qemu_command
+from tooling import needs
 
 pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(shutil.which("gdb") is None, reason="gdb is installed by scripts/setup.sh")]
+              needs("gdb")]
 
 
 def test_gdb_breaks_on_kernel_main_at_its_python_line(image, tmp_path):

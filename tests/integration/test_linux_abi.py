@@ -21,9 +21,10 @@ from elftools.elf.elffile import ELFFile
 import linux_programs as lp
 from cyrius.image.disk import make_data_disk
 from qemu_console import Console
+from tooling import needs, unavailable
 
 pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(shutil.which("mkfs.fat") is None, reason="dosfstools is installed by setup")]
+              needs("mkfs.fat")]
 
 BUSYBOX = Path("/bin/busybox")
 BIN = "/mnt/bin"
@@ -82,7 +83,7 @@ def abi_vm(image, tmp_path_factory):
 @pytest.fixture
 def busybox(abi_vm):
     if not (BUSYBOX.exists() and is_static(BUSYBOX)):
-        pytest.skip("Debian's busybox-static is installed by scripts/setup.sh")
+        unavailable("a static /bin/busybox not found (package busybox-static; scripts/setup.sh installs it)")
     return f"{BIN}/busybox"
 
 

@@ -24,9 +24,10 @@ from qemu_console import Console
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kernel"))
 from test_elf_hostile import GOOD, HOSTILE  # noqa: E402  (needs the path above)
 from test_fat32 import Geometry  # noqa: E402
+from tooling import needs
 
 pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(shutil.which("mkfs.fat") is None, reason="dosfstools is installed by setup")]
+              needs("mkfs.fat")]
 
 BUSYBOX = Path("/bin/busybox")
 PROGRAMS = ["truncated in the program headers", "e_phoff wraps around", "e_phentsize of 32",
@@ -192,7 +193,7 @@ def test_hostile_programs_are_refused_to_a_linux_process(hostile_vm):
     assert out == [*expected, "alive", "run: mnt/execve exited with status 42"]  # the last execve succeeds
 
 
-@pytest.mark.skipif(not BUSYBOX.exists(), reason="busybox-static is installed by scripts/setup.sh")
+@needs("/bin/busybox")
 def test_hostile_programs_from_busybox_sh(hostile_vm):
     """busybox sh runs a file execve refuses with ENOEXEC as a script, as POSIX asks: that fails too,
     the shell reports a status and goes on."""

@@ -1,6 +1,5 @@
 """ELF validation on real binaries: Debian's busybox-static, gcc and musl-gcc programs."""
 import os
-import shutil
 import struct
 import subprocess
 from pathlib import Path
@@ -10,6 +9,7 @@ import pytest
 from cyrius.kernel import errno
 from cyrius.kernel.linux import elf
 from cyrius.lang import Ptr, addr, memory, sizeof, u8, usize
+from tooling import needs
 
 BUSYBOX = Path("/bin/busybox")
 
@@ -25,7 +25,7 @@ def test_layouts_match_the_elf_spec():
     assert sizeof(elf.Elf64Ehdr) == 64 and sizeof(elf.Elf64Phdr) == 56
 
 
-@pytest.mark.skipif(not BUSYBOX.exists(), reason="busybox-static is installed by scripts/setup.sh")
+@needs("/bin/busybox")
 def test_busybox_static():
     data = BUSYBOX.read_bytes()
     err, info = check(data)
@@ -52,7 +52,7 @@ def test_glibc_static_pie(tmp_path):
     assert info.lowest_vaddr == 0
 
 
-@pytest.mark.skipif(shutil.which("musl-gcc") is None, reason="musl-tools is installed by scripts/setup.sh")
+@needs("musl-gcc")
 def test_musl_static(tmp_path):
     err, info = check(compile_program(tmp_path, "musl-gcc", ["-static", "-O2"]))
     assert err == 0 and not info.position_independent and info.interp_offset == 0
@@ -65,7 +65,7 @@ def test_dynamic_program_reports_its_interpreter(tmp_path):
     assert data[info.interp_offset:info.interp_offset + info.interp_length] == b"/lib64/ld-linux-x86-64.so.2"
 
 
-@pytest.mark.skipif(not BUSYBOX.exists(), reason="busybox-static is installed by scripts/setup.sh")
+@needs("/bin/busybox")
 @pytest.mark.parametrize("damage", ["magic", "class32", "machine", "truncated", "phoff", "segment_past_end",
                                     "kernel_address", "entry_outside", "misaligned", "empty"])
 def test_malformed_images_are_enoexec(damage):

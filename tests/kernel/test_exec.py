@@ -3,7 +3,6 @@ memfs: the mappings exec.prepare builds for each PT_LOAD (checked against pyelft
 file), the initial stack (argc, argv, envp, auxv as Linux lays them out), static-PIE bias, `#!` scripts,
 and the errors: ELOOP, ENOEXEC with nothing left mapped, EACCES."""
 import io
-import shutil
 import struct
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from cyrius.lang import NULL, Array, Ptr, addr, memory, u8, u32, u64, usize
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 import linux_programs as lp  # noqa: E402  (needs the path above)
+from tooling import missing_tools, unavailable  # noqa: E402
 
 HWCAP = 0x178BFBFF  # what the fake CPUID.1:EDX reports
 AT = {"NULL": 0, "PHDR": 3, "PHENT": 4, "PHNUM": 5, "PAGESZ": 6, "BASE": 7, "FLAGS": 8, "ENTRY": 9, "UID": 11,
@@ -32,28 +32,42 @@ AT = {"NULL": 0, "PHDR": 3, "PHENT": 4, "PHNUM": 5, "PAGESZ": 6, "BASE": 7, "FLA
 HELLO = '#include <stdio.h>\nint main(int argc, char **argv) { printf("%d %s\\n", argc, argv[0]); return 0; }\n'
 
 
+class Programs(dict):
+    """Program images by kind, None for a kind that could not be built here; why_not[kind] says why."""
+
+    def __init__(self):
+        super().__init__()
+        self.why_not: dict[str, str] = {}
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
-    """Program images by kind, compiled once per session (None when the compiler is missing)."""
-    out = {}
+    """Program images by kind, compiled once per session."""
+    out = Programs()
     for compiler in ("musl", "glibc"):
-        out[compiler] = lp.compile_program("ids", compiler).read_bytes() if not lp.compiler_missing(compiler) else None
+        missing = lp.compiler_missing(compiler)
+        out[compiler] = lp.compile_program("ids", compiler).read_bytes() if not missing else None
+        if missing:
+            out.why_not[compiler] = missing
     work = tmp_path_factory.mktemp("exec")
     (work / "hello.c").write_text(HELLO)
     for kind, cmd in (("glibc-pie", ["gcc", "-static-pie"]), ("dynamic", ["gcc"]),
                       ("musl-pie", ["musl-gcc", "-static-pie"])):
         target = work / kind
-        if shutil.which(cmd[0]) is None:
-            out[kind] = None
+        missing = missing_tools(cmd[0])
+        if missing:
+            out[kind], out.why_not[kind] = None, missing
             continue
-        done = subprocess.run([*cmd, "-O1", str(work / "hello.c"), "-o", str(target)], capture_output=True)
+        done = subprocess.run([*cmd, "-O1", str(work / "hello.c"), "-o", str(target)], capture_output=True, text=True)
         out[kind] = target.read_bytes() if done.returncode == 0 else None
+        if done.returncode != 0:
+            out.why_not[kind] = f"{' '.join(cmd)} failed: {done.stderr.strip()}"
     return out
 
 
 def binary(built, kind: str) -> bytes:
     if built[kind] is None:
-        pytest.skip(f"cannot build the {kind} program here")
+        unavailable(f"cannot build the {kind} program here: {built.why_not[kind]}")
     return built[kind]
 
 

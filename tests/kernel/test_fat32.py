@@ -3,7 +3,6 @@ with mtools are mounted from simulated memory behind a RAM BlockDevice; what the
 copied back to a host file and judged by fsck.fat and read back with mtools."""
 import os
 import random
-import shutil
 import struct
 import subprocess
 
@@ -14,9 +13,10 @@ from cyrius.kernel.dev import block
 from cyrius.kernel.fs import fat32, file, vfs
 from cyrius.kernel.mm import heap
 from cyrius.lang import NULL, Array, Ptr, addr, memory, u8, u32, u64, usize
+from tooling import needs
 
 TOOLS = ("mkfs.fat", "fsck.fat", "mcopy", "mmd", "mdir", "mattrib")
-pytestmark = pytest.mark.skipif(not all(shutil.which(t) for t in TOOLS), reason="needs dosfstools and mtools")
+pytestmark = needs(*TOOLS)
 
 IMAGE_KIB = 65536  # FAT32 needs at least 65525 clusters: 64 MiB of 512-byte clusters
 MTOOLS_ENV = {**os.environ, "MTOOLS_SKIP_CHECK": "1", "MTOOLSRC": "/dev/null", "LC_ALL": "C.UTF-8", "TZ": "UTC"}

@@ -4,7 +4,6 @@ pointed past the volume, cross-linked, cut by a free or bad cluster; sizes large
 and then mounted, walked, read and written. Every operation must end in success or a clean -errno:
 no Python exception, no endless chain walk (an alarm stops the test), no block I/O outside the device,
 and nothing written to the disk by reading it."""
-import shutil
 import signal
 import struct
 import subprocess
@@ -21,9 +20,9 @@ from cyrius.kernel.mm import heap
 from cyrius.lang import NULL, Array, Ptr, addr, memory, u8, u32, u64, usize
 
 from test_fat32 import MTOOLS_ENV, Geometry, buffer, cstr, data
+from tooling import needs
 
-pytestmark = pytest.mark.skipif(not all(shutil.which(t) for t in ("mkfs.fat", "mcopy", "mmd")),
-                                reason="needs dosfstools and mtools")
+pytestmark = needs("mkfs.fat", "mcopy", "mmd")
 
 IMAGE_KIB = 34 * 1024  # just over the 65525 clusters mtools needs to see FAT32 (with 512-byte clusters)
 FILES = {"/small.txt": data(300, 1), "/chain.bin": data(6000, 2), "/other.bin": data(2500, 3),

@@ -19,6 +19,7 @@ from cyrius.kernel import errno
 from cyrius.kernel.fs import tar
 from cyrius.kernel.mm import heap
 from cyrius.lang import Array, Ptr, addr, i64, memory, u8, usize
+from tooling import require_tools
 
 MIB = 1 << 20
 KINDS = {tarfile.REGTYPE: tar.TAR_FILE, tarfile.AREGTYPE: tar.TAR_FILE, tarfile.CONTTYPE: tar.TAR_FILE,
@@ -408,8 +409,7 @@ def test_end_of_archive(machine):
 
 
 def test_gnu_tar_archives(machine, tmp_path):
-    if shutil.which("tar") is None:
-        pytest.skip("GNU tar is not installed")
+    require_tools("tar")
     src = tmp_path / "src"
     (src / "a" / "b").mkdir(parents=True)
     (src / "a" / "b" / "file").write_bytes(b"contents\n" * 100)
@@ -429,8 +429,7 @@ def test_gnu_tar_archives(machine, tmp_path):
 
 
 def test_oci_image_layer_and_bundle_from_umoci(machine, tmp_path):
-    if shutil.which("umoci") is None or shutil.which("tar") is None or not os.path.exists("/bin/busybox"):
-        pytest.skip("needs umoci, GNU tar and busybox-static")
+    require_tools("umoci", "tar", "/bin/busybox")
     rootfs = tmp_path / "rootfs"
     for d in ("bin", "usr/bin", "etc", "tmp"):
         (rootfs / d).mkdir(parents=True)

@@ -5,7 +5,6 @@ import io
 import json
 import os
 import re
-import shutil
 import stat
 import subprocess
 import tarfile
@@ -17,13 +16,12 @@ from cyrius import bundle as bundle_mod
 from cyrius import qemu
 from cyrius.cli import main
 from cyrius.image.toolchain import ToolError
+from tooling import needs
 
 BUSYBOX = Path("/bin/busybox")
 MTOOLS_ENV = {**os.environ, "MTOOLS_SKIP_CHECK": "1"}
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("umoci") is None or not BUSYBOX.exists() or shutil.which("mkfs.fat") is None
-    or shutil.which("mcopy") is None, reason="umoci, busybox-static, dosfstools and mtools come from scripts/setup.sh")
+pytestmark = needs("umoci", "/bin/busybox", "mkfs.fat", "mcopy")
 
 
 @pytest.fixture(scope="module")

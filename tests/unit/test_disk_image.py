@@ -1,14 +1,12 @@
 """`cyrius disk DIR -o IMG` makes a FAT32 image that fsck.fat and mtools agree with."""
 import os
-import shutil
 import subprocess
 
-import pytest
 
 from cyrius.cli import main
+from tooling import needs
 
-pytestmark = pytest.mark.skipif(shutil.which("mkfs.fat") is None or shutil.which("mcopy") is None,
-                                reason="dosfstools and mtools are installed by scripts/setup.sh")
+pytestmark = needs("mkfs.fat", "mcopy")
 
 
 def test_disk_from_directory(tmp_path, capsys):

@@ -6,7 +6,6 @@ cyrius.lang.memory) and the results and final buffer contents must be identical.
 """
 import ctypes
 import inspect
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from cyrius.compiler import RUNTIME_INCLUDE
 from cyrius.compiler.externs import ExternFunction, read_headers
 from cyrius.compiler.types import VOID, PtrType
 from cyrius.lang import Ptr, i32, memory, u8, usize
+from tooling import needs
 
 RUNTIME = Path(__file__).resolve().parents[2] / "runtime-c"
 # The kernel build's own flags; host builds add -fno-builtin, which every unit including mem.h
@@ -27,7 +27,7 @@ RUNTIME = Path(__file__).resolve().parents[2] / "runtime-c"
 HOST_CFLAGS = [*hostbuild.HOST_CFLAGS, "-fno-builtin"]
 HOST_BUILDABLE = ["mem.c", "fmt.c"]
 
-pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
+pytestmark = needs("gcc")
 
 
 def compile_c(source: Path, obj: Path, flags: list[str]) -> None:
