@@ -1,15 +1,13 @@
 """Permissions inside a container: a process that is not root (config.json's process.user) is refused
 a path through a directory it may not search, as on Linux; a readable twin of the same tree is
 served. The directories and files come in the bundle's tarball with their modes, owned by root."""
-import shutil
-
 import pytest
 
 from busybox_bundles import busybox_disk
 from qemu_console import Console
+from tooling import needs
 
-pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(shutil.which("umoci") is None, reason="umoci is installed by setup")]
+pytestmark = [pytest.mark.integration, needs("umoci")]
 
 SCRIPT = ("cat /locked/inner/f; echo cat=$?; ls /locked/inner; echo ls=$?; cd /locked/inner; echo cd=$?; "
           "cat /open/inner/f; echo open=$?; id -u")

@@ -19,7 +19,7 @@ from cyrius.rt import fmt_u64, memcpy, memset, strlen
 
 from .. import errno
 from ..fs import devfs, file, memfs, procfs, vfs
-from ..lib import json
+from ..lib import cstr, json
 from ..linux import launch
 from ..mm import phys
 from ..mm.heap import kalloc, kfree
@@ -84,7 +84,7 @@ def handle(index: u64) -> u64:
 def find(id: Ptr[u8]) -> Ptr[Container]:
     for i in range(MAX_CONTAINERS):
         c: Ptr[Container] = addr(containers) + i
-        if c.status != STATUS_FREE and equal(addr(c.id), id):
+        if c.status != STATUS_FREE and cstr.equal(addr(c.id), id):
             return c
     return NULL
 
@@ -103,23 +103,14 @@ def find_or_report(id: Ptr[u8]) -> Ptr[Container]:
     return c
 
 
-def equal(a: Ptr[u8], b: Ptr[u8]) -> bool:
-    i: usize = 0
-    while a[i] == b[i]:
-        if a[i] == 0:
-            return True
-        i += 1
-    return False
-
-
 def valid_id(id: Ptr[u8]) -> bool:
     n: usize = strlen(id)
     if n == 0 or n >= ID_CAP:
         return False
     for i in range(n):
         c: u8 = id[i]
-        ok: bool = ((c >= 0x30 and c <= 0x39) or (c >= 0x41 and c <= 0x5A) or (c >= 0x61 and c <= 0x7A)
-                    or c == 0x2D or c == 0x5F or c == 0x2E)
+        ok: bool = ((c >= ord("0") and c <= ord("9")) or (c >= ord("A") and c <= ord("Z"))
+                    or (c >= ord("a") and c <= ord("z")) or c == ord("-") or c == ord("_") or c == ord("."))
         if not ok:
             return False
     return True
@@ -185,7 +176,7 @@ def mount_one(c: Ptr[Container], m: Ptr[oci_config.MountSpec]) -> i64:
     those filesystems: the directories stay as the image has them."""
     dest: Ptr[u8] = spec_str(c, addr(m.destination))
     fs: Ptr[vfs.Inode] = NULL
-    if m.kind == oci_config.MOUNT_TMPFS and equal(dest, b"/dev"):
+    if m.kind == oci_config.MOUNT_TMPFS and cstr.equal(dest, b"/dev"):
         fs = devfs.new_root()
     elif m.kind == oci_config.MOUNT_TMPFS:
         fs = memfs.new_root()
@@ -305,22 +296,22 @@ def lookup_program(c: Ptr[Container], name: Ptr[u8], out: Ptr[u8]) -> i64:
     if n == 0 or n >= PATH_CAP:
         return -errno.ENOENT
     for i in range(n):
-        if name[i] == 0x2F:
+        if name[i] == ord("/"):
             memcpy(cast(Ptr[None], out), cast(Ptr[None], name), n + 1)
             return 0
     path: Ptr[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     for e in range(c.spec.env_count):
         var: Ptr[u8] = spec_str(c, addr(c.spec.env[e]))
-        if var[0] == 0x50 and var[1] == 0x41 and var[2] == 0x54 and var[3] == 0x48 and var[4] == 0x3D:
+        if cstr.starts_with(var, b"PATH="):
             path = var + 5
     first: usize = 0
     while True:
         end: usize = first
-        while path[end] != 0 and path[end] != 0x3A:
+        while path[end] != 0 and path[end] != ord(":"):
             end += 1
         if end > first and (end - first) + 1 + n < PATH_CAP:
             memcpy(cast(Ptr[None], out), cast(Ptr[None], path + first), end - first)
-            out[end - first] = 0x2F
+            out[end - first] = ord("/")
             memcpy(cast(Ptr[None], out + (end - first) + 1), cast(Ptr[None], name), n + 1)
             st: vfs.Stat = vfs.Stat()
             if vfs.stat(vfs.as_kernel(), c.root, c.root, out, True, addr(st)) == 0:
@@ -486,11 +477,11 @@ def put_json_string(buf: Ptr[u8], cap: usize, at: usize, text: Ptr[u8]) -> usize
     hexdigits: Ptr[u8] = b"0123456789abcdef"
     while text[i] != 0:
         c: u8 = text[i]
-        if c == 0x22:
+        if c == ord('"'):
             at = put(buf, cap, at, b"\\\"")
-        elif c == 0x5C:
+        elif c == ord("\\"):
             at = put(buf, cap, at, b"\\\\")
-        elif c < 0x20:
+        elif c < ord(" "):
             at = put(buf, cap, at, b"\\u00")
             two: Array[u8, 3] = Array[u8, 3]()
             two[0] = hexdigits[c >> 4]

@@ -88,10 +88,10 @@ def node_inode(index: u32) -> Ptr[vfs.Inode]:
 
 
 def lookup(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, out: Ptr[Ptr[vfs.Inode]]) -> i64:
-    if length == 1 and name[0] == 0x2E:
+    if length == 1 and name[0] == ord("."):
         out[0] = vfs.get(dir)
         return 0
-    if length == 2 and name[0] == 0x2E and name[1] == 0x2E:
+    if length == 2 and name[0] == ord(".") and name[1] == ord("."):
         out[0] = vfs.get(dir)  # the mount makes `..` leave devfs
         return 0
     for i in range(NODE_COUNT):
@@ -117,8 +117,8 @@ def readdir(dir: Ptr[vfs.Inode], cookie: u64, out: Ptr[vfs.DirEntry]) -> i64:
         out.ino = u64(ROOT_INO)
         out.type = u8(vfs.DT_DIR)
         out.name_len = u8(cookie + 1)
-        out.name[0] = 0x2E
-        out.name[1] = 0x2E
+        out.name[0] = ord(".")
+        out.name[1] = ord(".")
         out.name[cookie + 1] = 0
         out.next_cookie = cookie + 1
         return 1

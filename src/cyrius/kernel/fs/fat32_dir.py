@@ -262,7 +262,7 @@ def short_name(e: Ptr[RawEntry], out: Ptr[Name]) -> None:
         c: u16 = u16(e.name[k])
         if k == 0 and c == ENTRY_KANJI_E5:
             c = 0xE5
-        if (e.case & LOWER_BASE) != 0 and c >= 0x41 and c <= 0x5A:
+        if (e.case & LOWER_BASE) != 0 and c >= ord("A") and c <= ord("Z"):
             c += 32
         out.units[n] = c
         n += 1
@@ -398,14 +398,14 @@ def tail_of(name11: Ptr[u8], basis: Ptr[u8]) -> u32:
         return 0
     end: u32 = base_length(name11)
     tilde: u32 = 0
-    while tilde < end and name11[tilde] != 0x7E:
+    while tilde < end and name11[tilde] != ord("~"):
         tilde += 1
-    if tilde + 1 >= end or name11[tilde + 1] == 0x30:
+    if tilde + 1 >= end or name11[tilde + 1] == ord("0"):
         return 0
     value: u32 = 0
     for i in range(tilde + 1, end):
         c: u8 = name11[i]
-        if c < 0x30 or c > 0x39:
+        if c < ord("0") or c > ord("9"):
             return 0
         value = value * 10 + u32(c - 0x30)
     if tilde != tail_prefix(basis, end - tilde - 1):
@@ -420,7 +420,7 @@ def put_tail(name11: Ptr[u8], value: u32) -> None:
     digits: u32 = decimal_digits(value)
     at: u32 = tail_prefix(name11, digits)
     memset(cast(Ptr[None], name11 + at), SPACE, usize(8 - at))
-    name11[at] = 0x7E
+    name11[at] = ord("~")
     for k in range(digits):
         name11[at + digits - k] = u8(0x30 + value % 10)
         value //= 10

@@ -138,10 +138,10 @@ def remove_entry(dir: Ptr[vfs.Inode], target: Ptr[MemEntry]) -> None:
 # ---------------------------------------------------------------- directory operations
 
 def lookup(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, out: Ptr[Ptr[vfs.Inode]]) -> i64:
-    if length == 1 and name[0] == 0x2E:
+    if length == 1 and name[0] == ord("."):
         out[0] = vfs.get(dir)
         return 0
-    if length == 2 and name[0] == 0x2E and name[1] == 0x2E:
+    if length == 2 and name[0] == ord(".") and name[1] == ord("."):
         if node_of(dir).parent == NULL:
             return -errno.ENOENT  # removed: it is in no directory
         out[0] = vfs.get(node_of(dir).parent)
@@ -249,9 +249,9 @@ def unlink(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize) -> i64:
 
 
 def rmdir(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize) -> i64:
-    if length == 1 and name[0] == 0x2E:
+    if length == 1 and name[0] == ord("."):
         return -errno.EINVAL
-    if length == 2 and name[0] == 0x2E and name[1] == 0x2E:
+    if length == 2 and name[0] == ord(".") and name[1] == ord("."):
         return -errno.ENOTEMPTY
     e: Ptr[MemEntry] = find(dir, name, length)
     if e == NULL:
@@ -330,8 +330,8 @@ def readdir(dir: Ptr[vfs.Inode], cookie: u64, out: Ptr[vfs.DirEntry]) -> i64:
         out.ino = target.ino
         out.type = u8(vfs.DT_DIR)
         out.name_len = u8(cookie + 1)
-        out.name[0] = 0x2E
-        out.name[1] = 0x2E
+        out.name[0] = ord(".")
+        out.name[1] = ord(".")
         out.name[cookie + 1] = 0
         out.next_cookie = cookie + 1
         return 1

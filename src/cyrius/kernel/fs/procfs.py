@@ -133,7 +133,7 @@ def parse_number(name: Ptr[u8], length: usize) -> i64:
         return -1
     n: i64 = 0
     for i in range(length):
-        if name[i] < 0x30 or name[i] > 0x39:
+        if name[i] < ord("0") or name[i] > ord("9"):
             return -1
         n = n * 10 + i64(name[i] - 0x30)
     return n
@@ -229,7 +229,7 @@ def file_path(p: Ptr[Process], f: Ptr[file.File], buf: Ptr[u8], cap: usize) -> i
         return n
     at2: usize = usize(n)
     if at2 != 1:
-        text[at2] = 0x2F
+        text[at2] = ord("/")
         at2 += 1
     memcpy(cast(Ptr[None], addr(text) + at2), cast(Ptr[None], addr(f.name)), f.name_len)
     text[at2 + f.name_len] = 0

@@ -158,8 +158,8 @@ def say_bytes(r: Ptr[TarReader], text: Ptr[u8], length: usize) -> None:
         if r.error_len + 1 >= ERROR_CAP:
             break
         c: u8 = text[i]
-        if c < 0x20 or c == 0x7F:
-            c = 0x3F
+        if c < ord(" ") or c == 0x7F:
+            c = ord("?")
         r.error[r.error_len] = c
         r.error_len += 1
     r.error[r.error_len] = 0
@@ -233,7 +233,7 @@ def is_zero_block(h: Ptr[u8]) -> bool:
 
 
 def is_digit(c: u8) -> bool:
-    return c >= 0x30 and c <= 0x39
+    return c >= ord("0") and c <= ord("9")
 
 
 def read_base256(field: Ptr[u8], width: usize, out: Ptr[i64]) -> bool:
@@ -255,13 +255,13 @@ def read_number(field: Ptr[u8], width: usize, out: Ptr[i64]) -> bool:
     if field[0] == 0x80 or field[0] == 0xFF:
         return read_base256(field, width, out)
     i: usize = 0
-    while i < width and field[i] == 0x20:
+    while i < width and field[i] == ord(" "):
         i += 1
     octal: u64 = 0  # at most 12 digits: no overflow
-    while i < width and field[i] >= 0x30 and field[i] <= 0x37:
+    while i < width and field[i] >= ord("0") and field[i] <= ord("7"):
         octal = octal * 8 + u64(field[i] - 0x30)
         i += 1
-    while i < width and field[i] == 0x20:
+    while i < width and field[i] == ord(" "):
         i += 1
     if i < width and field[i] != 0:
         return False
@@ -410,7 +410,7 @@ def read_decimal(s: Ptr[u8], n: usize, is_time: bool, out: Ptr[i64]) -> bool:
     which truncates toward zero). False if malformed or beyond i64."""
     i: usize = 0
     negative: bool = False
-    if is_time and n > 0 and s[0] == 0x2D:
+    if is_time and n > 0 and s[0] == ord("-"):
         negative = True
         i = 1
     start: usize = i
@@ -493,15 +493,15 @@ def read_pax(r: Ptr[TarReader], m: Ptr[TarMember], data: Ptr[u8], size: u64, is_
         while p < n and is_digit(data[p]) and length <= n:  # stops long before any overflow
             length = length * 10 + usize(data[p] - 0x30)
             p += 1
-        if p == pos or p == n or data[p] != 0x20:
+        if p == pos or p == n or data[p] != ord(" "):
             return fail_extension(r, -errno.EINVAL, size, b"bad pax record length")
         # The shortest record is "LENGTH k=\n": the length field must land on that record's newline.
-        if length > n - pos or length < p - pos + 4 or data[pos + length - 1] != 0x0A:
+        if length > n - pos or length < p - pos + 4 or data[pos + length - 1] != ord("\n"):
             return fail_extension(r, -errno.EINVAL, size, b"pax record length does not match the record")
         end: usize = pos + length - 1
         key: usize = p + 1
         eq: usize = key
-        while eq < end and data[eq] != 0x3D:
+        while eq < end and data[eq] != ord("="):
             eq += 1
         if eq == key or eq == end:
             return fail_extension(r, -errno.EINVAL, size, b"pax record without a keyword")

@@ -392,35 +392,35 @@ def walk_path(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8],
         return -errno.ENOENT
     for i in range(length + 1):
         work[i] = path[i]
-    current: Ptr[Inode] = get(root) if work[0] == 0x2F else get(cwd)
+    current: Ptr[Inode] = get(root) if work[0] == ord("/") else get(cwd)
     slot: Array[Ptr[Inode], 1] = Array[Ptr[Inode], 1]()  # out-parameter for lookups
     links: u32 = 0
     pos: usize = 0
     while True:
-        while work[pos] == 0x2F:
+        while work[pos] == ord("/"):
             pos += 1
         if work[pos] == 0:
             # The path ended on a directory ("/", "a/", "."): it names `current` itself.
             w.node = current
             return 0
         start: usize = pos
-        while work[pos] != 0 and work[pos] != 0x2F:
+        while work[pos] != 0 and work[pos] != ord("/"):
             pos += 1
         n: usize = pos - start
         if n > NAME_MAX:
             put(current)
             return -errno.ENAMETOOLONG
         rest: usize = pos
-        while work[rest] == 0x2F:
+        while work[rest] == ord("/"):
             rest += 1
         last: bool = work[rest] == 0
         component: Ptr[u8] = work + start
         if is_dir(current) and not permitted(cred, current, u32(X_OK)):
             put(current)  # Linux checks search permission before every component, `.` and `..` too
             return -errno.EACCES
-        if n == 1 and component[0] == 0x2E:
+        if n == 1 and component[0] == ord("."):
             continue
-        if n == 2 and component[0] == 0x2E and component[1] == 0x2E:
+        if n == 2 and component[0] == ord(".") and component[1] == ord("."):
             err: i64 = parent_of(root, current, addr(slot))
             put(current)
             if err < 0:
@@ -469,12 +469,12 @@ def walk_path(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8],
                 return -errno.ENAMETOOLONG
             if tail > 0:
                 memmove(cast(Ptr[None], work + usize(got) + 1), cast(Ptr[None], work + rest), tail + 1)
-                work[usize(got)] = 0x2F
+                work[usize(got)] = ord("/")
             else:
                 work[usize(got)] = 0
             for i in range(usize(got)):
                 work[i] = link_buf[i]
-            if link_buf[0] == 0x2F:
+            if link_buf[0] == ord("/"):
                 put(current)
                 current = get(root)
             pos = 0
@@ -669,7 +669,7 @@ def lookup_path(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8
 
 def is_dot_entry(entry: Ptr[DirEntry]) -> bool:
     """Is this readdir entry `.` or `..`?"""
-    return entry.name[0] == 0x2E and (entry.name_len == 1 or (entry.name_len == 2 and entry.name[1] == 0x2E))
+    return entry.name[0] == ord(".") and (entry.name_len == 1 or (entry.name_len == 2 and entry.name[1] == ord(".")))
 
 
 def name_in_parent(parent: Ptr[Inode], child: Ptr[Inode], entry: Ptr[DirEntry]) -> i64:
@@ -727,7 +727,7 @@ def path_of(root: Ptr[Inode], node: Ptr[Inode], buf: Ptr[u8], cap: usize) -> i64
         for i in range(n):
             buf[end + i] = entry.name[i]
         end -= 1
-        buf[end] = 0x2F
+        buf[end] = ord("/")
         err = 0
     if err == 0 and current != root:
         err = -errno.ENOENT  # the walk reached the top of the tree without passing root
@@ -737,7 +737,7 @@ def path_of(root: Ptr[Inode], node: Ptr[Inode], buf: Ptr[u8], cap: usize) -> i64
         return err
     if end == cap - 1:
         end -= 1
-        buf[end] = 0x2F
+        buf[end] = ord("/")
     length: usize = cap - 1 - end
     memmove(cast(Ptr[None], buf), cast(Ptr[None], buf + end), length + 1)
     return i64(length)

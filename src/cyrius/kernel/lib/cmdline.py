@@ -8,7 +8,7 @@ from ..bootinfo import BootInfo
 
 
 def is_space(c: u8) -> bool:
-    return c == 0x20 or c == 0x09 or c == 0x0A or c == 0x0D
+    return c == ord(" ") or c == ord("\t") or c == ord("\n") or c == ord("\r")
 
 
 def has_word(text: Ptr[u8], length: u64, word: Ptr[u8]) -> bool:

@@ -16,3 +16,12 @@ def equal(a: Ptr[u8], b: Ptr[u8]) -> bool:
             return True
         i += 1
     return False
+
+
+def starts_with(s: Ptr[u8], prefix: Ptr[u8]) -> bool:
+    i: usize = 0
+    while prefix[i] != 0:
+        if s[i] != prefix[i]:
+            return False
+        i += 1
+    return True

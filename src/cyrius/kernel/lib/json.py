@@ -151,20 +151,20 @@ def error_message(code: u32) -> Ptr[u8]:
 # ---------------------------------------------------------------- characters
 
 def is_space(c: u8) -> bool:
-    return c == 0x20 or c == 0x09 or c == 0x0A or c == 0x0D
+    return c == ord(" ") or c == ord("\t") or c == ord("\n") or c == ord("\r")
 
 
 def is_digit(c: u8) -> bool:
-    return c >= 0x30 and c <= 0x39
+    return c >= ord("0") and c <= ord("9")
 
 
 def hex_value(c: u8) -> u32:
     """The value of a hex digit, or 16 if c is not one."""
-    if c >= 0x30 and c <= 0x39:
+    if c >= ord("0") and c <= ord("9"):
         return u32(c - 0x30)
-    if c >= 0x61 and c <= 0x66:
+    if c >= ord("a") and c <= ord("f"):
         return u32(c - 0x61) + 10
-    if c >= 0x41 and c <= 0x46:
+    if c >= ord("A") and c <= ord("F"):
         return u32(c - 0x41) + 10
     return 16
 
@@ -227,7 +227,7 @@ def locate(text: Ptr[u8], offset: u32, err: Ptr[JsonError]) -> None:
     column: u32 = 1
     for i in range(offset):
         c: u8 = text[i]
-        if c == 0x0A:
+        if c == ord("\n"):
             line += 1
             column = 1
         elif c < 0x80 or c >= 0xC0:  # not a UTF-8 continuation byte
@@ -245,9 +245,9 @@ def mark(err: Ptr[JsonError], code: u32, offset: u32) -> i64:
 
 def unexpected(c: u8, otherwise: u32) -> u32:
     """A clearer JE_* than `otherwise` for characters people write by mistake."""
-    if c == 0x2F:
+    if c == ord("/"):
         return JE_COMMENT
-    if c == 0x27:
+    if c == ord("'"):
         return JE_QUOTE
     return otherwise
 
@@ -262,7 +262,7 @@ def scan_string(text: Ptr[u8], pos: u32, n: u32, err: Ptr[JsonError]) -> i64:
         c: u8 = text[p]
         if c == QUOTE:
             return i64(p + 1)
-        if c < 0x20:
+        if c < ord(" "):
             return mark(err, JE_CONTROL, p)
         if c == BACKSLASH:
             if p + 1 >= n:
@@ -275,7 +275,7 @@ def scan_string(text: Ptr[u8], pos: u32, n: u32, err: Ptr[JsonError]) -> i64:
                 if unit >= 0xDC00 and unit <= 0xDFFF:
                     return mark(err, JE_SURROGATE, p)
                 if unit >= 0xD800 and unit <= 0xDBFF:
-                    if p + 7 >= n or text[p + 6] != BACKSLASH or text[p + 7] != 0x75:
+                    if p + 7 >= n or text[p + 6] != BACKSLASH or text[p + 7] != ord("u"):
                         return mark(err, JE_SURROGATE, p)
                     low: u32 = hex4(text, p + 8, n)
                     if low == 0x10000:
@@ -312,9 +312,9 @@ def scan_digits(text: Ptr[u8], p: u32, n: u32, err: Ptr[JsonError]) -> i64:
 def scan_number(text: Ptr[u8], pos: u32, n: u32, err: Ptr[JsonError]) -> i64:
     """-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?"""
     p: u32 = pos
-    if text[p] == 0x2D:
+    if text[p] == ord("-"):
         p += 1
-    if p < n and text[p] == 0x30:
+    if p < n and text[p] == ord("0"):
         if p + 1 < n and is_digit(text[p + 1]):
             return mark(err, JE_LEADING_ZERO, p)
         p += 1
@@ -323,14 +323,14 @@ def scan_number(text: Ptr[u8], pos: u32, n: u32, err: Ptr[JsonError]) -> i64:
         if r < 0:
             return r
         p = u32(r)
-    if p < n and text[p] == 0x2E:
+    if p < n and text[p] == ord("."):
         r2: i64 = scan_digits(text, p + 1, n, err)
         if r2 < 0:
             return r2
         p = u32(r2)
-    if p < n and (text[p] == 0x65 or text[p] == 0x45):
+    if p < n and (text[p] == ord("e") or text[p] == ord("E")):
         p += 1
-        if p < n and (text[p] == 0x2B or text[p] == 0x2D):
+        if p < n and (text[p] == ord("+") or text[p] == ord("-")):
             p += 1
         r3: i64 = scan_digits(text, p, n, err)
         if r3 < 0:
@@ -391,11 +391,11 @@ def parse(text: Ptr[u8], length: usize, tokens: Ptr[JsonToken], cap: u32, err: P
                 result = mark(err, unexpected(c, JE_GARBAGE), pos)
                 break
             top: u32 = depth - 1
-            if c == 0x2C:
+            if c == ord(","):
                 state = ST_VALUE if in_array[top] else ST_KEY
                 pos += 1
                 continue
-            if (in_array[top] and c == 0x5D) or (not in_array[top] and c == 0x7D):
+            if (in_array[top] and c == ord("]")) or (not in_array[top] and c == ord("}")):
                 if tokens != NULL:
                     tokens[stack[top]].end = pos + 1
                     tokens[stack[top]].next = count
@@ -405,13 +405,13 @@ def parse(text: Ptr[u8], length: usize, tokens: Ptr[JsonToken], cap: u32, err: P
             result = mark(err, unexpected(c, JE_ARRAY_SEP if in_array[top] else JE_OBJECT_SEP), pos)
             break
         if state == ST_COLON:
-            if c != 0x3A:
+            if c != ord(":"):
                 result = mark(err, JE_COLON, pos)
                 break
             state = ST_VALUE
             pos += 1
             continue
-        if (state == ST_ELEMENT_OR_END and c == 0x5D) or (state == ST_KEY_OR_END and c == 0x7D):
+        if (state == ST_ELEMENT_OR_END and c == ord("]")) or (state == ST_KEY_OR_END and c == ord("}")):
             if tokens != NULL:
                 tokens[stack[depth - 1]].end = pos + 1
                 tokens[stack[depth - 1]].next = count
@@ -419,7 +419,8 @@ def parse(text: Ptr[u8], length: usize, tokens: Ptr[JsonToken], cap: u32, err: P
             pos += 1
             state = ST_AFTER_VALUE
             continue
-        if (state == ST_VALUE and c == 0x5D and depth > 0 and in_array[depth - 1]) or (state == ST_KEY and c == 0x7D):
+        if ((state == ST_VALUE and c == ord("]") and depth > 0 and in_array[depth - 1])
+                or (state == ST_KEY and c == ord("}"))):
             result = mark(err, JE_TRAILING_COMMA, pos)
             break
         # A key or a value: it takes a token.
@@ -455,34 +456,34 @@ def parse(text: Ptr[u8], length: usize, tokens: Ptr[JsonToken], cap: u32, err: P
             continue
         if tokens != NULL and depth > 0 and in_array[depth - 1]:
             tokens[stack[depth - 1]].size += 1
-        if c == 0x7B or c == 0x5B:
+        if c == ord("{") or c == ord("["):
             if depth == MAX_DEPTH:
                 result = mark(err, JE_DEPTH, pos)
                 break
             if tokens != NULL:
                 t2: Ptr[JsonToken] = tokens + index
-                t2.kind = JSON_ARRAY if c == 0x5B else JSON_OBJECT
+                t2.kind = JSON_ARRAY if c == ord("[") else JSON_OBJECT
                 t2.start = pos
                 t2.size = 0
             stack[depth] = index
-            in_array[depth] = c == 0x5B
+            in_array[depth] = c == ord("[")
             depth += 1
-            state = ST_ELEMENT_OR_END if c == 0x5B else ST_KEY_OR_END
+            state = ST_ELEMENT_OR_END if c == ord("[") else ST_KEY_OR_END
             pos += 1
             continue
         if c == QUOTE:
             kind = JSON_STRING
             end = scan_string(text, pos, n, err)
-        elif c == 0x2D or is_digit(c):
+        elif c == ord("-") or is_digit(c):
             kind = JSON_NUMBER
             end = scan_number(text, pos, n, err)
-        elif c == 0x74:
+        elif c == ord("t"):
             kind = JSON_TRUE
             end = scan_word(text, pos, n, b"true", u32(4), err)
-        elif c == 0x66:
+        elif c == ord("f"):
             kind = JSON_FALSE
             end = scan_word(text, pos, n, b"false", u32(5), err)
-        elif c == 0x6E:
+        elif c == ord("n"):
             kind = JSON_NULL
             end = scan_word(text, pos, n, b"null", u32(4), err)
         else:
@@ -684,7 +685,7 @@ def read_integer(text: Ptr[u8], tokens: Ptr[JsonToken], index: u32, negative: Pt
     if t.kind != JSON_NUMBER:
         return -errno.EINVAL
     p: u32 = t.start
-    negative[0] = text[p] == 0x2D
+    negative[0] = text[p] == ord("-")
     if negative[0]:
         p += 1
     value: u64 = 0

@@ -156,23 +156,23 @@ def open_program(p: Ptr[Process], path: Ptr[u8], out: Ptr[Ptr[vfs.Inode]]) -> i6
 def script_args(header: Ptr[u8], length: i64, path: Ptr[u8], old: Ptr[Args], new: Ptr[Args]) -> i64:
     """`#!interp [arg]` → argv = interp, [arg], path, old argv[1:], then old envp."""
     end: i64 = 2
-    while end < length and header[end] != 0x0A:
+    while end < length and header[end] != ord("\n"):
         end += 1
     if end >= length:
         return -errno.ENOEXEC  # no newline within the first page
     header[end] = 0
     i: i64 = 2
-    while header[i] == 0x20 or header[i] == 0x09:
+    while header[i] == ord(" ") or header[i] == ord("\t"):
         i += 1
     interp: i64 = i
-    while header[i] != 0 and header[i] != 0x20 and header[i] != 0x09:
+    while header[i] != 0 and header[i] != ord(" ") and header[i] != ord("\t"):
         i += 1
     interp_end: i64 = i
-    while header[i] == 0x20 or header[i] == 0x09:
+    while header[i] == ord(" ") or header[i] == ord("\t"):
         i += 1
     arg: i64 = i
     arg_end: i64 = end
-    while arg_end > arg and (header[arg_end - 1] == 0x20 or header[arg_end - 1] == 0x09):
+    while arg_end > arg and (header[arg_end - 1] == ord(" ") or header[arg_end - 1] == ord("\t")):
         arg_end -= 1
     if interp_end == interp:
         return -errno.ENOEXEC
@@ -387,7 +387,7 @@ def set_name(img: Ptr[Image], path: Ptr[u8]) -> None:
     base: Ptr[u8] = path
     i: usize = 0
     while path[i] != 0:
-        if path[i] == 0x2F:
+        if path[i] == ord("/"):
             base = path + i + 1
         i += 1
     n: u32 = 0
@@ -409,7 +409,7 @@ def program_path(p: Ptr[Process], path: Ptr[u8], out: Ptr[u8]) -> None:
         if n >= 0 and usize(n) + w.name_len + 2 <= task.EXE_LEN:
             at: usize = usize(n)
             if at != 1:  # the root's path is "/" already
-                out[at] = 0x2F
+                out[at] = ord("/")
                 at += 1
             memcpy(cast(Ptr[None], out + at), cast(Ptr[None], addr(w.name)), w.name_len)
             out[at + w.name_len] = 0
@@ -450,7 +450,7 @@ def prepare(p: Ptr[Process], path: Ptr[u8], a: Ptr[Args], img: Ptr[Image]) -> i6
             break
         memset(cast(Ptr[None], header), 0, usize(HEADER_BYTES))
         got: i64 = read_header(slot[0], header)
-        if got >= 2 and header[0] == 0x23 and header[1] == 0x21:
+        if got >= 2 and header[0] == ord("#") and header[1] == ord("!"):
             vfs.put(slot[0])
             rewritten: Args = Args()
             r = args_init(addr(rewritten))

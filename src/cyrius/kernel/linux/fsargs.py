@@ -121,7 +121,7 @@ def path_in(dirfd: u64, user: u64, empty_ok: bool, pa: Ptr[Path]) -> i64:
         err: i64 = fd_inode(dirfd, addr(slot))
         pa.base = slot[0]
         return err
-    if pa.name[0] == 0x2F:
+    if pa.name[0] == ord("/"):
         pa.base = p.cwd  # unused: the walk starts at the root
         return 0
     if int_arg(dirfd) == AT_FDCWD:
@@ -175,14 +175,14 @@ def last_dots(name: Ptr[u8]) -> u32:
     end: usize = 0
     while name[end] != 0:
         end += 1
-    while end > 1 and name[end - 1] == 0x2F:
+    while end > 1 and name[end - 1] == ord("/"):
         end -= 1
     start: usize = end
-    while start > 0 and name[start - 1] != 0x2F:
+    while start > 0 and name[start - 1] != ord("/"):
         start -= 1
     n: usize = end - start
-    if n == 1 and name[start] == 0x2E:
+    if n == 1 and name[start] == ord("."):
         return 1
-    if n == 2 and name[start] == 0x2E and name[start + 1] == 0x2E:
+    if n == 2 and name[start] == ord(".") and name[start + 1] == ord("."):
         return 2
     return 0

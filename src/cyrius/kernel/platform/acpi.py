@@ -115,8 +115,8 @@ def find_s5(dsdt: Ptr[SdtHeader]) -> None:
     aml: Ptr[u8] = cast(Ptr[u8], dsdt)
     i: u32 = 36
     while i + 8 < dsdt.length:
-        if aml[i] == 0x5F and aml[i + 1] == 0x53 and aml[i + 2] == 0x35 and aml[i + 3] == 0x5F and \
-                aml[i + 4] == 0x12 and (aml[i - 1] == 0x08 or (aml[i - 2] == 0x08 and aml[i - 1] == 0x5C)):
+        if aml[i] == ord("_") and aml[i + 1] == ord("S") and aml[i + 2] == ord("5") and aml[i + 3] == ord("_") and \
+                aml[i + 4] == 0x12 and (aml[i - 1] == 0x08 or (aml[i - 2] == 0x08 and aml[i - 1] == ord("\\"))):
             p: u32 = i + 5
             p += u32((aml[p] >> 6) & 3) + 1  # PkgLength: lead byte says how many bytes follow
             p += 1  # NumElements

@@ -117,10 +117,10 @@ def init_host(boot: Ptr[Task], root: Ptr[vfs.Inode]) -> None:
     host.rlimits[RLIMIT_STACK].soft = uspace.STACK_SIZE
     host.rlimits[RLIMIT_NOFILE].soft = task.MAX_FDS
     host.rlimits[RLIMIT_NOFILE].hard = task.MAX_FDS
-    host.name[0] = 0x68  # "host"
-    host.name[1] = 0x6F
-    host.name[2] = 0x73
-    host.name[3] = 0x74
+    host.name[0] = ord("h")  # "host"
+    host.name[1] = ord("o")
+    host.name[2] = ord("s")
+    host.name[3] = ord("t")
     host.task = boot
     boot.process = host
 

@@ -6,6 +6,7 @@ from .. import console, errno
 from . import processes
 from ..tty import ldisc
 from ..container import runtime
+from ..lib import cstr
 from ..host import syscalls as host
 from ..proc import process, signal
 
@@ -35,20 +36,20 @@ def fail(op: Ptr[u8], id: Ptr[u8], r: i64) -> None:
 
 def signal_number(name: Ptr[u8]) -> u32:
     """TERM, SIGTERM or 15 (and the other signals by name); 0 if unknown."""
-    if name[0] >= 0x30 and name[0] <= 0x39:
+    if name[0] >= ord("0") and name[0] <= ord("9"):
         n: u32 = 0
         i: usize = 0
-        while name[i] >= 0x30 and name[i] <= 0x39 and n < 1000:
+        while name[i] >= ord("0") and name[i] <= ord("9") and n < 1000:
             n = n * 10 + u32(name[i] - 0x30)
             i += 1
         if name[i] != 0:
             return 0
         return n
-    if name[0] == 0x53 and name[1] == 0x49 and name[2] == 0x47:
+    if name[0] == ord("S") and name[1] == ord("I") and name[2] == ord("G"):
         name = name + 3
     for sig in range(u32(1), u32(32)):
         full: Ptr[u8] = signal.name(sig)
-        if runtime.equal(full + 3, name):
+        if cstr.equal(full + 3, name):
             return sig
     return 0
 
@@ -73,7 +74,7 @@ def cmd_oci_runtime(argc: u32, args: Ptr[Ptr[u8]]) -> None:
         usage()
         return
     op: Ptr[u8] = args[1]
-    if runtime.equal(op, b"list") and argc == 2:
+    if cstr.equal(op, b"list") and argc == 2:
         r: i64 = host.call(u32(host.CONTAINER_LIST), cast(u64, addr(out)), u64(STATE_CAP), u64(0))
         if r >= 0:
             console.puts(addr(out))
@@ -83,29 +84,29 @@ def cmd_oci_runtime(argc: u32, args: Ptr[Ptr[u8]]) -> None:
         return
     id: Ptr[u8] = args[2]
     r2: i64 = 0
-    if runtime.equal(op, b"create") and argc == 4:
+    if cstr.equal(op, b"create") and argc == 4:
         r2 = host.call(u32(host.CONTAINER_CREATE), arg(id), arg(args[3]), u64(0))
         if r2 == 0:
             console.puts(b"container ")
             console.puts(id)
             console.puts(b" created\n")
-    elif runtime.equal(op, b"start") and argc == 3:
+    elif cstr.equal(op, b"start") and argc == 3:
         r2 = host.call(u32(host.CONTAINER_START), arg(id), u64(0), u64(0))
         if r2 == 0:
             c: Ptr[runtime.Container] = runtime.find(id)
             if c.spec.terminal:
                 wait_for_init(id, c.pid)
-    elif runtime.equal(op, b"state") and argc == 3:
+    elif cstr.equal(op, b"state") and argc == 3:
         r2 = host.call(u32(host.CONTAINER_STATE), arg(id), cast(u64, addr(out)), u64(STATE_CAP))
         if r2 >= 0:
             console.puts(addr(out))
             console.puts(b"\n")
-    elif runtime.equal(op, b"kill") and (argc == 3 or argc == 4):
+    elif cstr.equal(op, b"kill") and (argc == 3 or argc == 4):
         sig: u32 = u32(signal.SIGTERM)
         if argc == 4:
             sig = signal_number(args[3])
         r2 = host.call(u32(host.CONTAINER_KILL), arg(id), u64(sig), u64(0))
-    elif runtime.equal(op, b"delete") and argc == 3:
+    elif cstr.equal(op, b"delete") and argc == 3:
         r2 = host.call(u32(host.CONTAINER_DELETE), arg(id), u64(0), u64(0))
     else:
         usage()

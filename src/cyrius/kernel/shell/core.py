@@ -44,7 +44,7 @@ def split(text: Ptr[u8], out: Ptr[Ptr[u8]]) -> u32:
     argc: u32 = 0
     i: usize = 0
     while True:
-        while text[i] == 0x20:
+        while text[i] == ord(" "):
             i += 1
         if text[i] == 0 or argc == MAX_ARGS:
             break
@@ -52,13 +52,13 @@ def split(text: Ptr[u8], out: Ptr[Ptr[u8]]) -> u32:
         argc += 1
         w: usize = i  # where the word's next character is written
         quote: u8 = 0
-        while text[i] != 0 and (quote != 0 or text[i] != 0x20):
+        while text[i] != 0 and (quote != 0 or text[i] != ord(" ")):
             c: u8 = text[i]
             if quote != 0 and c == quote:
                 quote = 0
-            elif quote == 0 and (c == 0x27 or c == 0x22):
+            elif quote == 0 and (c == ord("'") or c == ord('"')):
                 quote = c
-            elif quote == 0 and c == 0x5C and text[i + 1] != 0:
+            elif quote == 0 and c == ord("\\") and text[i + 1] != 0:
                 i += 1
                 text[w] = text[i]
                 w += 1

@@ -215,7 +215,7 @@ def remove_tree(dir_path: Ptr[u8]) -> i64:
             continue
         for k in range(base):
             child[k] = dir_path[k]
-        child[base] = 0x2F
+        child[base] = ord("/")
         for k in range(n):
             child[base + 1 + k] = entry.name[k]
         child[base + 1 + n] = 0

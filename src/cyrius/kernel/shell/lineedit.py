@@ -62,7 +62,7 @@ def read_line(prompt: Ptr[u8], buf: Ptr[u8], read_byte: Callable[[], u8]) -> u32
     console.puts(prompt)
     while True:
         c: u8 = read_byte()
-        if c == 0x0D or c == 0x0A:
+        if c == ord("\r") or c == ord("\n"):
             console.puts(b"\n")
             buf[length] = 0
             remember(buf, length)
@@ -95,23 +95,23 @@ def read_line(prompt: Ptr[u8], buf: Ptr[u8], read_byte: Callable[[], u8]) -> u32
             if read_byte() != 0x5B:  # only CSI sequences are understood
                 continue
             key: u8 = read_byte()
-            if key == 0x44 and cursor > 0:  # left
+            if key == ord("D") and cursor > 0:  # left
                 cursor -= 1
                 console.puts(b"\x08")
-            elif key == 0x43 and cursor < length:  # right
+            elif key == ord("C") and cursor < length:  # right
                 console.putc(buf[cursor])
                 cursor += 1
-            elif key == 0x41 and age < history_count and age < HISTORY:  # up
+            elif key == ord("A") and age < history_count and age < HISTORY:  # up
                 age += 1
                 length = recall(buf, age)
                 cursor = length
                 redraw(prompt, buf, length, cursor)
-            elif key == 0x42 and age > 0:  # down
+            elif key == ord("B") and age > 0:  # down
                 age -= 1
                 length = 0 if age == 0 else recall(buf, age)
                 cursor = length
                 redraw(prompt, buf, length, cursor)
-        elif c >= 0x20 and c < 0x7F and length < MAX_LINE - 1:
+        elif c >= ord(" ") and c < 0x7F and length < MAX_LINE - 1:
             if cursor == length:
                 buf[length] = c
                 length += 1

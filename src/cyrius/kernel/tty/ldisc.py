@@ -174,7 +174,7 @@ def detach() -> None:
 def echo(c: u8) -> None:
     if (termios.lflag & ECHO) == 0:
         return
-    if c < 0x20 and c != 0x0A and c != 0x09 and (termios.lflag & ECHOCTL) != 0:
+    if c < ord(" ") and c != ord("\n") and c != ord("\t") and (termios.lflag & ECHOCTL) != 0:
         console.putc(u8(0x5E))  # ^X
         console.putc(c + 0x40)
         return
@@ -188,7 +188,7 @@ def erase_one() -> None:
     line_len -= 1
     if (termios.lflag & ECHO) != 0 and (termios.lflag & ECHOE) != 0:
         console.puts(b"\x08 \x08")
-        if line[line_len] < 0x20 and (termios.lflag & ECHOCTL) != 0:
+        if line[line_len] < ord(" ") and (termios.lflag & ECHOCTL) != 0:
             console.puts(b"\x08 \x08")  # the ^X took two columns
 
 
@@ -217,12 +217,12 @@ def interrupt(sig: u32, c: u8) -> None:
 def receive_linux(c: u8) -> None:
     """One input byte through the line discipline (interrupt context)."""
     global line_len
-    if c == 0x0D and (termios.iflag & IGNCR) != 0:
+    if c == ord("\r") and (termios.iflag & IGNCR) != 0:
         return
-    if c == 0x0D and (termios.iflag & ICRNL) != 0:
-        c = 0x0A
-    elif c == 0x0A and (termios.iflag & INLCR) != 0:
-        c = 0x0D
+    if c == ord("\r") and (termios.iflag & ICRNL) != 0:
+        c = ord("\n")
+    elif c == ord("\n") and (termios.iflag & INLCR) != 0:
+        c = ord("\r")
     lflag: u32 = termios.lflag
     if (lflag & ISIG) != 0:
         if c == termios.cc[VINTR]:
@@ -242,9 +242,9 @@ def receive_linux(c: u8) -> None:
         erase_one()
         return
     if c == termios.cc[VWERASE] and (lflag & IEXTEN) != 0:
-        while line_len > 0 and line[line_len - 1] == 0x20:
+        while line_len > 0 and line[line_len - 1] == ord(" "):
             erase_one()
-        while line_len > 0 and line[line_len - 1] != 0x20:
+        while line_len > 0 and line[line_len - 1] != ord(" "):
             erase_one()
         return
     if c == termios.cc[VKILL]:
@@ -254,7 +254,7 @@ def receive_linux(c: u8) -> None:
     if c == termios.cc[VEOF]:
         commit_line(False, c)
         return
-    if c == 0x0A or (c == termios.cc[VEOL] and c != 0):
+    if c == ord("\n") or (c == termios.cc[VEOL] and c != 0):
         if (lflag & ECHO) != 0 or (lflag & ECHONL) != 0:
             console.putc(u8(0x0A))
         commit_line(True, c)
@@ -319,7 +319,7 @@ def take(buf: Ptr[u8], count: usize) -> i64:
             break
         buf[n] = c
         n += 1
-        if canonical and (c == 0x0A or (c == termios.cc[VEOL] and c != 0)):
+        if canonical and (c == ord("\n") or (c == termios.cc[VEOL] and c != 0)):
             lines_ready -= 1
             break
     return i64(n)

@@ -43,7 +43,7 @@ def write(port: u16, data: Ptr[u8], length: usize) -> None:
     """Write bytes, turning '\\n' into '\\r\\n' as a terminal expects."""
     for i in range(length):
         c: u8 = data[i]
-        if c == 0x0A:
+        if c == ord("\n"):
             putc(port, u8(0x0D))
         putc(port, c)
 
