@@ -16,7 +16,8 @@ from .toolchain import BOOT_DIR, BOOT_INCLUDE, Log, Stamp, fingerprint, require_
 KERNEL_LINKER_SCRIPT = BOOT_DIR / "kernel.ld"
 BOOT_ASM_SOURCES = [BOOT_DIR / "x86_64" / name for name in ("entry.S", "isr.S", "syscall.S")]
 
-# Flags for every object that goes into kernel.elf (docs/architecture.md, "The build pipeline", link).
+# Flags for the boot objects (boot/x86_64/*.S); the generated C and runtime-c use build.KERNEL_CFLAGS, which
+# share these code-model and ABI flags (docs/architecture.md, "The build pipeline", link).
 KERNEL_CFLAGS = [
     "-ffreestanding", "-mcmodel=kernel", "-mno-red-zone", "-mgeneral-regs-only",
     "-fno-omit-frame-pointer", "-fno-pic", "-fno-pie", "-fno-stack-protector", "-nostdlib",

@@ -1,6 +1,6 @@
 """A one-time boot check of the first virtio disk, run when the command line holds `blktest`.
 
-For the integration test (tests/integration/test_virtio_blk.py), which compares every printed
+For the integration test (tests/integration/test_blk_selftest.py), which compares every printed
 checksum with its own computation over the disk image:
   * read sectors 0..SECTORS-1 in one call (many requests in flight) and print CRC-32s of
     sector 0 and of the whole range, with the time it took;

@@ -1,4 +1,5 @@
-"""The host world's file namespace: a memfs root with /mnt, /dev and /tmp."""
+"""The host world's file namespace: a memfs root with /mnt (the data disk), /dev (devfs), /proc (procfs)
+and /tmp."""
 from cyrius.lang import NULL, Array, Callable, Final, Ptr, addr, i64, u8, u32, u64
 
 from .. import console, errno

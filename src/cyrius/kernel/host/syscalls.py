@@ -1,7 +1,7 @@
 """The host system-call table: the container-native calls of the host world (docs/architecture.md,
-"Two worlds, two tables"). Processes with abi == host reach it through SYSCALL like Linux processes
-reach theirs; the host shell, a kernel task of the host process, enters it through call(). The
-host world runs in kernel mode, so its pointers are kernel addresses.
+"Two worlds, two tables"). The host world is the host process, which runs in kernel mode: its shell
+enters this table through call(), and its pointers are kernel addresses. (proc/entry.dispatch would
+also send a SYSCALL from an ABI_HOST process here, but none runs in ring 3.)
 """
 from cyrius.lang import NULL, Array, Callable, Final, Ptr, addr, cast, i64, u8, u32, u64, usize
 
