@@ -502,6 +502,19 @@ def can_change_dir(cred: Ptr[Cred], w: Ptr[Walk]) -> bool:
     return w.parent == NULL or permitted(cred, w.parent, u32(W_OK | X_OK))
 
 
+def walk_to_change(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], flags: u32,
+                   w: Ptr[Walk]) -> i64:
+    """resolve for an operation that adds or removes a name: -EACCES unless the caller may change the
+    directory this walk found the name in. On failure nothing is held."""
+    err: i64 = resolve(cred, root, cwd, path, flags, w)
+    if err < 0:
+        return err
+    if not can_change_dir(cred, w):
+        done(w)
+        return -errno.EACCES
+    return 0
+
+
 def own_entry(cred: Ptr[Cred], w: Ptr[Walk]) -> None:
     """The entry just made under the walk's parent belongs to the caller's ids (looked up in the
     parent the walk holds, not by path again)."""
@@ -515,12 +528,10 @@ def own_entry(cred: Ptr[Cred], w: Ptr[Walk]) -> None:
 
 def mkdir(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], mode: u32) -> i64:
     w: Walk = Walk()
-    err: i64 = resolve(cred, root, cwd, path, u32(MAY_NOT_EXIST), addr(w))
+    err: i64 = walk_to_change(cred, root, cwd, path, u32(MAY_NOT_EXIST), addr(w))
     if err < 0:
         return err
-    if not can_change_dir(cred, addr(w)):
-        err = -errno.EACCES
-    elif w.node != NULL:
+    if w.node != NULL:
         err = -errno.EEXIST
     elif w.parent.ops.mkdir == NULL:
         err = -errno.EPERM
@@ -534,12 +545,10 @@ def mkdir(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], mod
 
 def unlink(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8]) -> i64:
     w: Walk = Walk()
-    err: i64 = resolve(cred, root, cwd, path, u32(0), addr(w))
+    err: i64 = walk_to_change(cred, root, cwd, path, u32(0), addr(w))
     if err < 0:
         return err
-    if not can_change_dir(cred, addr(w)):
-        err = -errno.EACCES
-    elif w.parent == NULL:
+    if w.parent == NULL:
         err = -errno.EBUSY
     elif is_dir(w.node):
         err = -errno.EISDIR
@@ -553,12 +562,10 @@ def unlink(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8]) ->
 
 def rmdir(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8]) -> i64:
     w: Walk = Walk()
-    err: i64 = resolve(cred, root, cwd, path, u32(0), addr(w))
+    err: i64 = walk_to_change(cred, root, cwd, path, u32(0), addr(w))
     if err < 0:
         return err
-    if not can_change_dir(cred, addr(w)):
-        err = -errno.EACCES
-    elif w.parent == NULL or w.node == root or mount_of_root(w.node) != NULL:
+    if w.parent == NULL or w.node == root or mount_of_root(w.node) != NULL:
         err = -errno.EBUSY
     elif not is_dir(w.node):
         err = -errno.ENOTDIR
@@ -572,15 +579,13 @@ def rmdir(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8]) -> 
 
 def symlink(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], target: Ptr[u8], path: Ptr[u8]) -> i64:
     w: Walk = Walk()
-    err: i64 = resolve(cred, root, cwd, path, u32(MAY_NOT_EXIST), addr(w))
+    err: i64 = walk_to_change(cred, root, cwd, path, u32(MAY_NOT_EXIST), addr(w))
     if err < 0:
         return err
     length: usize = 0
     while target[length] != 0:
         length += 1
-    if not can_change_dir(cred, addr(w)):
-        err = -errno.EACCES
-    elif w.node != NULL:
+    if w.node != NULL:
         err = -errno.EEXIST
     elif w.parent.ops.symlink == NULL:
         err = -errno.EPERM
@@ -604,13 +609,11 @@ def link_at(cred: Ptr[Cred], root: Ptr[Inode], old_cwd: Ptr[Inode], old_path: Pt
     if err < 0:
         return err
     new: Walk = Walk()
-    err = resolve(cred, root, new_cwd, new_path, u32(MAY_NOT_EXIST), addr(new))
+    err = walk_to_change(cred, root, new_cwd, new_path, u32(MAY_NOT_EXIST), addr(new))
     if err < 0:
         done(addr(old))
         return err
-    if not can_change_dir(cred, addr(new)):
-        err = -errno.EACCES
-    elif new.node != NULL:
+    if new.node != NULL:
         err = -errno.EEXIST
     elif new.parent.dev != old.node.dev:
         err = -errno.EXDEV
@@ -631,17 +634,15 @@ def rename_at(cred: Ptr[Cred], root: Ptr[Inode], old_cwd: Ptr[Inode], old_path: 
               new_path: Ptr[u8]) -> i64:
     """rename with each path relative to its own directory (renameat)."""
     old: Walk = Walk()
-    err: i64 = resolve(cred, root, old_cwd, old_path, u32(0), addr(old))
+    err: i64 = walk_to_change(cred, root, old_cwd, old_path, u32(0), addr(old))
     if err < 0:
         return err
     new: Walk = Walk()
-    err = resolve(cred, root, new_cwd, new_path, u32(MAY_NOT_EXIST), addr(new))
+    err = walk_to_change(cred, root, new_cwd, new_path, u32(MAY_NOT_EXIST), addr(new))
     if err < 0:
         done(addr(old))
         return err
-    if not can_change_dir(cred, addr(old)) or not can_change_dir(cred, addr(new)):
-        err = -errno.EACCES
-    elif old.parent == NULL or new.parent == NULL:
+    if old.parent == NULL or new.parent == NULL:
         err = -errno.EBUSY
     elif new.parent.dev != old.parent.dev:
         err = -errno.EXDEV

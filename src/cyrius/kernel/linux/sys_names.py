@@ -49,14 +49,20 @@ def unlink_at(dirfd: u64, user_path: u64, flags: u64) -> i64:
     return err
 
 
+def two_paths_in(olddirfd: u64, old_path: u64, newdirfd: u64, new_path: u64, a: Ptr[Path], b: Ptr[Path]) -> i64:
+    """path_in for both paths of rename and link; path_done both afterwards, whatever this returns."""
+    err: i64 = path_in(olddirfd, old_path, False, a)
+    if err >= 0:
+        err = path_in(newdirfd, new_path, False, b)
+    return err
+
+
 def rename_at(olddirfd: u64, old_path: u64, newdirfd: u64, new_path: u64, flags: u64) -> i64:
     if flags != 0:
         return -errno.EINVAL
     a: Path = Path()
     b: Path = Path()
-    err: i64 = path_in(olddirfd, old_path, False, addr(a))
-    if err >= 0:
-        err = path_in(newdirfd, new_path, False, addr(b))
+    err: i64 = two_paths_in(olddirfd, old_path, newdirfd, new_path, addr(a), addr(b))
     if err >= 0:
         err = vfs.rename_at(addr(a.cred), process.current().root, a.base, a.name, b.base, b.name)
     path_done(addr(a))
@@ -69,9 +75,7 @@ def link_at(olddirfd: u64, old_path: u64, newdirfd: u64, new_path: u64, flags: u
         return -errno.EINVAL
     a: Path = Path()
     b: Path = Path()
-    err: i64 = path_in(olddirfd, old_path, False, addr(a))
-    if err >= 0:
-        err = path_in(newdirfd, new_path, False, addr(b))
+    err: i64 = two_paths_in(olddirfd, old_path, newdirfd, new_path, addr(a), addr(b))
     if err >= 0:
         err = vfs.link_at(addr(a.cred), process.current().root, a.base, a.name, b.base, b.name,
                           (flags & AT_SYMLINK_FOLLOW) != 0)
