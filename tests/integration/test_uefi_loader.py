@@ -95,7 +95,7 @@ def test_loader_boots_stub_kernel(artifacts, boot):
     vm.expect(re.escape("[uefi] Cyrius UEFI loader"))
     size = int(vm.expect(r"\[uefi\] loading kernel\.elf \((\d+) bytes\)").group(1))
     assert size == artifacts.kernel.stat().st_size
-    entry = int(vm.expect(r"jumping to kernel at 0x([0-9a-f]+)").group(1), 16)
+    entry = int(vm.expect(r"jumping to kernel at 0x([0-9a-f]+) \(boot_info").group(1), 16)
     assert entry == artifacts.report.entry == artifacts.symbol("_start")
 
     vm.expect(r"stub: kernel_main reached")
