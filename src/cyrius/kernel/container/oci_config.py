@@ -114,7 +114,7 @@ T_BOOL: Final = 1
 T_U32: Final = 2
 T_U64: Final = 3
 T_I64: Final = 4  # applied, a negative value (-1, "none") is stored as 0
-T_STRING: Final = 5  # at most Field.max_bytes bytes (0: as many as the pool holds), no NUL
+T_STRING: Final = 5  # without NUL characters, at most Field.max_bytes bytes
 T_PATH: Final = 6  # absolute, or relative to the bundle
 T_ABSOLUTE_PATH: Final = 7
 T_ROOTED_PATH: Final = 8  # inside the container: a relative one (deprecated) gets a "/" in front
@@ -245,9 +245,9 @@ class Field:
     action: u32  # APPLY, CHECK, REFUSE, REFUSE_UNLESS_EMPTY
     required: bool  # its absence is an error, and so is an empty array
     members: u32  # T_OBJECT: the OBJ_* describing its members
-    max_bytes: u32  # T_STRING: see there
+    max_bytes: u32  # T_STRING: 0 for as many as the string pool holds
     max_entries: u32  # arrays and maps: 0 for no limit
-    too_many: Ptr[u8]  # the end of the message past max_entries; NULL: the usual
+    too_many: Ptr[u8]  # the end of the message past max_entries
     at: u32  # APPLY: offset of the value (of the first entry) in the struct being filled
     stride: u32  # arrays and maps: from one entry's place to the next; 0: they make one value
     seen_at: u32  # APPLY: offset of a bool set when it is there, or of an array's or map's u32 count
@@ -257,7 +257,7 @@ class Field:
 
 
 schema: Array[Field, MAX_FIELDS] = Array[Field, MAX_FIELDS]()
-schema_rows: u32 = 0  # filled on first use: the table is the same for every config
+schema_rows: u32 = 0  # filled whole by the first parse_config() (kernel code is not preempted)
 
 
 def spec_string(spec: Ptr[ContainerSpec], s: Ptr[Str]) -> Ptr[u8]:
@@ -441,6 +441,7 @@ def add_field(parent: u32, name: Ptr[u8], form: u32, value_type: u32, action: u3
     f.type = value_type
     f.action = action
     f.required = required
+    f.too_many = b" entries (Cyrius's limit)"
     f.at = NOWHERE
     f.seen_at = NOWHERE
     return f
@@ -529,8 +530,8 @@ def check_memory_size(r: Ptr[Reader], v: u32, number: i64, at: Ptr[u8]) -> i64:
 
 
 def check_propagation(r: Ptr[Reader], v: u32, number: i64, at: Ptr[u8]) -> i64:
-    if json.string_is(r.text, r.tokens, v, b"shared", usize(6)) or json.string_is(r.text, r.tokens, v, b"rshared",
-                                                                                   usize(7)):
+    shared: bool = json.string_is(r.text, r.tokens, v, b"shared", usize(6))
+    if shared or json.string_is(r.text, r.tokens, v, b"rshared", usize(7)):
         return unsupported(r)
     if lookup(r, v, b"", b"private rprivate slave rslave unbindable runbindable") < 0:
         return fail(r, -errno.EINVAL, b"invalid value")
@@ -569,8 +570,8 @@ def namespace_names() -> Ptr[u8]:
 
 
 def mount_type_names() -> Ptr[u8]:
-    """In the order mount_kind() numbers them."""
-    return b"proc sysfs tmpfs devpts mqueue cgroup cgroup2 bind"
+    """By MOUNT_* number, from MOUNT_PROC = 1 to MOUNT_BIND = 7 ("-", at MOUNT_OTHER, is no type)."""
+    return b"- proc sysfs tmpfs devpts mqueue cgroup bind"
 
 
 # ---------------------------------------------------------------- error messages and paths
@@ -675,7 +676,7 @@ def missing(r: Ptr[Reader], name: Ptr[u8]) -> i64:
     return fail(r, -errno.EINVAL, b"missing")
 
 
-# ---------------------------------------------------------------- values
+# ---------------------------------------------------------------- strings and names
 
 def store_string(r: Ptr[Reader], v: u32, limit: u32, out: Ptr[Str]) -> i64:
     """Copy the string at tokens[v] (at most `limit` bytes, no NUL characters) into the pool."""
@@ -776,25 +777,15 @@ def lookup(r: Ptr[Reader], v: u32, prefix: Ptr[u8], words: Ptr[u8]) -> i64:
 def mount_kind(spec: Ptr[ContainerSpec], m: Ptr[MountSpec]) -> u32:
     for i in range(m.option_count):
         o: Ptr[Str] = addr(spec.options) + m.first_option + i
-        t: Ptr[u8] = spec_string(spec, o)
-        if word_index(b"bind rbind", t, usize(o.len)) >= 0:
+        if word_index(b"bind rbind", spec_string(spec, o), usize(o.len)) >= 0:
             return MOUNT_BIND
-    kinds: i64 = word_index(mount_type_names(), spec_string(spec, addr(m.type)), usize(m.type.len))
-    if m.type.len == 0 or kinds < 0:
-        return MOUNT_OTHER
-    if kinds == 0:
-        return MOUNT_PROC
-    if kinds == 1:
-        return MOUNT_SYSFS
-    if kinds == 2:
-        return MOUNT_TMPFS
-    if kinds == 3:
-        return MOUNT_DEVPTS
-    if kinds == 4:
-        return MOUNT_MQUEUE
-    if kinds == 5 or kinds == 6:
+    type_name: Ptr[u8] = spec_string(spec, addr(m.type))
+    if word_index(b"cgroup2", type_name, usize(m.type.len)) == 0:
         return MOUNT_CGROUP
-    return MOUNT_BIND
+    kind: i64 = word_index(mount_type_names(), type_name, usize(m.type.len))
+    if m.type.len == 0 or kind < 0:
+        return MOUNT_OTHER
+    return u32(kind)
 
 
 def namespace_flag(index: i64) -> u32:
@@ -815,6 +806,8 @@ def namespace_flag(index: i64) -> u32:
         return CLONE_NEWCGROUP
     return CLONE_NEWTIME
 
+
+# ---------------------------------------------------------------- values by type
 
 def expect_kind(r: Ptr[Reader], v: u32, kind: u32) -> i64:
     """Whether tokens[v] is a JSON_OBJECT, JSON_ARRAY or JSON_STRING, as `kind` asks: 0 or -EINVAL (reported)."""
@@ -991,9 +984,7 @@ def check_entries(r: Ptr[Reader], f: Ptr[Field], total: u32) -> i64:
     """Whether `total` entries stay within f.max_entries: 0 or -E2BIG (reported)."""
     if f.max_entries == 0 or total <= f.max_entries:
         return 0
-    if f.too_many != NULL:
-        return fail_limit(r, b"more than ", u64(f.max_entries), f.too_many)
-    return fail_limit(r, b"more than ", u64(f.max_entries), b" entries (Cyrius's limit)")
+    return fail_limit(r, b"more than ", u64(f.max_entries), f.too_many)
 
 
 def read_entries(r: Ptr[Reader], f: Ptr[Field], value_type: u32, v: u32, at: Ptr[u8], count: Ptr[u32]) -> i64:
