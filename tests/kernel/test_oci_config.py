@@ -622,3 +622,106 @@ def test_format_error_cuts_at_capacity(rootless):
             continue
         assert n == min(len(full), cap - 1)
         assert got[:n + 1] == full.encode()[:n] + b"\0" and got[n + 1:] == b"\xaa" * (79 - n)
+
+
+# ---------------------------------------------------------------- the schema, row by row
+
+def cstring(p) -> str:
+    n = 0
+    while memory.read(p.address + n, 1) != b"\0":
+        n += 1
+    return memory.read(p.address, n).decode()
+
+
+def schema_rows() -> list:
+    """The rows of oc.define_schema(), in order."""
+    if int(oc.schema_rows) == 0:
+        oc.define_schema()
+    return [{"parent": int(f.parent), "name": cstring(f.name), "form": int(f.form), "type": int(f.type),
+             "action": int(f.action), "required": bool(f.required), "members": int(f.members)}
+            for f in (oc.schema[i] for i in range(int(oc.schema_rows)))]
+
+
+ROWS = schema_rows()
+
+
+def where(obj: int) -> list:
+    """The JSON path to an object of the schema (through entry 0 of an array of them)."""
+    if obj == oc.OBJ_DOCUMENT:
+        return []
+    holder = next(row for row in ROWS if row["type"] == oc.T_OBJECT and row["members"] == obj)
+    return where(holder["parent"]) + [holder["name"]] + ([0] if holder["form"] == oc.ARRAY_OF else [])
+
+
+def spelled_path(path: list) -> str:
+    return "".join(f"[{key}]" if isinstance(key, int) else ("." if i else "") + key for i, key in enumerate(path))
+
+
+def with_member(row: dict, value) -> tuple:
+    """umoci's rootless config with the row's member set to value (or deleted), the objects and
+    first array entries on the way made if need be; the config and the member's parent object."""
+    def change(cfg):
+        node, path = cfg, where(row["parent"])
+        for i, key in enumerate(path):
+            inner = path[i + 1] if i + 1 < len(path) else None
+            if isinstance(key, int):
+                if not node:
+                    node.append({})
+                node = node[key]
+            else:
+                node = node.setdefault(key, [] if isinstance(inner, int) else {})
+        if value is DELETE:
+            node.pop(row["name"], None)
+        else:
+            node[row["name"]] = value
+        change.parent = node
+    return change
+
+
+def rows_by(predicate) -> list:
+    rows = [row for row in ROWS if predicate(row)]
+    return pytest.mark.parametrize("row", rows, ids=[spelled_path(where(r["parent"]) + [r["name"]]) for r in rows])
+
+
+def member_line(row: dict, message: str) -> str:
+    return f"config.json: {spelled_path(where(row['parent']) + [row['name']])}: {message}"
+
+
+@rows_by(lambda row: row["action"] == oc.REFUSE)
+def test_every_refused_member_is_refused(rootless, row):
+    rejected(rootless, with_member(row, {"x": 1}), member_line(row, UNSUPPORTED), -errno.EOPNOTSUPP)
+
+
+EMPTY_AND_SET = {oc.ARRAY_OF: ([], [{}]), oc.MAP_OF: ({}, {"a": "b"})}  # by form; single values by type:
+EMPTY_AND_SET_ONE = {oc.T_BOOL: (False, True), oc.T_STRING: ("", "x")}
+
+
+@rows_by(lambda row: row["action"] == oc.REFUSE_UNLESS_EMPTY)
+def test_refused_unless_empty_members_take_only_empty_values(rootless, row):
+    empty, asking = EMPTY_AND_SET.get(row["form"]) or EMPTY_AND_SET_ONE[row["type"]]
+    accepted(variant(rootless, with_member(row, empty)))
+    rejected(rootless, with_member(row, asking), member_line(row, UNSUPPORTED), -errno.EOPNOTSUPP)
+
+
+WRONG_TYPE = {oc.T_BOOL: ("x", "expected true or false"), oc.T_U32: ("x", "expected an integer"),
+              oc.T_U64: ("x", "expected an integer"), oc.T_I64: ("x", "expected an integer"),
+              oc.T_OBJECT: (5, "expected an object"), oc.T_MOUNT_OPTIONS: (5, "expected an array")}
+
+
+@rows_by(lambda row: row["action"] in (oc.APPLY, oc.CHECK))
+def test_read_members_reject_a_value_of_the_wrong_type(rootless, row):
+    if row["form"] == oc.ARRAY_OF:
+        value, message = 5, "expected an array"
+    elif row["form"] == oc.MAP_OF:
+        value, message = [], "expected an object"
+    else:
+        value, message = WRONG_TYPE.get(row["type"], (5, "expected a string"))  # strings, paths and names
+    rejected(rootless, with_member(row, value), member_line(row, message))
+
+
+@rows_by(lambda row: row["required"])
+def test_required_members_are_reported_missing_in_schema_order(rootless, row):
+    change = with_member(row, DELETE)
+    variant(rootless, change)  # to see what is left of the parent
+    first = next(r for r in ROWS if r["parent"] == row["parent"] and r["required"] and r["name"] not in change.parent)
+    rejected(rootless, change, member_line(first, "missing"))

@@ -1,11 +1,12 @@
 """An OCI bundle's config.json (runtime-spec 1.x) read into a ContainerSpec.
 
 parse_config() runs the strict JSON parser (lib/json.py) over the file and walks the result
-field by field. Every string lands NUL-terminated in the spec's own string pool (`strings`,
-reached with spec_string()), so a ContainerSpec is one flat allocation and needs no freeing
-beyond itself. The caller provides the memory, which keeps this module pure (and compared with
-its compiled self in tests/diff): the spec (about 72 KiB) and the token array, whose size
-count_config_tokens() gives:
+with the schema: a table with one row per property Cyrius knows (define_schema() fills it, and
+is where to look for what Cyrius applies, what it only checks and what it refuses). Every string
+lands NUL-terminated in the spec's own string pool (`strings`, reached with spec_string()), so a
+ContainerSpec is one flat allocation and needs no freeing beyond itself. The caller provides the
+memory, which keeps this module pure (and compared with its compiled self in tests/diff): the
+spec (about 72 KiB) and the token array, whose size count_config_tokens() gives:
     n = count_config_tokens(text, length, err)  # < 0: err holds the syntax error
     tokens = kalloc(usize(n) * sizeof(JsonToken))
     result = parse_config(text, length, tokens, u32(n), spec, err)
@@ -17,39 +18,17 @@ A rejected config fills a ConfigError, and format_error() makes the shell's line
     config.json: process.args[0]: expected a string        (a schema error: the JSON path)
     config.json: linux.seccomp: not supported by Cyrius    (a property Cyrius cannot apply)
 
-What is read, and what becomes of it:
-* recorded: ociVersion (must be 1.x), root.path/readonly, process.terminal, consoleSize,
-  cwd (absolute), env, args (at least one), user.uid/gid (both REQUIRED by the spec, so never
-  defaulted)/umask/additionalGids, rlimits (RLIMIT_* names; duplicates and soft > hard are
-  errors), capabilities (five bit masks; names capabilities(7) does not define are counted in
-  unknown_capabilities for the caller to warn about, as the spec asks, and not applied),
-  noNewPrivileges, hostname, domainname (at most 64 bytes each), mounts (a relative destination,
-  deprecated, gets a "/" in front; type, source and options as written, plus `kind`, the MOUNT_*
-  class; whether Cyrius can mount it is decided when the container is created), annotations,
-  linux.namespaces (as CLONE_NEW* bits), linux.maskedPaths, linux.readonlyPaths,
-  linux.resources.pids.limit (1 to MAX_PIDS_LIMIT; 0 and -1, "unlimited", leave it to the
-  runtime's default) and linux.resources.memory.limit (bytes, at least one page; -1 is none).
-* checked, then without effect because Cyrius provides them by construction:
-  linux.uidMappings/gidMappings (a container's IDs are its own; there are no host users to map
-  them to), linux.resources.devices (a container reaches only the devices devfs gives it),
-  linux.cgroupsPath (there is no cgroup hierarchy to place it in), linux.resources.memory
-  reservation and swap (a soft limit matters only to reclaim, and there is no swap), a false
-  disableOOMKiller, linux.rootfsPropagation
-  other than (r)shared (no mount events cross between container and host VFS instances),
-  empty hooks lists, empty linux.devices and linux.sysctl, empty apparmorProfile, selinuxLabel
-  and mountLabel.
-* an error naming the property ("not supported by Cyrius"), because Cyrius cannot apply it:
-  hooks that run anything, process.oomScoreAdj/scheduler/ioPriority/execCPUAffinity, an
-  AppArmor or SELinux label, mounts[].uidMappings/gidMappings, linux.namespaces[].path (joining
-  a namespace), linux.devices, linux.sysctl, linux.resources other than devices, pids and
-  memory, the memory fields kernel, kernelTCP, swappiness, useHierarchy, checkBeforeUpdate and a
-  true disableOOMKiller (Cyrius kills at the limit), linux.seccomp,
-  intelRdt, personality, timeOffsets, memoryPolicy, netDevices, rootfsPropagation (r)shared, and
-  the windows, solaris, vm and zos sections (bundles for another platform).
-* ignored, as the spec's Extensibility section requires: every property the spec does not
-  define, and the Windows-only process.commandLine and user.username.
+Each row of the schema does one of four things with its property:
+* APPLY: read into the ContainerSpec, for the runtime to carry out.
+* CHECK: read and validated, then without effect, because Cyrius provides it by construction
+  (the schema says why, row by row).
+* REFUSE: "not supported by Cyrius" whatever its value, because Cyrius cannot apply it.
+* REFUSE_UNLESS_EMPTY: accepted only when it asks for nothing (empty, or false).
+Properties without a row are ignored, as the spec's Extensibility section requires: those it
+does not define, and the Windows-only process.commandLine and user.username.
 """
-from cyrius.lang import Array, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
+from cyrius.lang import NULL, Array, Callable, Final, Ptr, addr, cast, i64, offsetof, sizeof, struct, u8, u32, u64, \
+    usize
 from cyrius.rt import fmt_u64, memset, strlen
 
 from .. import errno
@@ -68,6 +47,7 @@ MAX_PATHS: Final = 64  # linux.maskedPaths, and linux.readonlyPaths
 STRINGS_CAP: Final = 65536  # the string pool
 PATH_LIMIT: Final = 4095  # bytes in a path (PATH_MAX with its NUL)
 HOST_NAME_MAX: Final = 64  # hostname and domainname, as Linux limits them
+VERSION_LIMIT: Final = 64  # bytes in ociVersion
 ERROR_PATH_CAP: Final = 256
 ERROR_MESSAGE_CAP: Final = 128
 KEY_SHOWN: Final = 64  # annotation key bytes quoted in a path
@@ -102,6 +82,56 @@ CONFIG_SCHEMA: Final = 2  # JSON, but not a config Cyrius can run: path says whe
 WORD_CAP: Final = 40  # longest name looked up in the lists below, plus a NUL
 
 SLASH: Final = 0x2F
+
+# The schema's objects (Field.parent, Field.members). Each is described by the rows naming it as
+# their parent; an object inside a list fills the list's element (MountSpec, Rlimit, a namespace
+# mask), any other the same struct as the object around it.
+OBJ_DOCUMENT: Final = 1
+OBJ_ROOT: Final = 2
+OBJ_MOUNT: Final = 3
+OBJ_PROCESS: Final = 4
+OBJ_CONSOLE_SIZE: Final = 5
+OBJ_USER: Final = 6
+OBJ_RLIMIT: Final = 7
+OBJ_CAPABILITIES: Final = 8
+OBJ_HOOKS: Final = 9
+OBJ_LINUX: Final = 10
+OBJ_NAMESPACE: Final = 11
+OBJ_ID_MAPPING: Final = 12
+OBJ_RESOURCES: Final = 13
+OBJ_DEVICE_RULE: Final = 14
+OBJ_PIDS: Final = 15
+OBJ_MEMORY: Final = 16
+
+# Field.form: how many values.
+ONE: Final = 0
+ARRAY_OF: Final = 1  # a JSON array of them
+MAP_OF: Final = 2  # a JSON object of them, under any keys (stored as key then value)
+
+# Field.type: what a value is.
+T_ANY: Final = 0  # (refused rows) anything
+T_BOOL: Final = 1
+T_U32: Final = 2
+T_U64: Final = 3
+T_I64: Final = 4  # applied, a negative value (-1, "none") is stored as 0
+T_STRING: Final = 5  # without NUL characters, at most Field.max_bytes bytes
+T_PATH: Final = 6  # absolute, or relative to the bundle
+T_ABSOLUTE_PATH: Final = 7
+T_ROOTED_PATH: Final = 8  # inside the container: a relative one (deprecated) gets a "/" in front
+T_OBJECT: Final = 9  # Field.members describes it
+T_RLIMIT: Final = 10  # an RLIMIT_* name, stored as its number, each at most once in the list
+T_NAMESPACE: Final = 11  # a namespace type, OR-ed in as its CLONE_NEW* flag, each at most once
+T_CAPABILITY: Final = 12  # a CAP_* name, OR-ed in as bit n; unknown ones are counted, not applied
+T_MOUNT_OPTIONS: Final = 13  # an array of strings, kept after the earlier mounts' (ContainerSpec.options)
+
+# Field.action: what Cyrius does with the property (see the module docstring).
+APPLY: Final = 1
+CHECK: Final = 2
+REFUSE: Final = 3
+REFUSE_UNLESS_EMPTY: Final = 4
+
+NOWHERE: Final = 0xFFFFFFFF  # Field.at, Field.seen_at: not stored
+MAX_FIELDS: Final = 128
 
 
 @struct
@@ -205,9 +235,317 @@ class Reader:
     err: Ptr[ConfigError]
 
 
+@struct
+class Field:
+    """A row of the schema: a property of config.json and what Cyrius does with it."""
+    parent: u32  # OBJ_*: the object it is a member of
+    name: Ptr[u8]
+    form: u32  # ONE, ARRAY_OF, MAP_OF
+    type: u32  # T_*: of its value, or of each entry of an array or map
+    action: u32  # APPLY, CHECK, REFUSE, REFUSE_UNLESS_EMPTY
+    required: bool  # its absence is an error, and so is an empty array
+    members: u32  # T_OBJECT: the OBJ_* describing its members
+    max_bytes: u32  # T_STRING: 0 for as many as the string pool holds
+    max_entries: u32  # arrays and maps: 0 for no limit
+    too_many: Ptr[u8]  # the end of the message past max_entries
+    at: u32  # APPLY: offset of the value (of the first entry) in the struct being filled
+    stride: u32  # arrays and maps: from one entry's place to the next; 0: they make one value
+    seen_at: u32  # APPLY: offset of a bool set when it is there, or of an array's or map's u32 count
+    # NULL, or run on each value once read (each entry's, for an array), given its token, the number
+    # read (0 if it is not one) and where it went
+    finish: Callable[[Ptr[Reader], u32, i64, Ptr[u8]], i64]
+
+
+schema: Array[Field, MAX_FIELDS] = Array[Field, MAX_FIELDS]()
+schema_rows: u32 = 0  # filled whole by the first parse_config() (kernel code is not preempted)
+
+
 def spec_string(spec: Ptr[ContainerSpec], s: Ptr[Str]) -> Ptr[u8]:
     """The NUL-terminated bytes of a string of the spec."""
     return addr(spec.strings) + s.at
+
+
+# ---------------------------------------------------------------- the schema
+
+def define_schema() -> None:
+    """Every property Cyrius knows, object by object. Offsets are in the ContainerSpec, except
+    under a mount (MountSpec), an rlimit (Rlimit) and a namespace (the namespaces mask). A parent's
+    required members are reported missing in the order of their rows."""
+    f: Ptr[Field] = apply(OBJ_DOCUMENT, b"ociVersion", T_STRING, True, offsetof(ContainerSpec, "oci_version"))
+    f.max_bytes = VERSION_LIMIT
+    f.finish = check_version
+    nest(OBJ_DOCUMENT, b"root", OBJ_ROOT, APPLY, True)
+    nest(OBJ_DOCUMENT, b"process", OBJ_PROCESS, APPLY, True)
+    f = apply_many(OBJ_DOCUMENT, b"mounts", ARRAY_OF, T_OBJECT, offsetof(ContainerSpec, "mounts"), sizeof(MountSpec),
+                   MAX_MOUNTS, offsetof(ContainerSpec, "mount_count"))
+    f.members = OBJ_MOUNT
+    f.finish = finish_mount
+    f = apply(OBJ_DOCUMENT, b"hostname", T_STRING, False, offsetof(ContainerSpec, "hostname"))
+    f.max_bytes = HOST_NAME_MAX
+    f.seen_at = offsetof(ContainerSpec, "has_hostname")
+    f = apply(OBJ_DOCUMENT, b"domainname", T_STRING, False, offsetof(ContainerSpec, "domainname"))
+    f.max_bytes = HOST_NAME_MAX
+    f.seen_at = offsetof(ContainerSpec, "has_domainname")
+    apply_many(OBJ_DOCUMENT, b"annotations", MAP_OF, T_STRING, offsetof(ContainerSpec, "annotations"),
+               sizeof(Annotation), MAX_ANNOTATIONS, offsetof(ContainerSpec, "annotation_count"))
+    nest(OBJ_DOCUMENT, b"hooks", OBJ_HOOKS, CHECK, False)
+    nest(OBJ_DOCUMENT, b"linux", OBJ_LINUX, APPLY, False)
+    refuse(OBJ_DOCUMENT, b"windows")  # the sections of other platforms: a bundle made for another one
+    refuse(OBJ_DOCUMENT, b"solaris")
+    refuse(OBJ_DOCUMENT, b"vm")
+    refuse(OBJ_DOCUMENT, b"zos")
+
+    apply(OBJ_ROOT, b"path", T_PATH, True, offsetof(ContainerSpec, "root_path"))
+    apply(OBJ_ROOT, b"readonly", T_BOOL, False, offsetof(ContainerSpec, "root_readonly"))
+
+    # Whether Cyrius can mount a type is decided when the container is created (MountSpec.kind).
+    apply(OBJ_MOUNT, b"destination", T_ROOTED_PATH, True, offsetof(MountSpec, "destination"))
+    f = apply(OBJ_MOUNT, b"type", T_STRING, False, offsetof(MountSpec, "type"))
+    f.max_bytes = PATH_LIMIT
+    f = apply(OBJ_MOUNT, b"source", T_STRING, False, offsetof(MountSpec, "source"))
+    f.max_bytes = PATH_LIMIT
+    f = apply(OBJ_MOUNT, b"options", T_MOUNT_OPTIONS, False, offsetof(MountSpec, "option_count"))
+    f.stride = sizeof(Str)
+    f.max_entries = MAX_OPTIONS
+    f.too_many = b" mount options in all (Cyrius's limit)"
+    refuse(OBJ_MOUNT, b"uidMappings")
+    refuse(OBJ_MOUNT, b"gidMappings")
+
+    apply(OBJ_PROCESS, b"terminal", T_BOOL, False, offsetof(ContainerSpec, "terminal"))
+    nest(OBJ_PROCESS, b"consoleSize", OBJ_CONSOLE_SIZE, APPLY, False)
+    f = apply_many(OBJ_PROCESS, b"args", ARRAY_OF, T_STRING, offsetof(ContainerSpec, "args"), sizeof(Str), MAX_ARGS,
+                   offsetof(ContainerSpec, "arg_count"))
+    f.required = True
+    apply(OBJ_PROCESS, b"cwd", T_ABSOLUTE_PATH, True, offsetof(ContainerSpec, "cwd"))
+    apply_many(OBJ_PROCESS, b"env", ARRAY_OF, T_STRING, offsetof(ContainerSpec, "env"), sizeof(Str), MAX_ENV,
+               offsetof(ContainerSpec, "env_count"))
+    nest(OBJ_PROCESS, b"user", OBJ_USER, APPLY, True)
+    f = apply_many(OBJ_PROCESS, b"rlimits", ARRAY_OF, T_OBJECT, offsetof(ContainerSpec, "rlimits"), sizeof(Rlimit),
+                   MAX_RLIMITS, offsetof(ContainerSpec, "rlimit_count"))
+    f.members = OBJ_RLIMIT
+    f.too_many = b" entries (one per resource)"
+    f.finish = check_rlimit
+    f = nest(OBJ_PROCESS, b"capabilities", OBJ_CAPABILITIES, APPLY, False)
+    f.seen_at = offsetof(ContainerSpec, "has_capabilities")
+    apply(OBJ_PROCESS, b"noNewPrivileges", T_BOOL, False, offsetof(ContainerSpec, "no_new_privileges"))
+    refuse_unless_empty(OBJ_PROCESS, b"apparmorProfile", ONE, T_STRING)
+    refuse_unless_empty(OBJ_PROCESS, b"selinuxLabel", ONE, T_STRING)
+    refuse(OBJ_PROCESS, b"oomScoreAdj")
+    refuse(OBJ_PROCESS, b"scheduler")
+    refuse(OBJ_PROCESS, b"ioPriority")
+    refuse(OBJ_PROCESS, b"execCPUAffinity")
+
+    apply(OBJ_CONSOLE_SIZE, b"height", T_U32, True, offsetof(ContainerSpec, "console_height"))
+    apply(OBJ_CONSOLE_SIZE, b"width", T_U32, True, offsetof(ContainerSpec, "console_width"))
+
+    apply(OBJ_USER, b"uid", T_U32, True, offsetof(ContainerSpec, "uid"))  # both required by the spec: no default
+    apply(OBJ_USER, b"gid", T_U32, True, offsetof(ContainerSpec, "gid"))
+    f = apply(OBJ_USER, b"umask", T_U32, False, offsetof(ContainerSpec, "umask"))
+    f.seen_at = offsetof(ContainerSpec, "has_umask")
+    f.finish = check_umask
+    apply_many(OBJ_USER, b"additionalGids", ARRAY_OF, T_U32, offsetof(ContainerSpec, "additional_gids"), sizeof(u32),
+               MAX_GIDS, offsetof(ContainerSpec, "gid_count"))
+
+    apply(OBJ_RLIMIT, b"type", T_RLIMIT, True, offsetof(Rlimit, "resource"))
+    apply(OBJ_RLIMIT, b"soft", T_U64, True, offsetof(Rlimit, "soft"))
+    apply(OBJ_RLIMIT, b"hard", T_U64, True, offsetof(Rlimit, "hard"))
+
+    capability_set(b"bounding", offsetof(ContainerSpec, "cap_bounding"))
+    capability_set(b"effective", offsetof(ContainerSpec, "cap_effective"))
+    capability_set(b"inheritable", offsetof(ContainerSpec, "cap_inheritable"))
+    capability_set(b"permitted", offsetof(ContainerSpec, "cap_permitted"))
+    capability_set(b"ambient", offsetof(ContainerSpec, "cap_ambient"))
+
+    # Hooks would run host programs: there are none to run, so only empty lists are accepted.
+    refuse_unless_empty(OBJ_HOOKS, b"prestart", ARRAY_OF, T_OBJECT)
+    refuse_unless_empty(OBJ_HOOKS, b"createRuntime", ARRAY_OF, T_OBJECT)
+    refuse_unless_empty(OBJ_HOOKS, b"createContainer", ARRAY_OF, T_OBJECT)
+    refuse_unless_empty(OBJ_HOOKS, b"startContainer", ARRAY_OF, T_OBJECT)
+    refuse_unless_empty(OBJ_HOOKS, b"poststart", ARRAY_OF, T_OBJECT)
+    refuse_unless_empty(OBJ_HOOKS, b"poststop", ARRAY_OF, T_OBJECT)
+
+    f = apply_many(OBJ_LINUX, b"namespaces", ARRAY_OF, T_OBJECT, offsetof(ContainerSpec, "namespaces"), 0, 0, NOWHERE)
+    f.members = OBJ_NAMESPACE  # stride 0: every entry goes into the one mask
+    # A container's IDs are its own: there are no host users to map them to.
+    f = check(OBJ_LINUX, b"uidMappings", ARRAY_OF, T_OBJECT, False)
+    f.members = OBJ_ID_MAPPING
+    f = check(OBJ_LINUX, b"gidMappings", ARRAY_OF, T_OBJECT, False)
+    f.members = OBJ_ID_MAPPING
+    apply_many(OBJ_LINUX, b"maskedPaths", ARRAY_OF, T_ABSOLUTE_PATH, offsetof(ContainerSpec, "masked_paths"),
+               sizeof(Str), MAX_PATHS, offsetof(ContainerSpec, "masked_count"))
+    apply_many(OBJ_LINUX, b"readonlyPaths", ARRAY_OF, T_ABSOLUTE_PATH, offsetof(ContainerSpec, "readonly_paths"),
+               sizeof(Str), MAX_PATHS, offsetof(ContainerSpec, "readonly_count"))
+    nest(OBJ_LINUX, b"resources", OBJ_RESOURCES, APPLY, False)
+    check(OBJ_LINUX, b"cgroupsPath", ONE, T_STRING, False)  # there is no cgroup hierarchy to place it in
+    # No mount events cross between container and host VFS instances: (r)shared is refused.
+    f = check(OBJ_LINUX, b"rootfsPropagation", ONE, T_STRING, False)
+    f.finish = check_propagation
+    refuse_unless_empty(OBJ_LINUX, b"devices", ARRAY_OF, T_OBJECT)
+    refuse_unless_empty(OBJ_LINUX, b"sysctl", MAP_OF, T_STRING)
+    refuse_unless_empty(OBJ_LINUX, b"mountLabel", ONE, T_STRING)
+    refuse(OBJ_LINUX, b"seccomp")
+    refuse(OBJ_LINUX, b"intelRdt")
+    refuse(OBJ_LINUX, b"personality")
+    refuse(OBJ_LINUX, b"timeOffsets")
+    refuse(OBJ_LINUX, b"memoryPolicy")
+    refuse(OBJ_LINUX, b"netDevices")
+
+    apply(OBJ_NAMESPACE, b"type", T_NAMESPACE, True, 0)
+    refuse(OBJ_NAMESPACE, b"path")  # joining another namespace
+
+    check(OBJ_ID_MAPPING, b"containerID", ONE, T_U32, True)
+    check(OBJ_ID_MAPPING, b"hostID", ONE, T_U32, True)
+    check(OBJ_ID_MAPPING, b"size", ONE, T_U32, True)
+
+    # A container reaches only the devices devfs gives it.
+    f = check(OBJ_RESOURCES, b"devices", ARRAY_OF, T_OBJECT, False)
+    f.members = OBJ_DEVICE_RULE
+    nest(OBJ_RESOURCES, b"pids", OBJ_PIDS, APPLY, False)
+    nest(OBJ_RESOURCES, b"memory", OBJ_MEMORY, APPLY, False)
+    refuse(OBJ_RESOURCES, b"cpu")
+    refuse(OBJ_RESOURCES, b"blockIO")
+    refuse(OBJ_RESOURCES, b"hugepageLimits")
+    refuse(OBJ_RESOURCES, b"network")
+    refuse(OBJ_RESOURCES, b"rdma")
+    refuse(OBJ_RESOURCES, b"unified")
+
+    check(OBJ_DEVICE_RULE, b"allow", ONE, T_BOOL, True)
+
+    f = apply(OBJ_PIDS, b"limit", T_I64, True, offsetof(ContainerSpec, "pids_limit"))
+    f.finish = check_pids_limit
+
+    f = apply(OBJ_MEMORY, b"limit", T_I64, False, offsetof(ContainerSpec, "memory_limit"))
+    f.finish = check_memory_limit
+    # A soft limit matters only to reclaim, and there is no swap.
+    f = check(OBJ_MEMORY, b"reservation", ONE, T_I64, False)
+    f.finish = check_memory_size
+    f = check(OBJ_MEMORY, b"swap", ONE, T_I64, False)
+    f.finish = check_memory_size
+    refuse_unless_empty(OBJ_MEMORY, b"disableOOMKiller", ONE, T_BOOL)  # Cyrius kills at the limit
+    refuse(OBJ_MEMORY, b"kernel")
+    refuse(OBJ_MEMORY, b"kernelTCP")
+    refuse(OBJ_MEMORY, b"swappiness")
+    refuse(OBJ_MEMORY, b"useHierarchy")
+    refuse(OBJ_MEMORY, b"checkBeforeUpdate")
+
+
+def add_field(parent: u32, name: Ptr[u8], form: u32, value_type: u32, action: u32, required: bool) -> Ptr[Field]:
+    """A new row, its value stored nowhere; the builders below and define_schema() set the rest."""
+    global schema_rows
+    assert schema_rows < MAX_FIELDS
+    f: Ptr[Field] = addr(schema) + schema_rows
+    schema_rows += 1
+    f.parent = parent
+    f.name = name
+    f.form = form
+    f.type = value_type
+    f.action = action
+    f.required = required
+    f.too_many = b" entries (Cyrius's limit)"
+    f.at = NOWHERE
+    f.seen_at = NOWHERE
+    return f
+
+
+def apply(parent: u32, name: Ptr[u8], value_type: u32, required: bool, at: u32) -> Ptr[Field]:
+    f: Ptr[Field] = add_field(parent, name, ONE, value_type, APPLY, required)
+    f.at = at
+    return f
+
+
+def apply_many(parent: u32, name: Ptr[u8], form: u32, value_type: u32, at: u32, stride: u32, max_entries: u32,
+               count_at: u32) -> Ptr[Field]:
+    f: Ptr[Field] = add_field(parent, name, form, value_type, APPLY, False)
+    f.at = at
+    f.stride = stride
+    f.max_entries = max_entries
+    f.seen_at = count_at
+    return f
+
+
+def capability_set(name: Ptr[u8], at: u32) -> None:
+    apply_many(OBJ_CAPABILITIES, name, ARRAY_OF, T_CAPABILITY, at, 0, 0, NOWHERE)
+
+
+def nest(parent: u32, name: Ptr[u8], members: u32, action: u32, required: bool) -> Ptr[Field]:
+    """An object whose members fill the same struct as its parent's."""
+    f: Ptr[Field] = add_field(parent, name, ONE, T_OBJECT, action, required)
+    f.members = members
+    return f
+
+
+def check(parent: u32, name: Ptr[u8], form: u32, value_type: u32, required: bool) -> Ptr[Field]:
+    return add_field(parent, name, form, value_type, CHECK, required)
+
+
+def refuse(parent: u32, name: Ptr[u8]) -> None:
+    add_field(parent, name, ONE, T_ANY, REFUSE, False)
+
+
+def refuse_unless_empty(parent: u32, name: Ptr[u8], form: u32, value_type: u32) -> None:
+    add_field(parent, name, form, value_type, REFUSE_UNLESS_EMPTY, False)
+
+
+# ---------------------------------------------------------------- rules beyond a value's type (Field.finish)
+
+def check_version(r: Ptr[Reader], v: u32, number: i64, at: Ptr[u8]) -> i64:
+    version: Ptr[Str] = cast(Ptr[Str], at)
+    text: Ptr[u8] = spec_string(r.spec, version)
+    if version.len < 2 or text[0] != 0x31 or text[1] != 0x2E:
+        return fail(r, -errno.EOPNOTSUPP, b"unsupported version (Cyrius implements 1.x)")
+    return 0
+
+
+def check_umask(r: Ptr[Reader], v: u32, number: i64, at: Ptr[u8]) -> i64:
+    if number > 0o777:
+        return fail(r, -errno.EINVAL, b"out of range (0 to 0777)")
+    return 0
+
+
+def check_rlimit(r: Ptr[Reader], v: u32, number: i64, at: Ptr[u8]) -> i64:
+    limit: Ptr[Rlimit] = cast(Ptr[Rlimit], at)
+    if limit.soft > limit.hard:
+        return fail(r, -errno.EINVAL, b"soft limit above the hard limit")
+    return 0
+
+
+def check_pids_limit(r: Ptr[Reader], v: u32, number: i64, at: Ptr[u8]) -> i64:
+    if number < -1:
+        return fail(r, -errno.ERANGE, b"out of range (-1 or 0 for unlimited, else positive)")
+    if number > MAX_PIDS_LIMIT:
+        return fail_limit(r, b"more than ", u64(MAX_PIDS_LIMIT), b" (Cyrius's limit)")
+    return 0
+
+
+def check_memory_limit(r: Ptr[Reader], v: u32, number: i64, at: Ptr[u8]) -> i64:
+    if number != -1 and number < PAGE_BYTES:
+        return fail(r, -errno.ERANGE, b"out of range (-1 for none, else at least 4096 bytes)")
+    return 0
+
+
+def check_memory_size(r: Ptr[Reader], v: u32, number: i64, at: Ptr[u8]) -> i64:
+    if number < -1:
+        return fail(r, -errno.ERANGE, b"out of range (-1 for none, else 0 or more bytes)")
+    return 0
+
+
+def check_propagation(r: Ptr[Reader], v: u32, number: i64, at: Ptr[u8]) -> i64:
+    shared: bool = json.string_is(r.text, r.tokens, v, b"shared", usize(6))
+    if shared or json.string_is(r.text, r.tokens, v, b"rshared", usize(7)):
+        return unsupported(r)
+    if lookup(r, v, b"", b"private rprivate slave rslave unbindable runbindable") < 0:
+        return fail(r, -errno.EINVAL, b"invalid value")
+    return 0
+
+
+def finish_mount(r: Ptr[Reader], v: u32, number: i64, at: Ptr[u8]) -> i64:
+    """Its options were read to the end of all mounts' options: they are its own from now on."""
+    spec: Ptr[ContainerSpec] = r.spec
+    m: Ptr[MountSpec] = cast(Ptr[MountSpec], at)
+    m.first_option = spec.option_count
+    spec.option_count += m.option_count
+    m.kind = mount_kind(spec, m)
+    return 0
 
 
 # ---------------------------------------------------------------- name lists (space-separated)
@@ -232,8 +570,8 @@ def namespace_names() -> Ptr[u8]:
 
 
 def mount_type_names() -> Ptr[u8]:
-    """In the order mount_kind() numbers them."""
-    return b"proc sysfs tmpfs devpts mqueue cgroup cgroup2 bind"
+    """By MOUNT_* number, from MOUNT_PROC = 1 to MOUNT_BIND = 7 ("-", at MOUNT_OTHER, is no type)."""
+    return b"- proc sysfs tmpfs devpts mqueue cgroup bind"
 
 
 # ---------------------------------------------------------------- error messages and paths
@@ -338,36 +676,13 @@ def missing(r: Ptr[Reader], name: Ptr[u8]) -> i64:
     return fail(r, -errno.EINVAL, b"missing")
 
 
-# ---------------------------------------------------------------- values
-
-def at_key(r: Ptr[Reader], k: u32, name: Ptr[u8]) -> bool:
-    """Whether the key at tokens[k] is `name`; if so, the path now names it."""
-    if not json.string_is(r.text, r.tokens, k, name, strlen(name)):
-        return False
-    path_key(r, name)
-    return True
-
-
-def kind_of(r: Ptr[Reader], v: u32) -> u32:
-    return r.tokens[v].kind
-
-
-def expect_object(r: Ptr[Reader], v: u32) -> i64:
-    if kind_of(r, v) != JSON_OBJECT:
-        return fail(r, -errno.EINVAL, b"expected an object")
-    return 0
-
-
-def expect_array(r: Ptr[Reader], v: u32) -> i64:
-    if kind_of(r, v) != JSON_ARRAY:
-        return fail(r, -errno.EINVAL, b"expected an array")
-    return 0
-
+# ---------------------------------------------------------------- strings and names
 
 def store_string(r: Ptr[Reader], v: u32, limit: u32, out: Ptr[Str]) -> i64:
     """Copy the string at tokens[v] (at most `limit` bytes, no NUL characters) into the pool."""
-    if kind_of(r, v) != JSON_STRING:
-        return fail(r, -errno.EINVAL, b"expected a string")
+    err: i64 = expect_kind(r, v, JSON_STRING)
+    if err < 0:
+        return err
     n: i64 = json.string_length(r.text, r.tokens, v)
     if n > i64(limit):
         return fail_limit(r, b"longer than ", u64(limit), b" bytes")
@@ -421,66 +736,6 @@ def store_rooted_path(r: Ptr[Reader], v: u32, out: Ptr[Str]) -> i64:
     return 0
 
 
-def read_bool(r: Ptr[Reader], v: u32) -> i64:
-    """1 for true, 0 for false, or -EINVAL (reported)."""
-    value: Array[bool, 1] = Array[bool, 1]()
-    if json.get_bool(r.tokens, v, addr(value)) < 0:
-        return fail(r, -errno.EINVAL, b"expected true or false")
-    return 1 if value[0] else 0
-
-
-def read_u64(r: Ptr[Reader], v: u32, out: Ptr[u64]) -> i64:
-    err: i64 = json.get_u64(r.text, r.tokens, v, out)
-    if err == -errno.ERANGE:
-        return fail(r, -errno.ERANGE, b"out of range (0 to 18446744073709551615)")
-    if err < 0:
-        return fail(r, -errno.EINVAL, b"expected an integer")
-    return 0
-
-
-def read_i64(r: Ptr[Reader], v: u32, out: Ptr[i64]) -> i64:
-    err: i64 = json.get_i64(r.text, r.tokens, v, out)
-    if err == -errno.ERANGE:
-        return fail(r, -errno.ERANGE, b"out of range (-9223372036854775808 to 9223372036854775807)")
-    if err < 0:
-        return fail(r, -errno.EINVAL, b"expected an integer")
-    return 0
-
-
-def read_u32(r: Ptr[Reader], v: u32) -> i64:
-    """The uint32 at tokens[v], or -errno (reported)."""
-    value: Array[u64, 1] = Array[u64, 1]()
-    err: i64 = json.get_u64(r.text, r.tokens, v, addr(value))
-    if err == -errno.ERANGE or (err == 0 and value[0] > 0xFFFFFFFF):
-        return fail(r, -errno.ERANGE, b"out of range (0 to 4294967295)")
-    if err < 0:
-        return fail(r, -errno.EINVAL, b"expected an integer")
-    return i64(value[0])
-
-
-def read_strings(r: Ptr[Reader], v: u32, out: Ptr[Str], cap: u32, limit: u32, paths: bool) -> i64:
-    """An array of at most `cap` strings (absolute paths if `paths`) into out[0..); how many."""
-    err: i64 = expect_array(r, v)
-    if err < 0:
-        return err
-    size: u32 = r.tokens[v].size
-    if size > cap:
-        return fail_limit(r, b"more than ", u64(cap), b" entries (Cyrius's limit)")
-    e: u32 = v + 1
-    saved: u32 = r.err.path_len
-    for i in range(size):
-        path_index(r, i)
-        if paths:
-            err = store_path(r, e, True, out + i)
-        else:
-            err = store_string(r, e, limit, out + i)
-        if err < 0:
-            return err
-        path_pop(r, saved)
-        e = r.tokens[e].next
-    return i64(size)
-
-
 def word_index(words: Ptr[u8], word: Ptr[u8], length: usize) -> i64:
     """Position of word[0..length) in the space-separated list `words`, or -1."""
     index: i64 = 0
@@ -502,8 +757,9 @@ def word_index(words: Ptr[u8], word: Ptr[u8], length: usize) -> i64:
 def lookup(r: Ptr[Reader], v: u32, prefix: Ptr[u8], words: Ptr[u8]) -> i64:
     """The position in `words` of the string at tokens[v] once `prefix` is taken off; -1 if it is
     not there; -EINVAL (reported) if it is not a string."""
-    if kind_of(r, v) != JSON_STRING:
-        return fail(r, -errno.EINVAL, b"expected a string")
+    err: i64 = expect_kind(r, v, JSON_STRING)
+    if err < 0:
+        return err
     name: Array[u8, WORD_CAP] = Array[u8, WORD_CAP]()
     n: i64 = json.get_string(r.text, r.tokens, v, addr(name), usize(WORD_CAP))
     p: usize = strlen(prefix)
@@ -518,475 +774,18 @@ def lookup(r: Ptr[Reader], v: u32, prefix: Ptr[u8], words: Ptr[u8]) -> i64:
     return word_index(words, addr(name) + p, rest)
 
 
-def empty_or_unsupported(r: Ptr[Reader], v: u32) -> i64:
-    """A string, array or object that Cyrius can honour only when it is empty."""
-    kind: u32 = kind_of(r, v)
-    if kind == JSON_STRING:
-        if r.tokens[v].end != r.tokens[v].start:
-            return unsupported(r)
-        return 0
-    if kind != JSON_ARRAY and kind != JSON_OBJECT:
-        return fail(r, -errno.EINVAL, b"expected an array, an object or a string")
-    if r.tokens[v].size != 0:
-        return unsupported(r)
-    return 0
-
-
-# ---------------------------------------------------------------- root, mounts
-
-def read_root(r: Ptr[Reader], v: u32) -> i64:
-    err: i64 = expect_object(r, v)
-    if err < 0:
-        return err
-    spec: Ptr[ContainerSpec] = r.spec
-    have_path: bool = False
-    saved: u32 = r.err.path_len
-    k: u32 = v + 1
-    for _ in range(r.tokens[v].size):
-        if at_key(r, k, b"path"):
-            err = store_path(r, k + 1, False, addr(spec.root_path))
-            have_path = True
-        elif at_key(r, k, b"readonly"):
-            err = read_bool(r, k + 1)
-            spec.root_readonly = err == 1
-        if err < 0:
-            return err
-        path_pop(r, saved)
-        k = json.next_member(r.tokens, k)
-    if not have_path:
-        return missing(r, b"path")
-    return 0
-
-
 def mount_kind(spec: Ptr[ContainerSpec], m: Ptr[MountSpec]) -> u32:
     for i in range(m.option_count):
         o: Ptr[Str] = addr(spec.options) + m.first_option + i
-        t: Ptr[u8] = spec_string(spec, o)
-        if word_index(b"bind rbind", t, usize(o.len)) >= 0:
+        if word_index(b"bind rbind", spec_string(spec, o), usize(o.len)) >= 0:
             return MOUNT_BIND
-    kinds: i64 = word_index(mount_type_names(), spec_string(spec, addr(m.type)), usize(m.type.len))
-    if m.type.len == 0 or kinds < 0:
-        return MOUNT_OTHER
-    if kinds == 0:
-        return MOUNT_PROC
-    if kinds == 1:
-        return MOUNT_SYSFS
-    if kinds == 2:
-        return MOUNT_TMPFS
-    if kinds == 3:
-        return MOUNT_DEVPTS
-    if kinds == 4:
-        return MOUNT_MQUEUE
-    if kinds == 5 or kinds == 6:
+    type_name: Ptr[u8] = spec_string(spec, addr(m.type))
+    if word_index(b"cgroup2", type_name, usize(m.type.len)) == 0:
         return MOUNT_CGROUP
-    return MOUNT_BIND
-
-
-def read_mount(r: Ptr[Reader], v: u32, m: Ptr[MountSpec]) -> i64:
-    err: i64 = expect_object(r, v)
-    if err < 0:
-        return err
-    spec: Ptr[ContainerSpec] = r.spec
-    have_destination: bool = False
-    m.first_option = spec.option_count
-    m.option_count = 0
-    saved: u32 = r.err.path_len
-    k: u32 = v + 1
-    for _ in range(r.tokens[v].size):
-        if at_key(r, k, b"destination"):
-            err = store_rooted_path(r, k + 1, addr(m.destination))
-            have_destination = True
-        elif at_key(r, k, b"type"):
-            err = store_string(r, k + 1, u32(PATH_LIMIT), addr(m.type))
-        elif at_key(r, k, b"source"):
-            err = store_string(r, k + 1, u32(PATH_LIMIT), addr(m.source))
-        elif at_key(r, k, b"options"):
-            err = expect_array(r, k + 1)
-            if err == 0 and spec.option_count + r.tokens[k + 1].size > MAX_OPTIONS:
-                err = fail_limit(r, b"more than ", u64(MAX_OPTIONS), b" mount options in all (Cyrius's limit)")
-            if err == 0:
-                err = read_strings(r, k + 1, addr(spec.options) + m.first_option, r.tokens[k + 1].size,
-                                   u32(STRINGS_CAP), False)
-                if err >= 0:
-                    m.option_count = u32(err)
-        elif at_key(r, k, b"uidMappings") or at_key(r, k, b"gidMappings"):
-            err = unsupported(r)
-        if err < 0:
-            return err
-        path_pop(r, saved)
-        k = json.next_member(r.tokens, k)
-    if not have_destination:
-        return missing(r, b"destination")
-    spec.option_count += m.option_count
-    m.kind = mount_kind(spec, m)
-    return 0
-
-
-def read_mounts(r: Ptr[Reader], v: u32) -> i64:
-    err: i64 = expect_array(r, v)
-    if err < 0:
-        return err
-    spec: Ptr[ContainerSpec] = r.spec
-    size: u32 = r.tokens[v].size
-    if size > MAX_MOUNTS:
-        return fail_limit(r, b"more than ", u64(MAX_MOUNTS), b" entries (Cyrius's limit)")
-    saved: u32 = r.err.path_len
-    e: u32 = v + 1
-    for i in range(size):
-        path_index(r, i)
-        err = read_mount(r, e, addr(spec.mounts) + i)
-        if err < 0:
-            return err
-        spec.mount_count = i + 1
-        path_pop(r, saved)
-        e = r.tokens[e].next
-    return 0
-
-
-# ---------------------------------------------------------------- process
-
-def read_console(r: Ptr[Reader], v: u32) -> i64:
-    err: i64 = expect_object(r, v)
-    if err < 0:
-        return err
-    spec: Ptr[ContainerSpec] = r.spec
-    seen: u32 = 0
-    saved: u32 = r.err.path_len
-    k: u32 = v + 1
-    for _ in range(r.tokens[v].size):
-        if at_key(r, k, b"height"):
-            err = read_u32(r, k + 1)
-            spec.console_height = u32(err)
-            seen |= 1
-        elif at_key(r, k, b"width"):
-            err = read_u32(r, k + 1)
-            spec.console_width = u32(err)
-            seen |= 2
-        if err < 0:
-            return err
-        path_pop(r, saved)
-        k = json.next_member(r.tokens, k)
-    if (seen & 1) == 0:
-        return missing(r, b"height")
-    if (seen & 2) == 0:
-        return missing(r, b"width")
-    return 0
-
-
-def read_gids(r: Ptr[Reader], v: u32) -> i64:
-    err: i64 = expect_array(r, v)
-    if err < 0:
-        return err
-    spec: Ptr[ContainerSpec] = r.spec
-    size: u32 = r.tokens[v].size
-    if size > MAX_GIDS:
-        return fail_limit(r, b"more than ", u64(MAX_GIDS), b" entries (Cyrius's limit)")
-    saved: u32 = r.err.path_len
-    e: u32 = v + 1
-    for i in range(size):
-        path_index(r, i)
-        err = read_u32(r, e)
-        spec.additional_gids[i] = u32(err)
-        if err < 0:
-            return err
-        path_pop(r, saved)
-        e = r.tokens[e].next
-    spec.gid_count = size
-    return 0
-
-
-def read_user(r: Ptr[Reader], v: u32) -> i64:
-    err: i64 = expect_object(r, v)
-    if err < 0:
-        return err
-    spec: Ptr[ContainerSpec] = r.spec
-    seen: u32 = 0
-    saved: u32 = r.err.path_len
-    k: u32 = v + 1
-    for _ in range(r.tokens[v].size):
-        if at_key(r, k, b"uid"):
-            err = read_u32(r, k + 1)
-            spec.uid = u32(err)
-            seen |= 1
-        elif at_key(r, k, b"gid"):
-            err = read_u32(r, k + 1)
-            spec.gid = u32(err)
-            seen |= 2
-        elif at_key(r, k, b"umask"):
-            err = read_u32(r, k + 1)
-            spec.umask = u32(err)
-            if err > 0o777:
-                err = fail(r, -errno.EINVAL, b"out of range (0 to 0777)")
-            spec.has_umask = True
-        elif at_key(r, k, b"additionalGids"):
-            err = read_gids(r, k + 1)
-        if err < 0:
-            return err
-        path_pop(r, saved)
-        k = json.next_member(r.tokens, k)
-    if (seen & 1) == 0:
-        return missing(r, b"uid")
-    if (seen & 2) == 0:
-        return missing(r, b"gid")
-    return 0
-
-
-def read_rlimit(r: Ptr[Reader], v: u32, index: u32) -> i64:
-    err: i64 = expect_object(r, v)
-    if err < 0:
-        return err
-    spec: Ptr[ContainerSpec] = r.spec
-    limit: Ptr[Rlimit] = addr(spec.rlimits) + index
-    value: Array[u64, 1] = Array[u64, 1]()
-    seen: u32 = 0
-    saved: u32 = r.err.path_len
-    k: u32 = v + 1
-    for _ in range(r.tokens[v].size):
-        if at_key(r, k, b"type"):
-            found: i64 = lookup(r, k + 1, b"RLIMIT_", rlimit_names())
-            if found == -errno.EINVAL:
-                return found
-            if found < 0:
-                return fail(r, -errno.EINVAL, b"unknown resource")
-            for i in range(index):
-                if spec.rlimits[i].resource == u32(found):
-                    return fail(r, -errno.EINVAL, b"duplicate rlimit type")
-            limit.resource = u32(found)
-            seen |= 1
-        elif at_key(r, k, b"soft"):
-            err = read_u64(r, k + 1, addr(value))
-            limit.soft = value[0]
-            seen |= 2
-        elif at_key(r, k, b"hard"):
-            err = read_u64(r, k + 1, addr(value))
-            limit.hard = value[0]
-            seen |= 4
-        if err < 0:
-            return err
-        path_pop(r, saved)
-        k = json.next_member(r.tokens, k)
-    if (seen & 1) == 0:
-        return missing(r, b"type")
-    if (seen & 2) == 0:
-        return missing(r, b"soft")
-    if (seen & 4) == 0:
-        return missing(r, b"hard")
-    if limit.soft > limit.hard:
-        return fail(r, -errno.EINVAL, b"soft limit above the hard limit")
-    return 0
-
-
-def read_rlimits(r: Ptr[Reader], v: u32) -> i64:
-    err: i64 = expect_array(r, v)
-    if err < 0:
-        return err
-    size: u32 = r.tokens[v].size
-    if size > MAX_RLIMITS:
-        return fail_limit(r, b"more than ", u64(MAX_RLIMITS), b" entries (one per resource)")
-    saved: u32 = r.err.path_len
-    e: u32 = v + 1
-    for i in range(size):
-        path_index(r, i)
-        err = read_rlimit(r, e, i)
-        if err < 0:
-            return err
-        r.spec.rlimit_count = i + 1
-        path_pop(r, saved)
-        e = r.tokens[e].next
-    return 0
-
-
-def read_capability_set(r: Ptr[Reader], v: u32) -> i64:
-    """The capabilities named in the array at tokens[v] as a bit mask, or -errno (reported)."""
-    err: i64 = expect_array(r, v)
-    if err < 0:
-        return err
-    bits: u64 = 0
-    saved: u32 = r.err.path_len
-    e: u32 = v + 1
-    for i in range(r.tokens[v].size):
-        path_index(r, i)
-        found: i64 = lookup(r, e, b"CAP_", capability_names())
-        if found == -errno.EINVAL:
-            return found
-        if found < 0:
-            spec: Ptr[ContainerSpec] = r.spec
-            if spec.unknown_capabilities == 0:
-                err = store_string(r, e, u32(STRINGS_CAP), addr(spec.unknown_capability))
-                if err < 0:
-                    return err
-            spec.unknown_capabilities += 1
-        else:
-            bits |= u64(1) << found
-        path_pop(r, saved)
-        e = r.tokens[e].next
-    return i64(bits)
-
-
-def read_capabilities(r: Ptr[Reader], v: u32) -> i64:
-    err: i64 = expect_object(r, v)
-    if err < 0:
-        return err
-    spec: Ptr[ContainerSpec] = r.spec
-    spec.has_capabilities = True
-    saved: u32 = r.err.path_len
-    k: u32 = v + 1
-    for _ in range(r.tokens[v].size):
-        if at_key(r, k, b"bounding"):
-            err = read_capability_set(r, k + 1)
-            spec.cap_bounding = u64(err)
-        elif at_key(r, k, b"effective"):
-            err = read_capability_set(r, k + 1)
-            spec.cap_effective = u64(err)
-        elif at_key(r, k, b"inheritable"):
-            err = read_capability_set(r, k + 1)
-            spec.cap_inheritable = u64(err)
-        elif at_key(r, k, b"permitted"):
-            err = read_capability_set(r, k + 1)
-            spec.cap_permitted = u64(err)
-        elif at_key(r, k, b"ambient"):
-            err = read_capability_set(r, k + 1)
-            spec.cap_ambient = u64(err)
-        if err < 0:
-            return err
-        path_pop(r, saved)
-        k = json.next_member(r.tokens, k)
-    return 0
-
-
-def read_process(r: Ptr[Reader], v: u32) -> i64:
-    err: i64 = expect_object(r, v)
-    if err < 0:
-        return err
-    spec: Ptr[ContainerSpec] = r.spec
-    seen: u32 = 0
-    saved: u32 = r.err.path_len
-    k: u32 = v + 1
-    for _ in range(r.tokens[v].size):
-        if at_key(r, k, b"terminal"):
-            err = read_bool(r, k + 1)
-            spec.terminal = err == 1
-        elif at_key(r, k, b"consoleSize"):
-            err = read_console(r, k + 1)
-        elif at_key(r, k, b"cwd"):
-            err = store_path(r, k + 1, True, addr(spec.cwd))
-            seen |= 1
-        elif at_key(r, k, b"env"):
-            err = read_strings(r, k + 1, addr(spec.env), u32(MAX_ENV), u32(STRINGS_CAP), False)
-            spec.env_count = u32(err)
-        elif at_key(r, k, b"args"):
-            err = read_strings(r, k + 1, addr(spec.args), u32(MAX_ARGS), u32(STRINGS_CAP), False)
-            spec.arg_count = u32(err)
-            if err == 0:
-                err = fail(r, -errno.EINVAL, b"needs at least one entry")
-            seen |= 2
-        elif at_key(r, k, b"user"):
-            err = read_user(r, k + 1)
-            seen |= 4
-        elif at_key(r, k, b"rlimits"):
-            err = read_rlimits(r, k + 1)
-        elif at_key(r, k, b"capabilities"):
-            err = read_capabilities(r, k + 1)
-        elif at_key(r, k, b"noNewPrivileges"):
-            err = read_bool(r, k + 1)
-            spec.no_new_privileges = err == 1
-        elif at_key(r, k, b"apparmorProfile") or at_key(r, k, b"selinuxLabel"):
-            if kind_of(r, k + 1) != JSON_STRING:
-                err = fail(r, -errno.EINVAL, b"expected a string")
-            else:
-                err = empty_or_unsupported(r, k + 1)
-        elif (at_key(r, k, b"oomScoreAdj") or at_key(r, k, b"scheduler") or at_key(r, k, b"ioPriority")
-              or at_key(r, k, b"execCPUAffinity")):
-            err = unsupported(r)
-        if err < 0:
-            return err
-        path_pop(r, saved)
-        k = json.next_member(r.tokens, k)
-    if (seen & 2) == 0:
-        return missing(r, b"args")
-    if (seen & 1) == 0:
-        return missing(r, b"cwd")
-    if (seen & 4) == 0:
-        return missing(r, b"user")
-    return 0
-
-
-# ---------------------------------------------------------------- annotations, hooks
-
-def read_annotations(r: Ptr[Reader], v: u32) -> i64:
-    err: i64 = expect_object(r, v)
-    if err < 0:
-        return err
-    spec: Ptr[ContainerSpec] = r.spec
-    size: u32 = r.tokens[v].size
-    if size > MAX_ANNOTATIONS:
-        return fail_limit(r, b"more than ", u64(MAX_ANNOTATIONS), b" entries (Cyrius's limit)")
-    saved: u32 = r.err.path_len
-    k: u32 = v + 1
-    for i in range(size):
-        path_quoted_key(r, k)
-        a: Ptr[Annotation] = addr(spec.annotations) + i
-        if r.tokens[k].end == r.tokens[k].start:
-            return fail(r, -errno.EINVAL, b"empty key")
-        err = store_string(r, k, u32(STRINGS_CAP), addr(a.key))
-        if err == 0:
-            err = store_string(r, k + 1, u32(STRINGS_CAP), addr(a.value))
-        if err < 0:
-            return err
-        spec.annotation_count = i + 1
-        path_pop(r, saved)
-        k = json.next_member(r.tokens, k)
-    return 0
-
-
-def read_hooks(r: Ptr[Reader], v: u32) -> i64:
-    err: i64 = expect_object(r, v)
-    if err < 0:
-        return err
-    saved: u32 = r.err.path_len
-    k: u32 = v + 1
-    for _ in range(r.tokens[v].size):
-        if (at_key(r, k, b"prestart") or at_key(r, k, b"createRuntime") or at_key(r, k, b"createContainer")
-                or at_key(r, k, b"startContainer") or at_key(r, k, b"poststart") or at_key(r, k, b"poststop")):
-            err = expect_array(r, k + 1)
-            if err == 0:
-                err = empty_or_unsupported(r, k + 1)
-        if err < 0:
-            return err
-        path_pop(r, saved)
-        k = json.next_member(r.tokens, k)
-    return 0
-
-
-# ---------------------------------------------------------------- linux
-
-def read_namespace(r: Ptr[Reader], v: u32) -> i64:
-    err: i64 = expect_object(r, v)
-    if err < 0:
-        return err
-    flag: u32 = 0
-    saved: u32 = r.err.path_len
-    k: u32 = v + 1
-    for _ in range(r.tokens[v].size):
-        if at_key(r, k, b"type"):
-            found: i64 = lookup(r, k + 1, b"", namespace_names())
-            if found == -errno.EINVAL:
-                return found
-            if found < 0:
-                return fail(r, -errno.EINVAL, b"unknown namespace type")
-            flag = namespace_flag(found)
-            if (r.spec.namespaces & flag) != 0:
-                return fail(r, -errno.EINVAL, b"duplicate namespace type")
-        elif at_key(r, k, b"path"):
-            err = unsupported(r)
-        if err < 0:
-            return err
-        path_pop(r, saved)
-        k = json.next_member(r.tokens, k)
-    if flag == 0:
-        return missing(r, b"type")
-    r.spec.namespaces |= flag
-    return 0
+    kind: i64 = word_index(mount_type_names(), type_name, usize(m.type.len))
+    if m.type.len == 0 or kind < 0:
+        return MOUNT_OTHER
+    return u32(kind)
 
 
 def namespace_flag(index: i64) -> u32:
@@ -1008,274 +807,281 @@ def namespace_flag(index: i64) -> u32:
     return CLONE_NEWTIME
 
 
-def read_mapping(r: Ptr[Reader], v: u32) -> i64:
-    """A uid or gid mapping: checked (three uint32), not applied (see the module docstring)."""
-    err: i64 = expect_object(r, v)
+# ---------------------------------------------------------------- values by type
+
+def expect_kind(r: Ptr[Reader], v: u32, kind: u32) -> i64:
+    """Whether tokens[v] is a JSON_OBJECT, JSON_ARRAY or JSON_STRING, as `kind` asks: 0 or -EINVAL (reported)."""
+    if r.tokens[v].kind == kind:
+        return 0
+    if kind == JSON_OBJECT:
+        return fail(r, -errno.EINVAL, b"expected an object")
+    if kind == JSON_ARRAY:
+        return fail(r, -errno.EINVAL, b"expected an array")
+    return fail(r, -errno.EINVAL, b"expected a string")
+
+
+def read_number(r: Ptr[Reader], value_type: u32, v: u32, out: Ptr[u64]) -> i64:
+    """The T_BOOL (as 0 or 1), T_U32, T_U64 or T_I64 (its bits) at tokens[v] into out[0]: 0 or -errno (reported)."""
+    if value_type == T_BOOL:
+        flag: Array[bool, 1] = Array[bool, 1]()
+        if json.get_bool(r.tokens, v, addr(flag)) < 0:
+            return fail(r, -errno.EINVAL, b"expected true or false")
+        out[0] = u64(flag[0])
+        return 0
+    err: i64 = 0
+    if value_type == T_I64:
+        err = json.get_i64(r.text, r.tokens, v, cast(Ptr[i64], out))
+    else:
+        err = json.get_u64(r.text, r.tokens, v, out)
+        if err == 0 and value_type == T_U32 and out[0] > 0xFFFFFFFF:
+            err = -errno.ERANGE
+    if err == -errno.ERANGE and value_type == T_I64:
+        return fail(r, -errno.ERANGE, b"out of range (-9223372036854775808 to 9223372036854775807)")
+    if err == -errno.ERANGE and value_type == T_U32:
+        return fail(r, -errno.ERANGE, b"out of range (0 to 4294967295)")
+    if err == -errno.ERANGE:
+        return fail(r, -errno.ERANGE, b"out of range (0 to 18446744073709551615)")
     if err < 0:
-        return err
-    seen: u32 = 0
-    saved: u32 = r.err.path_len
-    k: u32 = v + 1
-    for _ in range(r.tokens[v].size):
-        if at_key(r, k, b"containerID"):
-            err = read_u32(r, k + 1)
-            seen |= 1
-        elif at_key(r, k, b"hostID"):
-            err = read_u32(r, k + 1)
-            seen |= 2
-        elif at_key(r, k, b"size"):
-            err = read_u32(r, k + 1)
-            seen |= 4
-        if err < 0:
-            return err
-        path_pop(r, saved)
-        k = json.next_member(r.tokens, k)
-    if (seen & 1) == 0:
-        return missing(r, b"containerID")
-    if (seen & 2) == 0:
-        return missing(r, b"hostID")
-    if (seen & 4) == 0:
-        return missing(r, b"size")
+        return fail(r, -errno.EINVAL, b"expected an integer")
     return 0
 
 
-def read_each(r: Ptr[Reader], v: u32, which: u32) -> i64:
-    """Each element of the array at tokens[v] through reader `which` (1 namespaces, 2 mappings,
-    3 device rules)."""
-    err: i64 = expect_array(r, v)
+def store_number(value_type: u32, at: Ptr[u8], value: u64) -> None:
+    if value_type == T_BOOL:
+        cast(Ptr[bool], at)[0] = value != 0
+    elif value_type == T_U32:
+        cast(Ptr[u32], at)[0] = u32(value)
+    elif value_type == T_I64 and i64(value) < 0:
+        cast(Ptr[u64], at)[0] = 0
+    else:
+        cast(Ptr[u64], at)[0] = value
+
+
+def read_rlimit_type(r: Ptr[Reader], v: u32, at: Ptr[u8]) -> i64:
+    found: i64 = lookup(r, v, b"RLIMIT_", rlimit_names())
+    if found == -errno.EINVAL:
+        return found
+    if found < 0:
+        return fail(r, -errno.EINVAL, b"unknown resource")
+    spec: Ptr[ContainerSpec] = r.spec
+    for i in range(spec.rlimit_count):  # the rlimits before this one
+        if spec.rlimits[i].resource == u32(found):
+            return fail(r, -errno.EINVAL, b"duplicate rlimit type")
+    cast(Ptr[u32], at)[0] = u32(found)
+    return 0
+
+
+def read_namespace_type(r: Ptr[Reader], v: u32, at: Ptr[u8]) -> i64:
+    found: i64 = lookup(r, v, b"", namespace_names())
+    if found == -errno.EINVAL:
+        return found
+    if found < 0:
+        return fail(r, -errno.EINVAL, b"unknown namespace type")
+    mask: Ptr[u32] = cast(Ptr[u32], at)
+    flag: u32 = namespace_flag(found)
+    if (mask[0] & flag) != 0:
+        return fail(r, -errno.EINVAL, b"duplicate namespace type")
+    mask[0] |= flag
+    return 0
+
+
+def read_capability(r: Ptr[Reader], v: u32, at: Ptr[u8]) -> i64:
+    found: i64 = lookup(r, v, b"CAP_", capability_names())
+    if found == -errno.EINVAL:
+        return found
+    if found >= 0:
+        mask: Ptr[u64] = cast(Ptr[u64], at)
+        mask[0] |= u64(1) << found
+        return 0
+    spec: Ptr[ContainerSpec] = r.spec
+    if spec.unknown_capabilities == 0:
+        err: i64 = store_string(r, v, u32(STRINGS_CAP), addr(spec.unknown_capability))
+        if err < 0:
+            return err
+    spec.unknown_capabilities += 1
+    return 0
+
+
+def read_mount_options(r: Ptr[Reader], f: Ptr[Field], v: u32, count: Ptr[u32]) -> i64:
+    """A mount's options, stored after those of the mounts before it (finish_mount says where)."""
+    err: i64 = expect_kind(r, v, JSON_ARRAY)
     if err < 0:
         return err
+    spec: Ptr[ContainerSpec] = r.spec
+    err = check_entries(r, f, spec.option_count + r.tokens[v].size)
+    if err < 0:
+        return err
+    return read_entries(r, f, T_STRING, v, cast(Ptr[u8], addr(spec.options) + spec.option_count), count)
+
+
+# ---------------------------------------------------------------- the walker
+
+def find_field(r: Ptr[Reader], parent: u32, k: u32) -> Ptr[Field]:
+    """The row for the member whose key is at tokens[k], or NULL."""
+    for i in range(schema_rows):
+        f: Ptr[Field] = addr(schema) + i
+        if f.parent == parent and json.string_is(r.text, r.tokens, k, f.name, strlen(f.name)):
+            return f
+    return NULL
+
+
+def read_object(r: Ptr[Reader], parent: u32, v: u32, target: Ptr[u8]) -> i64:
+    """The object at tokens[v], whose rows have `parent`, into the struct at `target`: each member
+    with a row, then whether any required one is missing. 0 or -errno (reported)."""
+    err: i64 = expect_kind(r, v, JSON_OBJECT)
+    if err < 0:
+        return err
+    saved: u32 = r.err.path_len
+    k: u32 = v + 1
+    f: Ptr[Field] = NULL
+    for _ in range(r.tokens[v].size):
+        f = find_field(r, parent, k)
+        if f != NULL:
+            path_key(r, f.name)
+            err = read_member(r, f, k + 1, target)
+            if err < 0:
+                return err
+            path_pop(r, saved)
+        k = json.next_member(r.tokens, k)
+    for i in range(schema_rows):
+        f = addr(schema) + i
+        if f.parent == parent and f.required and json.find_member(r.text, r.tokens, v, f.name, strlen(f.name)) < 0:
+            return missing(r, f.name)
+    return 0
+
+
+def read_member(r: Ptr[Reader], f: Ptr[Field], v: u32, target: Ptr[u8]) -> i64:
+    """The value at tokens[v] of the member f of an object whose struct is at `target`."""
+    if f.action == REFUSE:
+        return unsupported(r)
+    if f.action == REFUSE_UNLESS_EMPTY:
+        return refuse_unless_empty_value(r, f, v)
+    at: Ptr[u8] = NULL
+    if f.type == T_OBJECT and f.form == ONE:
+        at = target
+    elif f.action == APPLY and f.at != NOWHERE:
+        at = target + f.at
+    err: i64 = 0
+    if f.form == ONE:
+        err = read_value(r, f, f.type, v, at)
+        if err == 0 and f.seen_at != NOWHERE:
+            cast(Ptr[bool], target + f.seen_at)[0] = True
+        return err
+    err = expect_kind(r, v, JSON_ARRAY if f.form == ARRAY_OF else JSON_OBJECT)
+    if err == 0:
+        err = check_entries(r, f, r.tokens[v].size)
+    if err == 0 and f.required and r.tokens[v].size == 0:
+        err = fail(r, -errno.EINVAL, b"needs at least one entry")
+    if err < 0:
+        return err
+    count: Ptr[u32] = NULL
+    if f.seen_at != NOWHERE:
+        count = cast(Ptr[u32], target + f.seen_at)
+    return read_entries(r, f, f.type, v, at, count)
+
+
+def check_entries(r: Ptr[Reader], f: Ptr[Field], total: u32) -> i64:
+    """Whether `total` entries stay within f.max_entries: 0 or -E2BIG (reported)."""
+    if f.max_entries == 0 or total <= f.max_entries:
+        return 0
+    return fail_limit(r, b"more than ", u64(f.max_entries), f.too_many)
+
+
+def read_entries(r: Ptr[Reader], f: Ptr[Field], value_type: u32, v: u32, at: Ptr[u8], count: Ptr[u32]) -> i64:
+    """The entries of the array, or of the object taken as a map, at tokens[v]: each through
+    read_value() to `at` and f.stride bytes on (nowhere if `at` is NULL), a map's key first; their
+    count, once read, at `count` unless it is NULL."""
     saved: u32 = r.err.path_len
     e: u32 = v + 1
+    is_map: bool = r.tokens[v].kind == JSON_OBJECT
     for i in range(r.tokens[v].size):
-        path_index(r, i)
-        if which == 1:
-            err = read_namespace(r, e)
-        elif which == 2:
-            err = read_mapping(r, e)
+        value: u32 = e
+        place: Ptr[u8] = at
+        err: i64 = 0
+        if is_map:
+            path_quoted_key(r, e)
+            if r.tokens[e].end == r.tokens[e].start:
+                return fail(r, -errno.EINVAL, b"empty key")
+            err = store_string(r, e, u32(STRINGS_CAP), cast(Ptr[Str], at))
+            value = e + 1
+            place = at + sizeof(Str)
         else:
-            err = read_device_rule(r, e)
+            path_index(r, i)
+        if err == 0:
+            err = read_value(r, f, value_type, value, place)
         if err < 0:
             return err
+        if count != NULL:
+            count[0] = i + 1
         path_pop(r, saved)
-        e = r.tokens[e].next
+        e = r.tokens[value].next
+        if at != NULL:
+            at += f.stride
     return 0
 
 
-def read_device_rule(r: Ptr[Reader], v: u32) -> i64:
-    """linux.resources.devices[i]: `allow` must be there; nothing is applied (see the docstring)."""
-    err: i64 = expect_object(r, v)
+def read_value(r: Ptr[Reader], f: Ptr[Field], value_type: u32, v: u32, at: Ptr[u8]) -> i64:
+    """One value of `value_type` (f's, or an entry's), stored at `at` unless it is NULL, then
+    f.finish: 0 or -errno (reported)."""
+    number: Array[u64, 1] = Array[u64, 1]()
+    err: i64 = 0
+    if value_type == T_BOOL or value_type == T_U32 or value_type == T_U64 or value_type == T_I64:
+        err = read_number(r, value_type, v, addr(number))
+        if err == 0 and at != NULL:
+            store_number(value_type, at, number[0])
+    elif value_type == T_STRING and at == NULL:
+        err = expect_kind(r, v, JSON_STRING)
+    elif value_type == T_STRING:
+        limit: u32 = f.max_bytes
+        if limit == 0:
+            limit = STRINGS_CAP
+        err = store_string(r, v, limit, cast(Ptr[Str], at))
+    elif value_type == T_PATH or value_type == T_ABSOLUTE_PATH:
+        err = store_path(r, v, value_type == T_ABSOLUTE_PATH, cast(Ptr[Str], at))
+    elif value_type == T_ROOTED_PATH:
+        err = store_rooted_path(r, v, cast(Ptr[Str], at))
+    elif value_type == T_OBJECT:
+        err = read_object(r, f.members, v, at)
+    elif value_type == T_RLIMIT:
+        err = read_rlimit_type(r, v, at)
+    elif value_type == T_NAMESPACE:
+        err = read_namespace_type(r, v, at)
+    elif value_type == T_CAPABILITY:
+        err = read_capability(r, v, at)
+    else:  # T_MOUNT_OPTIONS
+        err = read_mount_options(r, f, v, cast(Ptr[u32], at))
+    if err == 0 and f.finish != NULL:
+        err = f.finish(r, v, i64(number[0]), at)
+    return err
+
+
+def refuse_unless_empty_value(r: Ptr[Reader], f: Ptr[Field], v: u32) -> i64:
+    """A REFUSE_UNLESS_EMPTY member: false, or an empty string, array or object, is accepted."""
+    err: i64 = 0
+    if f.type == T_BOOL:
+        flag: Array[u64, 1] = Array[u64, 1]()
+        err = read_number(r, T_BOOL, v, addr(flag))
+        if err == 0 and flag[0] != 0:
+            return unsupported(r)
+        return err
+    if f.form == ARRAY_OF:
+        err = expect_kind(r, v, JSON_ARRAY)
+    elif f.form == MAP_OF:
+        err = expect_kind(r, v, JSON_OBJECT)
+    else:
+        err = expect_kind(r, v, JSON_STRING)
     if err < 0:
         return err
-    have_allow: bool = False
-    saved: u32 = r.err.path_len
-    k: u32 = v + 1
-    for _ in range(r.tokens[v].size):
-        if at_key(r, k, b"allow"):
-            err = read_bool(r, k + 1)
-            have_allow = True
-        if err < 0:
-            return err
-        path_pop(r, saved)
-        k = json.next_member(r.tokens, k)
-    if not have_allow:
-        return missing(r, b"allow")
-    return 0
-
-
-def read_pids(r: Ptr[Reader], v: u32) -> i64:
-    """linux.resources.pids: the most processes the container may have at once."""
-    err: i64 = expect_object(r, v)
-    if err < 0:
-        return err
-    have_limit: bool = False
-    value: Array[i64, 1] = Array[i64, 1]()
-    saved: u32 = r.err.path_len
-    k: u32 = v + 1
-    for _ in range(r.tokens[v].size):
-        if at_key(r, k, b"limit"):
-            err = read_i64(r, k + 1, addr(value))
-            if err == 0 and value[0] < -1:
-                err = fail(r, -errno.ERANGE, b"out of range (-1 or 0 for unlimited, else positive)")
-            elif err == 0 and value[0] > MAX_PIDS_LIMIT:
-                err = fail_limit(r, b"more than ", u64(MAX_PIDS_LIMIT), b" (Cyrius's limit)")
-            elif err == 0 and value[0] > 0:
-                r.spec.pids_limit = u64(value[0])
-            have_limit = True
-        if err < 0:
-            return err
-        path_pop(r, saved)
-        k = json.next_member(r.tokens, k)
-    if not have_limit:
-        return missing(r, b"limit")
-    return 0
-
-
-def read_memory(r: Ptr[Reader], v: u32) -> i64:
-    """linux.resources.memory: the limit is applied; reservation and swap are checked only."""
-    err: i64 = expect_object(r, v)
-    if err < 0:
-        return err
-    value: Array[i64, 1] = Array[i64, 1]()
-    saved: u32 = r.err.path_len
-    k: u32 = v + 1
-    for _ in range(r.tokens[v].size):
-        if at_key(r, k, b"limit"):
-            err = read_i64(r, k + 1, addr(value))
-            if err == 0 and value[0] != -1 and value[0] < PAGE_BYTES:
-                err = fail(r, -errno.ERANGE, b"out of range (-1 for none, else at least 4096 bytes)")
-            elif err == 0 and value[0] > 0:
-                r.spec.memory_limit = u64(value[0])
-        elif at_key(r, k, b"reservation") or at_key(r, k, b"swap"):
-            err = read_i64(r, k + 1, addr(value))
-            if err == 0 and value[0] < -1:
-                err = fail(r, -errno.ERANGE, b"out of range (-1 for none, else 0 or more bytes)")
-        elif at_key(r, k, b"disableOOMKiller"):
-            err = read_bool(r, k + 1)
-            if err == 1:
-                err = unsupported(r)
-        elif (at_key(r, k, b"kernel") or at_key(r, k, b"kernelTCP") or at_key(r, k, b"swappiness")
-              or at_key(r, k, b"useHierarchy") or at_key(r, k, b"checkBeforeUpdate")):
-            err = unsupported(r)
-        if err < 0:
-            return err
-        path_pop(r, saved)
-        k = json.next_member(r.tokens, k)
-    return 0
-
-
-def read_resources(r: Ptr[Reader], v: u32) -> i64:
-    err: i64 = expect_object(r, v)
-    if err < 0:
-        return err
-    saved: u32 = r.err.path_len
-    k: u32 = v + 1
-    for _ in range(r.tokens[v].size):
-        if at_key(r, k, b"devices"):
-            err = read_each(r, k + 1, u32(3))
-        elif at_key(r, k, b"pids"):
-            err = read_pids(r, k + 1)
-        elif at_key(r, k, b"memory"):
-            err = read_memory(r, k + 1)
-        elif (at_key(r, k, b"cpu") or at_key(r, k, b"blockIO") or at_key(r, k, b"hugepageLimits")
-              or at_key(r, k, b"network") or at_key(r, k, b"rdma") or at_key(r, k, b"unified")):
-            err = unsupported(r)
-        if err < 0:
-            return err
-        path_pop(r, saved)
-        k = json.next_member(r.tokens, k)
-    return 0
-
-
-def read_propagation(r: Ptr[Reader], v: u32) -> i64:
-    if kind_of(r, v) != JSON_STRING:
-        return fail(r, -errno.EINVAL, b"expected a string")
-    if json.string_is(r.text, r.tokens, v, b"shared", usize(6)) or json.string_is(r.text, r.tokens, v, b"rshared",
-                                                                                   usize(7)):
+    t: Ptr[JsonToken] = r.tokens + v
+    if t.size != 0 or (t.kind == JSON_STRING and t.end != t.start):
         return unsupported(r)
-    found: i64 = lookup(r, v, b"", b"private rprivate slave rslave unbindable runbindable")
-    if found < 0:
-        return fail(r, -errno.EINVAL, b"invalid value")
     return 0
 
-
-def read_linux(r: Ptr[Reader], v: u32) -> i64:
-    err: i64 = expect_object(r, v)
-    if err < 0:
-        return err
-    spec: Ptr[ContainerSpec] = r.spec
-    saved: u32 = r.err.path_len
-    k: u32 = v + 1
-    for _ in range(r.tokens[v].size):
-        if at_key(r, k, b"namespaces"):
-            err = read_each(r, k + 1, u32(1))
-        elif at_key(r, k, b"uidMappings") or at_key(r, k, b"gidMappings"):
-            err = read_each(r, k + 1, u32(2))
-        elif at_key(r, k, b"maskedPaths"):
-            err = read_strings(r, k + 1, addr(spec.masked_paths), u32(MAX_PATHS), u32(PATH_LIMIT), True)
-            spec.masked_count = u32(err)
-        elif at_key(r, k, b"readonlyPaths"):
-            err = read_strings(r, k + 1, addr(spec.readonly_paths), u32(MAX_PATHS), u32(PATH_LIMIT), True)
-            spec.readonly_count = u32(err)
-        elif at_key(r, k, b"resources"):
-            err = read_resources(r, k + 1)
-        elif at_key(r, k, b"cgroupsPath"):
-            if kind_of(r, k + 1) != JSON_STRING:
-                err = fail(r, -errno.EINVAL, b"expected a string")
-        elif at_key(r, k, b"rootfsPropagation"):
-            err = read_propagation(r, k + 1)
-        elif at_key(r, k, b"devices"):
-            err = expect_array(r, k + 1)
-            if err == 0:
-                err = empty_or_unsupported(r, k + 1)
-        elif at_key(r, k, b"sysctl"):
-            err = expect_object(r, k + 1)
-            if err == 0:
-                err = empty_or_unsupported(r, k + 1)
-        elif at_key(r, k, b"mountLabel"):
-            if kind_of(r, k + 1) != JSON_STRING:
-                err = fail(r, -errno.EINVAL, b"expected a string")
-            else:
-                err = empty_or_unsupported(r, k + 1)
-        elif (at_key(r, k, b"seccomp") or at_key(r, k, b"intelRdt") or at_key(r, k, b"personality")
-              or at_key(r, k, b"timeOffsets") or at_key(r, k, b"memoryPolicy") or at_key(r, k, b"netDevices")):
-            err = unsupported(r)
-        if err < 0:
-            return err
-        path_pop(r, saved)
-        k = json.next_member(r.tokens, k)
-    return 0
-
-
-# ---------------------------------------------------------------- the document
 
 def read_document(r: Ptr[Reader]) -> i64:
-    if kind_of(r, u32(0)) != JSON_OBJECT:
+    if r.tokens[0].kind != JSON_OBJECT:
         return fail(r, -errno.EINVAL, b"expected a JSON object")
-    spec: Ptr[ContainerSpec] = r.spec
-    seen: u32 = 0
-    err: i64 = 0
-    k: u32 = 1
-    for _ in range(r.tokens[0].size):
-        if at_key(r, k, b"ociVersion"):
-            err = store_string(r, k + 1, u32(64), addr(spec.oci_version))
-            v: Ptr[u8] = spec_string(spec, addr(spec.oci_version))
-            if err == 0 and (spec.oci_version.len < 2 or v[0] != 0x31 or v[1] != 0x2E):
-                err = fail(r, -errno.EOPNOTSUPP, b"unsupported version (Cyrius implements 1.x)")
-            seen |= 1
-        elif at_key(r, k, b"root"):
-            err = read_root(r, k + 1)
-            seen |= 2
-        elif at_key(r, k, b"process"):
-            err = read_process(r, k + 1)
-            seen |= 4
-        elif at_key(r, k, b"mounts"):
-            err = read_mounts(r, k + 1)
-        elif at_key(r, k, b"hostname"):
-            err = store_string(r, k + 1, u32(HOST_NAME_MAX), addr(spec.hostname))
-            spec.has_hostname = True
-        elif at_key(r, k, b"domainname"):
-            err = store_string(r, k + 1, u32(HOST_NAME_MAX), addr(spec.domainname))
-            spec.has_domainname = True
-        elif at_key(r, k, b"annotations"):
-            err = read_annotations(r, k + 1)
-        elif at_key(r, k, b"hooks"):
-            err = read_hooks(r, k + 1)
-        elif at_key(r, k, b"linux"):
-            err = read_linux(r, k + 1)
-        elif at_key(r, k, b"windows") or at_key(r, k, b"solaris") or at_key(r, k, b"vm") or at_key(r, k, b"zos"):
-            err = unsupported(r)
-        if err < 0:
-            return err
-        path_pop(r, u32(0))
-        k = json.next_member(r.tokens, k)
-    if (seen & 1) == 0:
-        return missing(r, b"ociVersion")
-    if (seen & 2) == 0:
-        return missing(r, b"root")
-    if (seen & 4) == 0:
-        return missing(r, b"process")
-    return 0
+    return read_object(r, OBJ_DOCUMENT, u32(0), cast(Ptr[u8], r.spec))
 
 
 def syntax_error(err: Ptr[ConfigError], jerr: Ptr[JsonError]) -> None:
@@ -1302,6 +1108,8 @@ def parse_config(text: Ptr[u8], length: usize, tokens: Ptr[JsonToken], cap: u32,
     if count < 0:
         syntax_error(err, addr(jerr))
         return count
+    if schema_rows == 0:
+        define_schema()
     r: Reader = Reader()
     r.text = text
     r.tokens = tokens
