@@ -90,6 +90,10 @@ def boot(tmp_path):
         run.close()
 
 
+# A number at the end of a pattern is matched up to the whitespace after it: pexpect matches against what
+# has arrived so far, and a bare [0-9a-f]+ could match before the whole number had.
+
+
 def test_loader_boots_stub_kernel(artifacts, boot):
     vm = boot(artifacts.esp("plain"))
     vm.expect(re.escape("[uefi] Cyrius UEFI loader"))
@@ -100,7 +104,7 @@ def test_loader_boots_stub_kernel(artifacts, boot):
 
     vm.expect(r"stub: kernel_main reached")
     seconds = time.monotonic() - vm.start
-    m = vm.expect(r"stub: boot_info ok, memmap=(\d+) entries, rsdp=0x([0-9a-f]+)")
+    m = vm.expect(r"stub: boot_info ok, memmap=(\d+) entries, rsdp=0x([0-9a-f]+)(?=\s)")
     assert int(m.group(1)) > 10
     assert int(m.group(2), 16) != 0
     vm.expect(r"stub: rsdp signature ok, revision 2")
@@ -126,7 +130,7 @@ def test_int3_reaches_kernel_trap_with_full_frame(artifacts, boot):
     vm = boot(artifacts.esp("int3", cmdline="int3"))
     vm.expect(r"stub: cmdline 'int3'")
     m = vm.expect(r"stub: trap frame=0x[0-9a-f]+ vector=(\d+) error=0x([0-9a-f]+) rip=0x([0-9a-f]+) "
-                  r"cs=0x([0-9a-f]+) ss=0x([0-9a-f]+) rsp=0x([0-9a-f]+)")
+                  r"cs=0x([0-9a-f]+) ss=0x([0-9a-f]+) rsp=0x([0-9a-f]+)(?=\s)")
     vector, error, rip, cs, ss, rsp = int(m.group(1)), *(int(g, 16) for g in m.groups()[1:])
     assert vector == 3
     assert error == 0                                   # the stub's dummy error code
@@ -134,7 +138,7 @@ def test_int3_reaches_kernel_trap_with_full_frame(artifacts, boot):
     assert (cs, ss) == (0x08, 0x10)                     # our GDT's kernel selectors
     assert artifacts.symbol("boot_stack_bottom") < rsp <= artifacts.symbol("boot_stack_top")
     # Registers set just before int3 come back in the right trap_frame slots.
-    m = vm.expect(r"stub: regs r15=0x(\w+) r8=0x(\w+) rbx=0x(\w+) rax=0x(\w+)")
+    m = vm.expect(r"stub: regs r15=0x(\w+) r8=0x(\w+) rbx=0x(\w+) rax=0x(\w+)(?=\s)")
     assert [int(g, 16) for g in m.groups()] == [0x1515151515151515, 0x0808080808080808,
                                                  0xBBBBBBBBBBBBBBBB, 0xAAAAAAAAAAAAAAAA]
     vm.expect(r"stub: int3 returned")                   # iretq resumed the kernel
@@ -160,13 +164,13 @@ def test_page_faults_match_the_loader_mappings(artifacts, boot, mode, error_code
         assert rip == cr2(artifacts)
     else:
         assert artifacts.symbol("__kernel_start") <= rip < artifacts.symbol("__text_end")
-    assert int(vm.expect(r"cr2=0x([0-9a-f]+)").group(1), 16) == cr2(artifacts)
+    assert int(vm.expect(r"cr2=0x([0-9a-f]+)(?=\s)").group(1), 16) == cr2(artifacts)
     assert vm.exit_code() == STUB_EXIT_TRAP
 
 
 def test_double_fault_runs_on_ist1_stack(artifacts, boot):
     vm = boot(artifacts.esp("doublefault", cmdline="doublefault"))
-    m = vm.expect(r"stub: trap frame=0x([0-9a-f]+) vector=(\d+) error=0x([0-9a-f]+)")
+    m = vm.expect(r"stub: trap frame=0x([0-9a-f]+) vector=(\d+) error=0x([0-9a-f]+)(?=\s)")
     frame, vector, error = int(m.group(1), 16), int(m.group(2)), int(m.group(3), 16)
     assert (vector, error) == (8, 0)
     assert artifacts.symbol("df_stack") <= frame < artifacts.symbol("df_stack_top")
