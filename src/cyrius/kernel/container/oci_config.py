@@ -491,7 +491,7 @@ def refuse_unless_empty(parent: u32, name: Ptr[u8], form: u32, value_type: u32) 
 def check_version(r: Ptr[Reader], v: u32, number: i64, at: Ptr[u8]) -> i64:
     version: Ptr[Str] = cast(Ptr[Str], at)
     text: Ptr[u8] = spec_string(r.spec, version)
-    if version.len < 2 or text[0] != 0x31 or text[1] != 0x2E:
+    if version.len < 2 or text[0] != ord("1") or text[1] != ord("."):
         return fail(r, -errno.EOPNOTSUPP, b"unsupported version (Cyrius implements 1.x)")
     return 0
 
@@ -635,7 +635,7 @@ def path_bytes(r: Ptr[Reader], text: Ptr[u8], length: usize, printable: bool) ->
             break
         c: u8 = text[i]
         if printable and (c < 0x20 or c == 0x7F):
-            c = 0x3F
+            c = ord("?")
         e.path[e.path_len] = c
         e.path_len += 1
     e.path[e.path_len] = 0
@@ -744,11 +744,11 @@ def word_index(words: Ptr[u8], word: Ptr[u8], length: usize) -> i64:
         k: usize = 0
         while k < length and words[i + k] == word[k]:
             k += 1
-        if k == length and (words[i + k] == 0x20 or words[i + k] == 0):
+        if k == length and (words[i + k] == ord(" ") or words[i + k] == 0):
             return index
-        while words[i] != 0 and words[i] != 0x20:
+        while words[i] != 0 and words[i] != ord(" "):
             i += 1
-        if words[i] == 0x20:
+        if words[i] == ord(" "):
             i += 1
         index += 1
     return -1
