@@ -7,7 +7,8 @@ import common
 
 def main() -> None:
     missed = [r for r in common.read_rows() if r.target and not r.target.endswith("— met")]
-    print(f"[bench] {len(missed)} figures miss their target" + (":" if missed else ""))
+    print(f"[bench] {len(missed)} figure{'' if len(missed) == 1 else 's'} miss{'es' if len(missed) == 1 else ''} "
+          f"their target" + (":" if missed else ""))
     for r in missed:
         print(f"  {r.figure}: {r.ratio} (target {r.target})")
 
