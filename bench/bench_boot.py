@@ -40,6 +40,7 @@ LINUX_MARKER = "[bench] linux init ready"
 KMSG_MARKER = "bench: init running"
 CYRIUS_READY = "[shell] ready; type `help` for command list"
 KERNEL_TARGET = 0.2  # the kernel's own boot <= 1/5 of Linux's
+QUIET_SECONDS = 3.0  # a Linux shell is idle once this long has passed since its last kernel message
 
 
 class Unavailable(RuntimeError):
@@ -133,7 +134,7 @@ class Initramfs:
             f'echo "{LINUX_MARKER}"',
             "/bin/busybox --install -s /bin",
             "export PATH=/bin",
-            "mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t tmpfs tmp /tmp",
+            "mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev; mount -t tmpfs tmp /tmp",
             self.init,
             f"dmesg | grep -E '{KMSG_MARKER}|Run /init'",
             'echo "[bench] linux done"',
@@ -153,7 +154,9 @@ def _byte_exact_pty() -> None:
 
 
 def machine_command(workdir: Path, **config) -> list[str]:
-    """cyrius.qemu's command line (the machine Cyrius runs in), for a Cyrius image at config['esp_image']."""
+    """cyrius.qemu's command line (the machine Cyrius runs in), for a Cyrius image at config['esp_image'].
+    No host port is forwarded unless config asks (a fixed one would keep two guests from running at once)."""
+    config.setdefault("port_forwards", [])
     cfg = RunConfig(accel="tcg", memory_mib=MEMORY_MIB, **config)
     return qemu_command(cfg, workdir)
 
@@ -217,8 +220,9 @@ class Linux:
 
 
 class LinuxShell:
-    """An interactive BusyBox sh on the Linux guest's console (Initramfs(init=LinuxShell.INIT))."""
-    INIT = "export PS1='lx# '; exec sh"
+    """An interactive BusyBox sh on the Linux guest's console (Initramfs(init=LinuxShell.INIT)), returned
+    once the guest is idle: QUIET_SECONDS after its last kernel message."""
+    INIT = "export PS1='lx# '; stty columns 4096; exec sh"  # no line wrapping of long commands
     PROMPT = "lx# "
 
     def __init__(self, linux: Linux, initramfs: Initramfs, name: str, timeout: float = BOOT_TIMEOUT, **config):
@@ -234,6 +238,21 @@ class LinuxShell:
                                    preexec_fn=_byte_exact_pty)
         self.child.expect_exact(LINUX_MARKER)
         self.child.expect_exact(self.PROMPT)
+        self.wait_quiet()
+
+    def wait_quiet(self, timeout: float = 120) -> None:
+        """Poll /proc/uptime against the last kernel message's time until QUIET_SECONDS pass between them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            uptime, last = self.run("cut -d' ' -f1 /proc/uptime; dmesg | tail -n 1").split("\n", 1)
+            stamp = re.match(r"\[\s*(\d+\.\d+)\]", last)
+            quiet = float(uptime) - (float(stamp.group(1)) if stamp else 0.0)
+            if quiet >= QUIET_SECONDS or time.monotonic() > deadline:
+                break
+            time.sleep(QUIET_SECONDS - quiet)
+        state = self.run("cat /proc/loadavg /sys/devices/system/clocksource/clocksource0/current_clocksource")
+        common.log(f"Linux idle at uptime {uptime} s ({quiet:.1f} s since `{last.strip()}`); "
+                   f"loadavg, clocksource: {' '.join(state.split())}")
 
     def run(self, command: str, timeout: float = 60) -> str:
         """Type a command; what it printed before the next prompt."""
@@ -268,11 +287,21 @@ class CyriusBoot:
     kernel: float         # [boot] kernel ready in N ms
 
 
+def bundle_disk(work: Path, bundles: dict[str, dict], files: dict[str, Path] | None = None) -> Path:
+    """A data disk made afresh in `work` holding NAME.tar for each bundle: `cyrius bundle busybox`'s bundle
+    with config.json's "process" updated by the value and `files` (rootfs path -> host file) added
+    (the integration tests' busybox_disk)."""
+    from busybox_bundles import busybox_disk
+
+    if shutil.which("umoci") is None:
+        raise Unavailable("umoci is missing (scripts/setup.sh installs it)")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    return busybox_disk(work, bundles, files)
+
+
 def boot_cyrius(image: Path, name: str, **config) -> CyriusBoot:
     """Boot Cyrius to its shell prompt; the caller closes .console."""
-    import sys
-
-    sys.path.insert(0, str(REPO_ROOT / "tests" / "integration"))
     import qemu_console
 
     qemu_console.BOOT_TIMEOUT = BOOT_TIMEOUT

@@ -13,18 +13,14 @@ and Debian's busybox-static) with process.args = ["true"]; both systems exec bus
 """
 from __future__ import annotations
 
-import json
-import shutil
 import statistics
 import time
 from pathlib import Path
 
 import common
-from bench_boot import Initramfs, Linux, LinuxShell, Unavailable, boot_cyrius, build_cyrius
+from bench_boot import Initramfs, Linux, LinuxShell, Unavailable, boot_cyrius, build_cyrius, bundle_disk
 from common import BUILD_DIR
 
-from cyrius.bundle import make_busybox_bundle, write_tarball
-from cyrius.image.disk import make_data_disk
 
 WORK = BUILD_DIR / "containers"
 COMMANDS = 20  # timed commands of each kind per boot
@@ -32,22 +28,7 @@ COMMANDS = 20  # timed commands of each kind per boot
 
 def prepare_disk() -> Path:
     """A data disk holding true.tar: the BusyBox bundle whose process is `true` (with a terminal)."""
-    if shutil.which("umoci") is None:
-        raise Unavailable("umoci is missing (scripts/setup.sh installs it)")
-    made_dir = WORK / "bundle"
-    bundle = made_dir / "bundle"
-    if not (bundle / "config.json").exists():
-        shutil.rmtree(made_dir, ignore_errors=True)
-        bundle = make_busybox_bundle(made_dir, log=lambda line: None).bundle
-    config = json.loads((bundle / "config.json").read_text())
-    config["process"]["args"] = ["true"]
-    config["process"]["terminal"] = True
-    (bundle / "config.json").write_text(json.dumps(config))
-    disk_src = WORK / "disk"
-    shutil.rmtree(disk_src, ignore_errors=True)
-    disk_src.mkdir(parents=True)
-    write_tarball(bundle, disk_src / "true.tar")
-    return make_data_disk(disk_src, WORK / "data.img", log=lambda line: None)
+    return bundle_disk(WORK / "bundle", {"true": {"args": ["true"], "terminal": True}})
 
 
 def timed(run, command: str) -> tuple[float, str]:

@@ -27,7 +27,7 @@ RESULTS = BENCH_DIR / "RESULTS.md"
 # Sections in table order; every figure starts with its section's name ("boot: ...").
 SECTIONS = ["boot", "syscalls", "containers", "network", "codegen", "toolchain"]
 
-for _p in (REPO_ROOT / "src", BENCH_DIR):
+for _p in (REPO_ROOT / "src", BENCH_DIR, REPO_ROOT / "tests" / "integration"):  # the last: its console helpers
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
 
@@ -195,11 +195,11 @@ def report(rows: list[Row], write: bool = True, path: Path = RESULTS) -> None:
         print(f"[bench] {len(rows)} rows merged into {path.relative_to(REPO_ROOT)}")
 
 
-def arguments(description: str, extra: Callable[[argparse.ArgumentParser], None] | None = None):
+def arguments(description: str, extra: Callable[[argparse.ArgumentParser], None] | None = None, repeat: int = 3):
     """The options every bench script takes (--no-write, --repeat), plus the script's own."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the best is kept (default 3)")
+    parser.add_argument("--repeat", type=int, default=repeat, help=f"runs per figure (default {repeat})")
     if extra:
         extra(parser)
     return parser.parse_args()

@@ -1,14 +1,18 @@
 /*
  * lmbench-style system-call and process latencies, one static musl program (bench/bench_syscalls.py builds
- * it with `musl-gcc -static -O2`). It runs every operation and prints one line per operation:
+ * it with `musl-gcc -static -O2`).
  *
- *     OP NS_PER_OP            e.g. "null_syscall 812.5"
- *     OP n/a REASON           when the operation fails (the errno message)
+ *     lmbench [--repeat N] [--ops OP,OP...] [NAME=PATH ...]
  *
- * then "lmbench done". Each operation runs in a loop whose count doubles until the loop takes at least
- * MIN_NS (CLOCK_MONOTONIC); that count is then timed REPEAT times and the fastest run is printed.
- * The only argument the program knows is --exit (used by its own fork+execve test: exit at once).
- * Scratch files live in /tmp (Cyrius: the in-memory filesystem; Linux: a tmpfs).
+ * runs every operation (or those --ops names) and prints one line per operation, then "lmbench done":
+ *
+ *     OP NS NS ...           ns per op of each of the N timed runs (--repeat, default 5)
+ *     OP n/a REASON          when the operation fails (the errno message)
+ *
+ * Each operation's loop count doubles until the loop takes at least MIN_NS (CLOCK_MONOTONIC); that count
+ * is then timed N times. Each NAME=PATH adds an operation NAME: fork + execve("PATH", {"PATH", "true"}) +
+ * wait (BusyBox runs its `true` applet; coreutils' true ignores the argument). --exit exits at once: it
+ * makes the program the target of its own fork_execve_wait. Scratch files live in /tmp.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,7 +28,9 @@
 #include <unistd.h>
 
 #define MIN_NS 100e6
-#define REPEAT 3
+#define DEFAULT_REPEAT 5
+#define MAX_REPEAT 100
+#define MAX_OPS 32
 #define BUF 4096
 #define MAP_BYTES (64 * 1024)
 #define FILE_PATH "/tmp/lmbench.file"
@@ -32,6 +38,7 @@
 
 static char buf[BUF];
 static const char *self_path;
+static char *exec_argv[3]; /* what the running exec op starts */
 
 static double now_ns(void)
 {
@@ -139,21 +146,22 @@ static int op_fork_exit(long n)
 
 static int op_fork_exec(long n)
 {
-    char *argv[] = {EXE_PATH, "--exit", NULL};
     char *envp[] = {NULL};
     for (long i = 0; i < n; i++) {
         pid_t pid = fork();
         if (pid < 0)
             return -errno;
         if (pid == 0) {
-            execve(EXE_PATH, argv, envp);
-            _exit(127);
+            execve(exec_argv[0], exec_argv, envp);
+            _exit(errno); /* the parent reports it */
         }
         int status;
         if (waitpid(pid, &status, 0) != pid)
             return -errno;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            return -ENOEXEC;
+        if (!WIFEXITED(status))
+            return -ECHILD;
+        if (WEXITSTATUS(status) != 0)
+            return -WEXITSTATUS(status);
     }
     return 0;
 }
@@ -213,38 +221,63 @@ static int make_file(void)
     return ok ? 0 : -EIO;
 }
 
-static void run(const char *name, op_fn fn, int setup_err)
+struct op {
+    const char *name;
+    op_fn fn;
+    int setup_err;   /* a failed setup's -errno: the op prints n/a */
+    char *exec_path; /* exec ops: the program; "--exit" or "true" is its argument */
+};
+
+static int repeat = DEFAULT_REPEAT;
+static const char *only; /* --ops: a comma-separated list, or NULL for all */
+
+static int selected(const char *name)
 {
-    if (setup_err < 0) {
-        printf("%s n/a %s\n", name, strerror(-setup_err));
-        fflush(stdout);
+    if (!only)
+        return 1;
+    size_t len = strlen(name);
+    for (const char *p = only; (p = strstr(p, name)); p += len)
+        if ((p == only || p[-1] == ',') && (p[len] == ',' || p[len] == 0))
+            return 1;
+    return 0;
+}
+
+/* Runs op n times: 0 or its -errno; *ns = the wall time. */
+static int timed(const struct op *op, long n, double *ns)
+{
+    errno = 0;
+    double t0 = now_ns();
+    int r = op->fn(n);
+    *ns = now_ns() - t0;
+    return r;
+}
+
+/* Finds the count that takes at least MIN_NS, then times it `repeat` times. */
+static void run(const struct op *op)
+{
+    if (!selected(op->name))
         return;
+    if (op->exec_path) {
+        exec_argv[0] = op->exec_path;
+        exec_argv[1] = strcmp(op->exec_path, EXE_PATH) == 0 ? "--exit" : "true";
     }
+    int r = op->setup_err;
     long n = 1;
-    double t;
-    for (;;) {
-        errno = 0;
-        double t0 = now_ns();
-        int r = fn(n);
-        t = now_ns() - t0;
-        if (r < 0) {
-            printf("%s n/a %s\n", name, strerror(-r));
-            fflush(stdout);
-            return;
-        }
-        if (t >= MIN_NS || n >= (1L << 30))
-            break;
+    double t = 0, times[MAX_REPEAT];
+    while (r == 0 && (r = timed(op, n, &t)) == 0 && t < MIN_NS && n < (1L << 30))
         n *= t < MIN_NS / 64 ? 8 : 2;
+    for (int k = 0; r == 0 && k < repeat; k++) {
+        r = timed(op, n, &t);
+        times[k] = t / n;
     }
-    double best = t;
-    for (int k = 1; k < REPEAT; k++) {
-        double t0 = now_ns();
-        fn(n);
-        t = now_ns() - t0;
-        if (t < best)
-            best = t;
+    if (r < 0) {
+        printf("%s n/a %s\n", op->name, strerror(-r));
+    } else {
+        printf("%s", op->name);
+        for (int k = 0; k < repeat; k++)
+            printf(" %.1f", times[k]);
+        printf("\n");
     }
-    printf("%s %.1f\n", name, best / n);
     fflush(stdout);
 }
 
@@ -256,17 +289,39 @@ int main(int argc, char **argv)
     memset(buf, 'b', sizeof buf);
     int file = make_file();
     int exe = install_self();
-
-    run("null_syscall", op_null, 0);
-    run("read_dev_zero_4k", op_read_zero, 0);
-    run("write_dev_null_4k", op_write_null, 0);
-    run("open_close", op_open_close, file);
-    run("stat", op_stat, file);
-    run("pipe_round_trip", op_pipe, 0);
-    run("fork_exit_wait", op_fork_exit, 0);
-    run("fork_execve_wait", op_fork_exec, exe);
-    run("mmap_touch_munmap_64k", op_mmap, 0);
-    run("file_write_read_4k", op_file_rw, file);
+    struct op ops[MAX_OPS] = {
+        {"null_syscall", op_null, 0, NULL},
+        {"read_dev_zero_4k", op_read_zero, 0, NULL},
+        {"write_dev_null_4k", op_write_null, 0, NULL},
+        {"open_close", op_open_close, file, NULL},
+        {"stat", op_stat, file, NULL},
+        {"pipe_round_trip", op_pipe, 0, NULL},
+        {"fork_exit_wait", op_fork_exit, 0, NULL},
+        {"mmap_touch_munmap_64k", op_mmap, 0, NULL},
+        {"file_write_read_4k", op_file_rw, file, NULL},
+        {"fork_execve_wait", op_fork_exec, exe, EXE_PATH},
+    };
+    int count = 10;
+    for (int i = 1; i < argc; i++) {
+        char *eq = strchr(argv[i], '=');
+        if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) {
+            repeat = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--ops") == 0 && i + 1 < argc) {
+            only = argv[++i];
+        } else if (eq && count < MAX_OPS) {
+            *eq = 0;
+            ops[count++] = (struct op){argv[i], op_fork_exec, 0, eq + 1};
+        } else {
+            fprintf(stderr, "usage: %s [--repeat N] [--ops OP,OP...] [NAME=PATH ...]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (repeat < 1 || repeat > MAX_REPEAT) {
+        fprintf(stderr, "--repeat must be 1-%d\n", MAX_REPEAT);
+        return 2;
+    }
+    for (int i = 0; i < count; i++)
+        run(&ops[i]);
     unlink(FILE_PATH);
     unlink(EXE_PATH);
     printf("lmbench done\n");
