@@ -627,3 +627,16 @@ def test_rename_checks_the_directory_its_own_walk_resolved(proc, monkeypatch):
     proc.p.euid = proc.p.uid = u32(0)
     assert stat_of(proc, sys_stat.sys_stat, proc.s(b"/pub/y"))["mode"] & S_IFMT == S_IFREG
     assert stat_of(proc, sys_stat.sys_stat, proc.s(b"/priv/y")) == -errno.ENOENT
+
+
+def test_a_write_to_dev_null_does_not_read_the_buffer_as_on_linux(proc):
+    """Linux's write_null never touches the caller's buffer: a pointer to nothing is still written
+    whole. Only /dev/null: /dev/zero reads its writes' buffers as every other file does."""
+    null = openat(proc, b"/dev/null", O_WRONLY)
+    zero = openat(proc, b"/dev/zero", O_WRONLY)
+    assert call(sys_rw.sys_write, null, 0, 4096) == 4096
+    assert call(sys_rw.sys_write, null, 0x7FFF00000000, 1 << 20) == 1 << 20
+    assert call(sys_rw.sys_write, null, proc.put(b"x" * 10), 10) == 10
+    assert call(sys_rw.sys_write, zero, 0, 4096) == -errno.EFAULT
+    reader = openat(proc, b"/dev/null", O_RDONLY)
+    assert call(sys_rw.sys_write, reader, 0, 4096) == -errno.EBADF  # still not open for writing

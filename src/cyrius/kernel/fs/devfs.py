@@ -161,6 +161,10 @@ def write(inode: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64) -> i64
     return i64(count)
 
 
+def discards_writes(inode: Ptr[vfs.Inode]) -> bool:
+    return inode.rdev == DEV_NULL
+
+
 def truncate(inode: Ptr[vfs.Inode], size: u64) -> i64:
     return 0  # O_TRUNC on a device is ignored, as on Linux
 
@@ -192,6 +196,7 @@ def new_root() -> Ptr[vfs.Inode]:
     ops.readdir = readdir
     ops.read = read
     ops.write = write
+    ops.discards_writes = discards_writes
     ops.truncate = truncate
     ops.readlink = readlink
     ops.poll = poll

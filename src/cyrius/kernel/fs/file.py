@@ -214,6 +214,12 @@ def read(f: Ptr[File], buf: Ptr[u8], count: usize) -> i64:
     return n
 
 
+def write_discarded(f: Ptr[File]) -> bool:
+    """A write to f would succeed whole without its data being read (see InodeOps.discards_writes)."""
+    ops: Ptr[vfs.InodeOps] = f.inode.ops
+    return writable(f) and ops.discards_writes != NULL and ops.discards_writes(f.inode)
+
+
 def write(f: Ptr[File], buf: Ptr[u8], count: usize) -> i64:
     if not writable(f):
         return -errno.EBADF

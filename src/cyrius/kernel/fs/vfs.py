@@ -95,6 +95,9 @@ class InodeOps:
     stream_write: Callable[[Ptr["Inode"], Ptr[u8], usize, u32], i64]
     poll: Callable[[Ptr["Inode"], u32], u32]  # fs/poll.py POLL* bits for a file with these flags; NULL: ready
     close_file: Callable[[Ptr["Inode"], u32], None]  # an open file with these flags was closed for good
+    # True when every write succeeds whole without reading its data (/dev/null): the system call
+    # need not fetch the caller's buffer at all, as Linux's write_null does not.
+    discards_writes: Callable[[Ptr["Inode"]], bool]
 
 
 @struct

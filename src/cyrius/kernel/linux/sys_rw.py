@@ -95,8 +95,11 @@ def transfer(f: Ptr[File], iov: Ptr[IoVec], count: u64, total: u64, writing: boo
     """read/write/readv/writev/pread64/pwrite64: move `total` bytes between f and the user buffers
     iov[0..count), at the file position (offset < 0) or at offset. The bytes transferred, or -errno
     when nothing was."""
-    if (f.flags & file.O_PATH) != 0:
+    # As Linux: a descriptor not open for this direction is EBADF before any buffer is looked at.
+    if (f.flags & file.O_PATH) != 0 or (writing and not file.writable(f)) or (not writing and not file.readable(f)):
         return -errno.EBADF
+    if writing and file.write_discarded(f):
+        return i64(total)
     # Writes to pipes and sockets keep the page-sized pieces of the bounce buffer: a piece is what
     # PIPE_BUF atomicity applies to, so pieces must not depend on how the user buffer is aligned.
     if count == 1 and not (writing and file.is_stream(f)):

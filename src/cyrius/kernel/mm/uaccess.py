@@ -16,9 +16,9 @@ def frame_of(s: Ptr[AddressSpace], a: u64, write: bool) -> u64:
     access is not allowed."""
     if a >= uspace.USER_TOP or s == NULL:
         return 0
-    v: Ptr[uspace.Vma] = uspace.find(s, a)
-    if v == NULL:
-        return 0
+    # A present user page is inside a mapping that allows what its entry allows (munmap clears
+    # entries, mprotect narrows them, PROT_NONE takes PTE_USER away), so only a miss needs the
+    # mapping list: uspace.fault looks the address up and says whether the access is allowed.
     e: Ptr[u64] = uspace.leaf(s, a)
     ok: bool = False
     if e != NULL and (e[0] & paging.PTE_PRESENT) != 0 and (e[0] & paging.PTE_USER) != 0:
