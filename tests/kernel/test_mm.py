@@ -57,7 +57,9 @@ def test_contiguous_run(machine):
         assert frames.is_used(u64((run >> 12) + i))
 
 
-def test_contiguous_run_fills_the_lowest_gap_that_fits_and_fails_when_none_does(machine):
+def test_contiguous_runs_are_found_next_fit_and_fail_when_none_fits(machine):
+    """Next fit: a search resumes after the last run found and goes back to the bottom only when
+    nothing above fits, so the low memory that single frames fragment is not rescanned every time."""
     taken = []
     while (f := frames.alloc()) != 0:
         taken.append(int(f))
@@ -66,9 +68,10 @@ def test_contiguous_run_fills_the_lowest_gap_that_fits_and_fails_when_none_does(
         for i in range(gap):
             frames.free(u64(taken[gap_start + i]))
     assert frames.alloc_contiguous(u64(3)) == taken[40]
-    assert frames.alloc_contiguous(u64(2)) == taken[10]
+    assert frames.alloc_contiguous(u64(2)) == taken[100]  # past the last run, not back at the hole of 2
     assert frames.alloc_contiguous(u64(9)) == 0
-    assert frames.alloc_contiguous(u64(8)) == taken[100]
+    assert frames.alloc_contiguous(u64(6)) == taken[102]
+    assert frames.alloc_contiguous(u64(2)) == taken[10]  # nothing above: from the bottom again
     assert frames.alloc_contiguous(u64(1)) == 0
     assert frames.free_frames == 0
 

@@ -369,16 +369,18 @@ def resolve(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], f
     w.node = NULL
     w.name_len = 0
     w.trailing_slash = False
-    # Scratch straight from the frame allocator: three pages, not zeroed (every path operation
-    # walks, and zeroed heap runs of this size were most of what stat() cost).
-    scratch: u64 = frames.alloc_contiguous(u64(3))
-    if scratch == 0:
-        return -errno.ENOMEM
-    work: Ptr[u8] = phys.bytes_at(scratch)  # 2 * PATH_MAX
-    link_buf: Ptr[u8] = work + 2 * PATH_MAX  # PATH_MAX
-    err: i64 = walk_path(cred, root, cwd, path, flags, w, work, link_buf)
-    for i in range(3):
-        frames.free(scratch + u64(i) * phys.PAGE)
+    # Scratch straight from the frame allocator, one page each, not zeroed (every path operation
+    # walks: zeroed heap runs were most of what stat() cost, contiguous runs a scan of memory).
+    # The path being walked never outgrows PATH_MAX: a splice that would is ENAMETOOLONG.
+    work_frame: u64 = frames.alloc()
+    link_frame: u64 = frames.alloc()
+    err: i64 = -errno.ENOMEM
+    if work_frame != 0 and link_frame != 0:
+        err = walk_path(cred, root, cwd, path, flags, w, phys.bytes_at(work_frame), phys.bytes_at(link_frame))
+    if work_frame != 0:
+        frames.free(work_frame)
+    if link_frame != 0:
+        frames.free(link_frame)
     if err < 0:
         done(w)
     return err

@@ -19,6 +19,7 @@ usable_frames: u64 = 0
 free_frames: u64 = 0
 cursor: u64 = 0  # next-fit search start
 lowest_free: u64 = 0  # every frame below it is in use: where a search for a contiguous run starts
+run_cursor: u64 = 0  # where alloc_contiguous's next search starts (next fit)
 # Frames freed last, handed out first: a page used a moment ago is still in the CPU's caches and
 # TLB (and in QEMU's), while next fit alone would touch fresh memory on every allocation.
 HOT_MAX: Final = 64
@@ -45,7 +46,7 @@ def set_used(frame: u64, used: bool) -> None:
 
 
 def init(info: Ptr[BootInfo]) -> None:
-    global bitmap, frame_count, usable_frames, free_frames, cursor, hot_count, lowest_free
+    global bitmap, frame_count, usable_frames, free_frames, cursor, hot_count, lowest_free, run_cursor
     hot_count = 0
     descs: Ptr[BootMemDesc] = cast(Ptr[BootMemDesc], usize(info.memmap))
     top: u64 = 0
@@ -87,6 +88,7 @@ def init(info: Ptr[BootInfo]) -> None:
     usable_frames = free_frames
     cursor = LOW_RESERVED
     lowest_free = LOW_RESERVED
+    run_cursor = LOW_RESERVED
 
 
 def alloc() -> u64:
@@ -120,14 +122,12 @@ def alloc() -> u64:
     return 0
 
 
-def alloc_contiguous(count: u64) -> u64:
-    """`count` physically contiguous frames, or 0. First fit from lowest_free, skipping whole bytes
-    of used frames (kernel stacks and path-walk scratch come from here on every fork and lookup)."""
-    global free_frames, lowest_free
+def find_run(lo: u64, hi: u64, count: u64) -> u64:
+    """The first frame of `count` free frames in a row within [lo, hi), or frame_count; whole bytes
+    of used frames are skipped at once."""
     run: u64 = 0
-    f: u64 = lowest_free
-    first_free: u64 = frame_count
-    while f < frame_count:
+    f: u64 = lo
+    while f < hi:
         if (f & 7) == 0 and bitmap[f >> 3] == 0xFF:
             run = 0
             f += 8
@@ -136,19 +136,30 @@ def alloc_contiguous(count: u64) -> u64:
             run = 0
             f += 1
             continue
-        if first_free == frame_count:
-            first_free = f
         run += 1
         if run == count:
-            start: u64 = f + 1 - count
-            for g in range(start, start + count):
-                set_used(g, True)
-            free_frames -= count
-            lowest_free = first_free
-            return start << phys.PAGE_SHIFT
+            return f + 1 - count
         f += 1
-    lowest_free = first_free
-    return 0
+    return frame_count
+
+
+def alloc_contiguous(count: u64) -> u64:
+    """`count` physically contiguous frames, or 0 (kernel stacks and multi-page heap blocks).
+    Next fit: the search resumes where the last run was found, and goes back to the bottom only
+    when nothing fits above; first fit rescanned, on every call, the low memory that single-frame
+    allocations and frees keep fragmented (a fork's kernel stack cost hundreds of microseconds
+    once a big bundle had been unpacked and freed)."""
+    global free_frames, run_cursor
+    start: u64 = find_run(run_cursor if run_cursor > lowest_free else lowest_free, frame_count, count)
+    if start == frame_count:
+        start = find_run(lowest_free, run_cursor + count if run_cursor + count < frame_count else frame_count, count)
+    if start == frame_count:
+        return 0
+    for g in range(start, start + count):
+        set_used(g, True)
+    free_frames -= count
+    run_cursor = start + count
+    return start << phys.PAGE_SHIFT
 
 
 def free(address: u64) -> None:
