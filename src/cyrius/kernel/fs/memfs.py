@@ -8,6 +8,7 @@ from cyrius.lang import NULL, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u
 from cyrius.rt import memcpy, memset
 
 from .. import errno
+from ..mm import frames, phys
 from ..mm.heap import kalloc, kfree
 from . import vfs
 from ..mm.phys import PAGE
@@ -353,6 +354,22 @@ def readdir(dir: Ptr[vfs.Inode], cookie: u64, out: Ptr[vfs.DirEntry]) -> i64:
 
 # ---------------------------------------------------------------- file data
 
+def new_page() -> Ptr[u8]:
+    """A zeroed frame for file data, or NULL. A whole frame, not kalloc(PAGE): the heap's header
+    would make that two contiguous frames per page."""
+    frame: u64 = frames.alloc()
+    if frame == 0:
+        return NULL
+    page: Ptr[u8] = phys.bytes_at(frame)
+    memset(cast(Ptr[None], page), 0, usize(PAGE))
+    return page
+
+
+def free_page(page: Ptr[u8]) -> None:
+    if page != NULL:
+        frames.free(phys.to_phys(cast(u64, page)))
+
+
 def page_for(inode: Ptr[vfs.Inode], index: u64, allocate: bool) -> Ptr[u8]:
     """The page holding file bytes [index*PAGE, (index+1)*PAGE), or NULL (a hole / no memory)."""
     node: Ptr[MemNode] = node_of(inode)
@@ -372,7 +389,7 @@ def page_for(inode: Ptr[vfs.Inode], index: u64, allocate: bool) -> Ptr[u8]:
         node.page_slots = slots
     page: Ptr[u8] = node.pages[index]
     if page == NULL and allocate:
-        page = cast(Ptr[u8], kalloc(usize(PAGE)))
+        page = new_page()
         node.pages[index] = page
         if page != NULL:
             inode.blocks += PAGE // 512
@@ -433,7 +450,7 @@ def truncate(inode: Ptr[vfs.Inode], size: u64) -> i64:
     first_gone: u64 = (size + PAGE - 1) // PAGE
     for i in range(first_gone, node.page_slots):
         if node.pages[i] != NULL:
-            kfree(cast(Ptr[None], node.pages[i]))
+            free_page(node.pages[i])
             node.pages[i] = NULL
             inode.blocks -= PAGE // 512
     if size % PAGE != 0 and size // PAGE < node.page_slots:
@@ -474,7 +491,7 @@ def statfs(inode: Ptr[vfs.Inode], out: Ptr[vfs.StatFs]) -> i64:
 def release(inode: Ptr[vfs.Inode]) -> None:
     node: Ptr[MemNode] = node_of(inode)
     for i in range(node.page_slots):
-        kfree(cast(Ptr[None], node.pages[i]))
+        free_page(node.pages[i])
     kfree(cast(Ptr[None], node.pages))
     kfree(cast(Ptr[None], node.target))
     if vfs.is_dir(inode):
