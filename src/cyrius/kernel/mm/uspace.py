@@ -196,19 +196,19 @@ def pte_flags(prot: u32) -> u64:
 
 
 def fill(v: Ptr[Vma], page: u64, dest: Ptr[u8]) -> i64:
-    """The initial contents of `page` of v: file bytes, then zeros."""
-    memset(cast(Ptr[None], dest), 0, usize(PAGE))
-    if v.inode == NULL:
-        return 0
+    """The initial contents of `page` of v: file bytes, then zeros (only the bytes no file data
+    covers are cleared: a program's pages are mostly file, and clearing a page costs as much as
+    filling it)."""
+    got: i64 = 0
     rel: u64 = page - v.start
-    if rel >= v.file_bytes:
-        return 0
-    count: u64 = v.file_bytes - rel
-    if count > PAGE:
-        count = PAGE
-    got: i64 = v.inode.ops.read(v.inode, dest, usize(count), v.file_offset + rel)
-    if got < 0:
-        return got
+    if v.inode != NULL and rel < v.file_bytes:
+        count: u64 = v.file_bytes - rel
+        if count > PAGE:
+            count = PAGE
+        got = v.inode.ops.read(v.inode, dest, usize(count), v.file_offset + rel)
+        if got < 0:
+            return got
+    memset(cast(Ptr[None], dest + got), 0, usize(PAGE - u64(got)))
     return 0
 
 
