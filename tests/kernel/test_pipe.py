@@ -8,7 +8,7 @@ import pytest
 
 from cyrius.kernel import errno
 from cyrius.kernel.fs import file, memfs, pipe, poll, vfs
-from cyrius.kernel.mm import frames, heap
+from cyrius.kernel.mm import frames, heap, uspace
 from cyrius.kernel.mm.heap import kalloc
 from cyrius.kernel.proc import sched, signal, task
 from cyrius.lang import NULL, Array, Ptr, addr, cast, memory, sizeof, u8, u32, usize
@@ -209,6 +209,7 @@ def test_a_closed_pipe_gives_back_its_pages_and_blocks(me):
 
 
 def test_regular_files_are_always_ready(me):
+    uspace.init()  # memfs keeps file data in frames uspace tracks (as kernel_main sets up)
     memfs.init()
     root = memfs.new_root()
     slot = Array[Ptr[file.File], 1]()

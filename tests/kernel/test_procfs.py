@@ -5,7 +5,7 @@ import pytest
 
 from cyrius.kernel import errno
 from cyrius.kernel.fs import file, memfs, procfs, vfs
-from cyrius.kernel.mm import frames
+from cyrius.kernel.mm import frames, uspace
 from cyrius.kernel.proc import process, sched, task
 from cyrius.lang import NULL, Array, Ptr, addr, memory, u8, u32, u64, usize
 
@@ -21,6 +21,7 @@ def kstr(text: bytes) -> Ptr:
 class World:
     def __init__(self):
         vfs.init(NULL)
+        uspace.init()  # memfs keeps file data in frames uspace tracks (as kernel_main sets up)
         memfs.init()
         self.root = memfs.new_root()
         for d in (b"/proc", b"/tmp", b"/srv", b"/srv/c1", b"/srv/c1/work", b"/srv/c1/proc"):

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from cyrius.kernel import errno
 from cyrius.kernel.fs import memfs, tar, vfs
-from cyrius.kernel.mm import heap
+from cyrius.kernel.mm import heap, uspace
 from cyrius.lang import NULL, Ptr, addr, memory, u8, u32, usize
 
 from test_tar import load
@@ -68,6 +68,7 @@ def snapshot(root, path: bytes = b"/") -> dict:
 @pytest.fixture
 def world(machine):
     vfs.init(NULL)
+    uspace.init()  # memfs keeps file data in frames uspace tracks (as kernel_main sets up)
     memfs.init()
     root = memfs.new_root()
     for d in (b"/dest", b"/outside", b"/outside/dir", b"/etc"):

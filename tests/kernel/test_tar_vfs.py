@@ -3,6 +3,7 @@ import io
 import tarfile
 
 from cyrius.kernel.fs import memfs, tar, tar_vfs, vfs
+from cyrius.kernel.mm import uspace
 from cyrius.lang import NULL, Ptr, addr, memory, u8, usize
 
 from test_vfs import lookup, names, read_file
@@ -45,6 +46,7 @@ def extract(dest, data: bytes):
 
 def fresh(machine):
     vfs.init(NULL)
+    uspace.init()  # memfs keeps file data in frames uspace tracks (as kernel_main sets up)
     memfs.init()
     return memfs.new_root()
 

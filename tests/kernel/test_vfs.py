@@ -3,6 +3,7 @@ import pytest
 
 from cyrius.kernel import errno
 from cyrius.kernel.fs import file, memfs, vfs
+from cyrius.kernel.mm import uspace
 from cyrius.lang import NULL, Array, Ptr, addr, i64, memory, u8, u32, u64, usize
 
 
@@ -19,6 +20,7 @@ def buffer(n: int) -> Ptr:
 @pytest.fixture
 def fs(machine):
     vfs.init(NULL)
+    uspace.init()  # memfs keeps file data in frames uspace tracks (as kernel_main sets up)
     memfs.init()
     root = memfs.new_root()
     assert root != NULL

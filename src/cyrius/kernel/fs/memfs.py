@@ -8,7 +8,7 @@ from cyrius.lang import NULL, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u
 from cyrius.rt import memcpy, memset
 
 from .. import errno
-from ..mm import frames, phys
+from ..mm import phys, uspace
 from ..mm.heap import kalloc, kfree
 from . import vfs
 from ..mm.phys import PAGE
@@ -355,9 +355,9 @@ def readdir(dir: Ptr[vfs.Inode], cookie: u64, out: Ptr[vfs.DirEntry]) -> i64:
 # ---------------------------------------------------------------- file data
 
 def new_page() -> Ptr[u8]:
-    """A zeroed frame for file data, or NULL. A whole frame, not kalloc(PAGE): the heap's header
-    would make that two contiguous frames per page."""
-    frame: u64 = frames.alloc()
+    """A zeroed frame for file data, or NULL. A whole frame (not kalloc(PAGE), whose header would
+    make that two contiguous frames per page) that private mappings of the file can share."""
+    frame: u64 = uspace.file_frame()
     if frame == 0:
         return NULL
     page: Ptr[u8] = phys.bytes_at(frame)
@@ -367,7 +367,14 @@ def new_page() -> Ptr[u8]:
 
 def free_page(page: Ptr[u8]) -> None:
     if page != NULL:
-        frames.free(phys.to_phys(cast(u64, page)))
+        uspace.drop_file_frame(phys.to_phys(cast(u64, page)))
+
+
+def page_frame(inode: Ptr[vfs.Inode], index: u64) -> u64:
+    page: Ptr[u8] = page_for(inode, index, False)
+    if page == NULL:
+        return 0
+    return phys.to_phys(cast(u64, page))
 
 
 def page_for(inode: Ptr[vfs.Inode], index: u64, allocate: bool) -> Ptr[u8]:
@@ -537,6 +544,7 @@ def init() -> None:
     ops.rmdir = rmdir
     ops.rename = rename
     ops.read = read
+    ops.page_frame = page_frame
     ops.write = write
     ops.truncate = truncate
     ops.readlink = readlink

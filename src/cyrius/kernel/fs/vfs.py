@@ -98,6 +98,9 @@ class InodeOps:
     # True when every write succeeds whole without reading its data (/dev/null): the system call
     # need not fetch the caller's buffer at all, as Linux's write_null does not.
     discards_writes: Callable[[Ptr["Inode"]], bool]
+    # The physical frame holding file page `index` whole, or 0: a private mapping may map it until
+    # it writes (mm/uspace.shared_file_frame). Only for frames from uspace.file_frame.
+    page_frame: Callable[[Ptr["Inode"], u64], u64]
 
 
 @struct

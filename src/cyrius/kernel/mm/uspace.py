@@ -1,7 +1,11 @@
 """User address spaces: the lower half of a page-table root, described by a sorted list of
 mappings (Vma). Pages are made present on first touch (demand paging): anonymous memory is zeroed,
-file-backed memory is read from the file into a private frame. fork() shares every frame
-read-only and counts its users; the first write to a shared frame copies it (copy-on-write).
+file-backed memory is read from the file into a private frame - or, where the file keeps its data
+in whole frames of its own (memfs: InodeOps.page_frame), a private mapping maps the file's frame
+itself, read-only, until it writes. fork() shares every frame read-only and counts its users; the
+first write to a shared frame copies it (copy-on-write). Sharing a file's frames is what lets
+every exec of one program use the same physical pages, as Linux's page cache does (and under QEMU's
+TCG, the same translated code).
 
 Every function takes the space explicitly, so the ELF loader can fill a space that is not yet
 running and the fault handler does not need to know who is current.
@@ -11,7 +15,9 @@ process) when its space's MemoryCharge (a container's) is at its limit, or when 
 reserve_frames frames would be left free - those are kept for the kernel (heap, page tables, kernel
 stacks), so user memory never starves the host. A frame is charged to the space that allocated it
 and returned when its last user lets go; every sharer of a frame has the same charge, since fork is
-the only way frames are shared. Page tables are not charged: the reserve covers them.
+the only way anonymous frames are shared. A file's frames are charged to nobody (file_owned):
+mapping one costs a space nothing, and the frame lives until the file and every mapping let go.
+Page tables are not charged: the reserve covers them.
 """
 from cyrius.lang import NULL, Final, Ptr, cast, i64, sizeof, struct, u8, u16, u32, u64, usize
 from cyrius.rt import memcpy, memset
@@ -37,6 +43,8 @@ RESERVE_SHARE: Final = 16  # 1/16 of usable memory is never given to user pages
 # The number of address spaces (beyond the first) that map each physical frame: a frame with
 # sharers is copied before it is written.
 sharers: Ptr[u16] = NULL
+# 1 for a frame a file allocated for its data (charged to no space), until the frame is freed.
+file_owned: Ptr[u8] = NULL
 tracked_frames: u64 = 0
 reserve_frames: u64 = 0
 
@@ -71,9 +79,10 @@ class AddressSpace:
 
 
 def init() -> None:
-    global sharers, tracked_frames, reserve_frames
+    global sharers, file_owned, tracked_frames, reserve_frames
     tracked_frames = frames.frame_count
     sharers = cast(Ptr[u16], kalloc(usize(tracked_frames * 2)))
+    file_owned = cast(Ptr[u8], kalloc(usize(tracked_frames)))
     reserve_frames = frames.usable_frames // RESERVE_SHARE
 
 
@@ -104,14 +113,46 @@ def user_frame(s: Ptr[AddressSpace]) -> u64:
 
 
 def release(s: Ptr[AddressSpace], frame: u64) -> None:
-    """s stops using `frame`; the last user frees it (and its charge)."""
+    """s stops using `frame`; the last user frees it (and its charge, unless a file's)."""
     i: u64 = frame >> phys.PAGE_SHIFT
     if sharers[i] > 0:
         sharers[i] = sharers[i] - 1
         return
-    frames.free(frame)
-    if s.charge != NULL:
+    if file_owned[i] != 0:
+        file_owned[i] = 0
+    elif s.charge != NULL:
         s.charge.used -= 1
+    frames.free(frame)
+
+
+def file_frame() -> u64:
+    """A frame for a file's data (memfs): charged to no space, mappable by private mappings."""
+    frame: u64 = frames.alloc()
+    if frame != 0:
+        file_owned[frame >> phys.PAGE_SHIFT] = 1
+    return frame
+
+
+def drop_file_frame(frame: u64) -> None:
+    """The file lets go of its frame: freed now, or by the last mapping that still has it."""
+    i: u64 = frame >> phys.PAGE_SHIFT
+    if sharers[i] > 0:
+        sharers[i] = sharers[i] - 1
+        return
+    file_owned[i] = 0
+    frames.free(frame)
+
+
+def shared_file_frame(v: Ptr[Vma], page: u64) -> u64:
+    """The file's own frame for `page` of a private mapping, when the page is file data through and
+    through and the file keeps it in a whole frame; 0 when it must be read into a frame of its own."""
+    if v.inode == NULL or v.shared or v.inode.ops.page_frame == NULL:
+        return 0
+    rel: u64 = page - v.start
+    at: u64 = v.file_offset + rel
+    if rel + PAGE > v.file_bytes or (at & (PAGE - 1)) != 0:
+        return 0
+    return v.inode.ops.page_frame(v.inode, at // PAGE)
 
 
 def create() -> Ptr[AddressSpace]:
@@ -244,6 +285,14 @@ def fault(s: Ptr[AddressSpace], a: u64, write: bool) -> i64:
             e[0] = copy | pte_flags(v.prot) | paging.PTE_PRESENT
         paging.flush(s.root, page)
         return 0
+    if not write:
+        cached: u64 = shared_file_frame(v, page)
+        if cached != 0:
+            share(cached)  # read-only: the first write copies it
+            e[0] = cached | (pte_flags(v.prot) & ~u64(paging.PTE_WRITE)) | paging.PTE_PRESENT
+            s.resident += 1
+            paging.flush(s.root, page)
+            return 0
     frame: u64 = user_frame(s)
     if frame == 0:
         return -errno.ENOMEM
