@@ -118,7 +118,7 @@ def init() -> None:
     ops.stream_read = stream_read
     ops.stream_write = stream_write
     ops.poll = poll_events
-    ops.close_file = close_file
+    ops.release = release
     dev = vfs.new_dev()
 
 
@@ -712,7 +712,7 @@ def close(s: Ptr[UnixSocket]) -> None:
     drop(s)
 
 
-# --- the inode face: read, write, poll, close ------------------------------------------------
+# --- the inode face: read, write, poll, release ------------------------------------------------
 
 def stream_read(node: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, flags: u32) -> i64:
     s: Ptr[UnixSocket] = socket_of(node)
@@ -733,6 +733,7 @@ def poll_events(node: Ptr[vfs.Inode], flags: u32) -> u32:
     return poll_socket(socket_of(node))
 
 
-def close_file(node: Ptr[vfs.Inode], flags: u32) -> None:
+def release(node: Ptr[vfs.Inode]) -> None:
+    """The inode's last reference (its File's, or the one a failed wrap drops) closes the socket."""
     close(socket_of(node))
     node.private = NULL
