@@ -18,7 +18,7 @@ CASES = [(name, compiler) for name in lp.PROGRAMS for compiler in lp.COMPILERS]
 
 def test_every_family_has_a_program():
     assert set(lp.PROGRAMS) == {"files", "process", "signals", "pipes", "time", "ids", "mmap", "fault", "usage",
-                                "attrs", "epoll"}
+                                "attrs", "epoll", "unix_pairs", "unix_names", "unix_rights"}
 
 
 @pytest.mark.parametrize("path", sorted(lp.SOURCE_DIR.glob("*.c")), ids=lambda p: p.name)

@@ -166,6 +166,8 @@ def open_walked(cred: Ptr[vfs.Cred], w: Ptr[vfs.Walk], flags: u32, mode: u32) ->
     node: Ptr[vfs.Inode] = w.node
     if vfs.is_symlink(node):
         return -errno.ELOOP  # only reachable with O_NOFOLLOW
+    if (node.mode & vfs.S_IFMT) == vfs.S_IFSOCK and (flags & O_PATH) == 0:
+        return -errno.ENXIO  # a socket's name is for connect(), not open()
     access: u32 = flags & O_ACCMODE
     if (flags & O_DIRECTORY) != 0 and not vfs.is_dir(node):
         return -errno.ENOTDIR

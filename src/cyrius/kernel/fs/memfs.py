@@ -177,10 +177,14 @@ def free_name(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize) -> i64:
 
 
 def create(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, mode: u32, out: Ptr[Ptr[vfs.Inode]]) -> i64:
+    return mknod(dir, name, length, u32(vfs.S_IFREG) | (mode & 0o7777), out)
+
+
+def mknod(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, mode: u32, out: Ptr[Ptr[vfs.Inode]]) -> i64:
     err: i64 = free_name(dir, name, length)
     if err < 0:
         return err
-    inode: Ptr[vfs.Inode] = new_child(dir, name, length, u32(vfs.S_IFREG) | (mode & 0o7777))
+    inode: Ptr[vfs.Inode] = new_child(dir, name, length, mode)
     if inode == NULL:
         return -errno.ENOMEM
     out[0] = inode
@@ -538,6 +542,7 @@ def init() -> None:
     ops.lookup = lookup
     ops.create = create
     ops.mkdir = mkdir
+    ops.mknod = mknod
     ops.symlink = symlink
     ops.link = link
     ops.unlink = unlink

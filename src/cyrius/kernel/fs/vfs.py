@@ -75,6 +75,7 @@ class InodeOps:
     lookup: Callable[[Ptr["Inode"], Ptr[u8], usize, Ptr[Ptr["Inode"]]], i64]
     create: Callable[[Ptr["Inode"], Ptr[u8], usize, u32, Ptr[Ptr["Inode"]]], i64]
     mkdir: Callable[[Ptr["Inode"], Ptr[u8], usize, u32], i64]
+    mknod: Callable[[Ptr["Inode"], Ptr[u8], usize, u32, Ptr[Ptr["Inode"]]], i64]  # mode holds the type (S_IFSOCK)
     symlink: Callable[[Ptr["Inode"], Ptr[u8], usize, Ptr[u8], usize], i64]
     link: Callable[[Ptr["Inode"], Ptr[u8], usize, Ptr["Inode"]], i64]
     unlink: Callable[[Ptr["Inode"], Ptr[u8], usize], i64]
@@ -534,19 +535,44 @@ def own_entry(cred: Ptr[Cred], w: Ptr[Walk]) -> None:
         put(slot[0])
 
 
+def walk_to_add(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], w: Ptr[Walk]) -> i64:
+    """walk_to_change for a name about to be made: -EEXIST when it is taken."""
+    err: i64 = walk_to_change(cred, root, cwd, path, u32(MAY_NOT_EXIST), w)
+    if err == 0 and w.node != NULL:
+        done(w)
+        err = -errno.EEXIST
+    return err
+
+
 def mkdir(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], mode: u32) -> i64:
     w: Walk = Walk()
-    err: i64 = walk_to_change(cred, root, cwd, path, u32(MAY_NOT_EXIST), addr(w))
+    err: i64 = walk_to_add(cred, root, cwd, path, addr(w))
     if err < 0:
         return err
-    if w.node != NULL:
-        err = -errno.EEXIST
-    elif w.parent.ops.mkdir == NULL:
+    if w.parent.ops.mkdir == NULL:
         err = -errno.EPERM
     else:
         err = w.parent.ops.mkdir(w.parent, addr(w.name), w.name_len, mode)
         if err >= 0:
             own_entry(cred, addr(w))
+    done(addr(w))
+    return err
+
+
+def mknod(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], mode: u32,
+          out: Ptr[Ptr[Inode]]) -> i64:
+    """A new special file (mode: its type and permissions) owned by cred, referenced in out[0];
+    -EEXIST when the name is taken, -EPERM where the filesystem cannot hold one."""
+    w: Walk = Walk()
+    err: i64 = walk_to_add(cred, root, cwd, path, addr(w))
+    if err < 0:
+        return err
+    if w.parent.ops.mknod == NULL:
+        err = -errno.EPERM
+    else:
+        err = w.parent.ops.mknod(w.parent, addr(w.name), w.name_len, mode, out)
+        if err == 0 and (out[0].uid != cred.uid or out[0].gid != cred.gid):
+            set_owner(out[0], cred.uid, cred.gid)
     done(addr(w))
     return err
 
