@@ -27,7 +27,7 @@ HEADER = SOURCE_DIR / "check.h"
 
 PROGRAMS = sorted(p.stem for p in SOURCE_DIR.glob("*.c"))
 COMPILERS = {"musl": "musl-gcc", "glibc": "gcc"}  # binary suffix -> compiler driver
-CFLAGS = ["-static", "-O1", "-Wall", "-Wextra", "-Werror"]
+CFLAGS = ["-static", "-O1", "-Wall", "-Wextra", "-Werror", "-pthread"]
 FAULT = "fault"  # the program that dies with SIGSEGV after one line
 FAULT_LINE = "fault: dereferencing NULL"
 RUN_TIMEOUT = 60

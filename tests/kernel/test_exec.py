@@ -273,8 +273,7 @@ def test_a_static_program_is_mapped_segment_by_segment(world, built, compiler):
     assert bytes(img.name[i] for i in range(4)) == b"ids\0"
     assert world.p.space == NULL  # prepare touches only the new image
     # commit: the process now runs the image, from a clean register state.
-    world.p.task = sched.new_task()
-    world.p.task.process = world.p
+    process.attach_leader(world.p, sched.new_task())
     world.p.task.fs_base = u64(0x1234)
     world.p.actions[9].handler = u64(0x40_1000)  # a handler: gone with the old image
     world.p.actions[12].handler = u64(1)  # SIG_IGN: stays

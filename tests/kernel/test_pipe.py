@@ -10,7 +10,7 @@ from cyrius.kernel import errno
 from cyrius.kernel.fs import file, memfs, pipe, poll, vfs
 from cyrius.kernel.mm import frames, heap, uspace
 from cyrius.kernel.mm.heap import kalloc
-from cyrius.kernel.proc import sched, signal, task
+from cyrius.kernel.proc import process, sched, signal, task
 from cyrius.lang import NULL, Array, Ptr, addr, cast, memory, sizeof, u8, u32, usize
 
 SIGPIPE_BIT = 1 << (signal.SIGPIPE - 1)
@@ -24,9 +24,8 @@ def me(machine):
     pipe.init()
     t = cast(Ptr[task.Task], kalloc(usize(sizeof(task.Task))))
     p = cast(Ptr[task.Process], kalloc(usize(sizeof(task.Process))))
-    t.process = p
     t.state = u32(task.TASK_RUNNING)
-    p.task = t
+    process.attach_leader(p, t)
     p.state = u32(task.PROC_ALIVE)
     sched.current = t
     yield p

@@ -10,8 +10,7 @@ def spawn(parent):
     if p == NULL:
         return p
     t = sched.new_task()
-    p.task = t
-    t.process = p
+    process.attach_leader(p, t)
     return p
 
 

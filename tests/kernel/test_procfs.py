@@ -55,8 +55,7 @@ class World:
         p = process.allocate(parent)
         t = sched.new_task()
         assert p != NULL and t != NULL
-        p.task = t
-        t.process = p
+        process.attach_leader(p, t)
         if container:
             p.container = u64(container)
         return p
@@ -214,7 +213,7 @@ def test_fd_directory_and_links(world):
     assert world.readlink(world.host, b"/proc/2/fd/3") == -errno.ENOENT
     assert pids(world.listing(world.host, b"/proc/2/fd")) == [0, 17]
     assert sorted(world.listing(world.host, b"/proc/2")) == \
-        sorted([b".", b"..", b"cwd", b"exe", b"fd", b"root", b"stat", b"status", b"cmdline"])
+        sorted([b".", b"..", b"cwd", b"exe", b"fd", b"root", b"stat", b"status", b"cmdline", b"comm", b"task"])
 
 
 def test_fd_link_of_a_regular_file_names_the_file(world):

@@ -164,8 +164,7 @@ def test_switch_to_carries_fpu_tls_kernel_stack_and_address_space(cpu_log):
     (a,) = runnable_tasks(1)
     proc = process.allocate(NULL)
     proc.space = uspace.create()
-    proc.task = a
-    a.process = proc
+    process.attach_leader(proc, a)
     a.fs_base = u64(0x7F00_0000_1000)
     a.gs_base = u64(0x7F00_0000_2000)
     cpu_log.msr[cpu.MSR_KERNEL_GS_BASE] = 0x1234_5000  # boot's user GS base, live in the MSR
@@ -328,8 +327,7 @@ def test_sigalrm_reaches_a_sleeping_process_through_the_signal_layer(cpu_log):
     boot, idle = cpu_log.boot, cpu_log.idle
     signal.init()
     proc = process.allocate(NULL)
-    proc.task = boot
-    boot.process = proc
+    process.attach_leader(proc, boot)
     sched.block_on(NULL, u64(0))  # pause(): no deadline
     assert sched.current == idle
     boot.alarm_at_ns = u64(2_000)

@@ -1,7 +1,7 @@
 """Signals under CPython: sending, ignoring, picking, the rt_sigframe a handler runs on (parsed back
 from simulated user memory and compared with Linux x86_64's layout), rt_sigreturn, the saved signal
 mask of sigsuspend/ppoll, and the signal system calls. Paths that would kill the current process
-(process.exit_with_status switches tasks) are left to the booted kernel's tests."""
+(process.exit_thread switches tasks) are left to the booted kernel's tests."""
 import struct
 
 import pytest
@@ -56,8 +56,7 @@ class Env:
         p = process.allocate(NULL)
         t = sched.new_task()
         assert p != NULL and t != NULL
-        p.task = t
-        t.process = p
+        process.attach_leader(p, t)
         t.state = u32(task.TASK_RUNNABLE)
         p.abi = u32(task.ABI_LINUX)
         p.space = uspace.create()
@@ -217,20 +216,27 @@ def test_sending_wakes_a_sleeper_unless_the_signal_is_blocked(env):
 
 
 def test_next_signal_is_the_lowest_unblocked_and_kill_stop_cannot_be_blocked(env):
-    p = env.p
+    p, t = env.p, env.t
+
+    def next_with(blocked):
+        t.sig_blocked = u64(blocked)
+        return signal.next_signal(t)
+
     p.sig_pending = u64(bit(signal.SIGTERM) | bit(signal.SIGUSR2) | bit(signal.SIGUSR1))
-    assert signal.next_signal(p, u64(0)) == signal.SIGUSR1
-    assert signal.next_signal(p, u64(bit(signal.SIGUSR1))) == signal.SIGUSR2
-    assert signal.next_signal(p, u64(bit(signal.SIGUSR1) | bit(signal.SIGUSR2))) == signal.SIGTERM
-    assert signal.next_signal(p, u64(0xFFFF_FFFF_FFFF_FFFF)) == 0
+    assert next_with(0) == signal.SIGUSR1
+    assert next_with(bit(signal.SIGUSR1)) == signal.SIGUSR2
+    assert next_with(bit(signal.SIGUSR1) | bit(signal.SIGUSR2)) == signal.SIGTERM
+    assert next_with(0xFFFF_FFFF_FFFF_FFFF) == 0
     p.sig_pending |= u64(bit(signal.SIGSTOP))
-    assert signal.next_signal(p, u64(0xFFFF_FFFF_FFFF_FFFF)) == signal.SIGSTOP
+    assert next_with(0xFFFF_FFFF_FFFF_FFFF) == signal.SIGSTOP
     p.sig_pending |= u64(bit(signal.SIGKILL))
-    assert signal.next_signal(p, u64(0xFFFF_FFFF_FFFF_FFFF)) == signal.SIGKILL
+    assert next_with(0xFFFF_FFFF_FFFF_FFFF) == signal.SIGKILL
     p.sig_pending = u64(1 << 63)
-    assert signal.next_signal(p, u64(0)) == 64
+    assert next_with(0) == 64
     p.sig_pending = u64(0)
-    assert signal.next_signal(p, u64(0)) == 0
+    assert next_with(0) == 0
+    t.sig_pending = u64(bit(signal.SIGUSR2))  # the thread's own pending set counts as well
+    assert next_with(0) == signal.SIGUSR2
 
 
 def test_setup_frame_lays_out_linux_rt_sigframe(env):
@@ -240,9 +246,8 @@ def test_setup_frame_lays_out_linux_rt_sigframe(env):
     f = interrupted(top)
     before = regs(f)
     t.sig_blocked = u64(bit(signal.SIGTERM) | bit(signal.SIGHUP))
-    p.sig_sender[signal.SIGUSR1 - 1] = u32(77)
     act = env.action(signal.SIGUSR1, HANDLER, signal.SA_RESTORER | signal.SA_SIGINFO, bit(signal.SIGUSR2))
-    assert signal.setup_frame(p, t, addr(f), u32(signal.SIGUSR1), act) == 0
+    assert signal.setup_frame(p, t, addr(f), u32(signal.SIGUSR1), act, u32(77)) == 0
     sp = int(f.rsp)
     assert (sp + 8) % 16 == 0  # as if the handler had just been called
     fr = parse_rt_sigframe(env, sp)
@@ -274,7 +279,7 @@ def test_frame_flags_nodefer_resethand_and_kernel_sender(env):
     f = interrupted(HI - 0x100)
     act = env.action(signal.SIGALRM, HANDLER, signal.SA_RESTORER | signal.SA_NODEFER | signal.SA_RESETHAND,
                      bit(signal.SIGKILL) | bit(signal.SIGINT))
-    assert signal.setup_frame(p, t, addr(f), u32(signal.SIGALRM), act) == 0
+    assert signal.setup_frame(p, t, addr(f), u32(signal.SIGALRM), act, u32(0)) == 0
     assert t.sig_blocked == bit(signal.SIGINT)  # no SIGALRM (NODEFER), never SIGKILL
     assert p.actions[signal.SIGALRM - 1].handler == signal.SIG_DFL  # RESETHAND
     fr = parse_rt_sigframe(env, int(f.rsp))
@@ -287,10 +292,10 @@ def test_setup_frame_failures_leave_the_task_alone(env):
     f = interrupted(HI - 0x100)
     before = regs(f)
     no_restorer = env.action(signal.SIGUSR1, HANDLER, 0)
-    assert signal.setup_frame(p, t, addr(f), u32(signal.SIGUSR1), no_restorer) == -errno.EFAULT
+    assert signal.setup_frame(p, t, addr(f), u32(signal.SIGUSR1), no_restorer, u32(0)) == -errno.EFAULT
     f2 = interrupted(LO + 0x100)  # the frame would go below the mapping
     act = env.action(signal.SIGUSR2, HANDLER)
-    assert signal.setup_frame(p, t, addr(f2), u32(signal.SIGUSR2), act) == -errno.EFAULT
+    assert signal.setup_frame(p, t, addr(f2), u32(signal.SIGUSR2), act, u32(0)) == -errno.EFAULT
     assert regs(f) == before and regs(f2)["rip"] == before["rip"] and t.sig_blocked == bit(signal.SIGHUP)
 
 
@@ -299,7 +304,7 @@ def test_sigreturn_restores_registers_and_mask_without_raising_privilege(env):
     t.sig_blocked = u64(bit(signal.SIGHUP))
     f = interrupted(HI - 0x800)
     act = env.action(signal.SIGUSR1, HANDLER)
-    assert signal.setup_frame(p, t, addr(f), u32(signal.SIGUSR1), act) == 0
+    assert signal.setup_frame(p, t, addr(f), u32(signal.SIGUSR1), act, u32(0)) == 0
     sp = int(f.rsp)
     # The handler rewrites the context it returns to, hostile values included.
     wanted = {name: 0x0101_0101_0101_0101 * (i + 1) for i, name in enumerate(MCONTEXT)}
@@ -329,7 +334,8 @@ def test_sigreturn_restores_registers_and_mask_without_raising_privilege(env):
 
 def test_sigreturn_with_no_fpstate_leaves_the_fpu(env):
     f = interrupted(HI - 0x800)
-    assert signal.setup_frame(env.p, env.t, addr(f), u32(signal.SIGUSR2), env.action(signal.SIGUSR2, HANDLER)) == 0
+    act = env.action(signal.SIGUSR2, HANDLER)
+    assert signal.setup_frame(env.p, env.t, addr(f), u32(signal.SIGUSR2), act, u32(0)) == 0
     sp = int(f.rsp)
     env.put(struct.pack("<Q", 0), sp + 8 + 40 + 184)  # uc_mcontext.fpstate = NULL
     g = TrapFrame()
@@ -342,10 +348,10 @@ def test_a_fault_is_delivered_with_its_address(env):
     p, t = env.p, env.t
     env.action(signal.SIGSEGV, HANDLER, signal.SA_RESTORER | signal.SA_SIGINFO)
     signal.force(u32(signal.SIGSEGV), u64(0xDEAD_0000))
-    assert p.sig_pending == bit(signal.SIGSEGV)
+    assert t.sig_pending == bit(signal.SIGSEGV) and p.sig_pending == 0  # a fault is the thread's own
     f = interrupted(HI - 0x400)
     signal.deliver(addr(f))
-    assert p.sig_pending == 0 and f.rip == HANDLER and f.rdi == signal.SIGSEGV
+    assert t.sig_pending == 0 and f.rip == HANDLER and f.rdi == signal.SIGSEGV
     fr = parse_rt_sigframe(env, int(f.rsp))
     assert (fr["si_signo"], fr["si_code"], fr["si_addr"], fr["cr2"]) == (signal.SIGSEGV, 1, 0xDEAD_0000, 0xDEAD_0000)
     # A fault the process blocks or ignores cannot be held off: it reverts to the default action.
@@ -356,7 +362,7 @@ def test_a_fault_is_delivered_with_its_address(env):
     env.action(signal.SIGILL, signal.SIG_IGN)
     signal.force(u32(signal.SIGILL), u64(0x40_1000))
     assert p.actions[signal.SIGILL - 1].handler == signal.SIG_DFL
-    assert p.sig_pending == bit(signal.SIGFPE) | bit(signal.SIGILL)
+    assert t.sig_pending == bit(signal.SIGFPE) | bit(signal.SIGILL)
 
 
 def test_deliver_skips_ignored_and_blocked_signals(env):
@@ -469,6 +475,6 @@ def test_kill_records_the_sender_and_checks_permission(env):
     assert call(sys_signal.sys_kill, q.pid, signal.SIGUSR2) == -errno.EPERM
     q.uid = u32(1000)
     assert call(sys_signal.sys_tgkill, q.pid, q.pid, signal.SIGUSR2) == 0
-    assert q.sig_pending == bit(signal.SIGUSR1) | bit(signal.SIGUSR2)
+    assert q.sig_pending == bit(signal.SIGUSR1) and q.task.sig_pending == bit(signal.SIGUSR2)
     q.abi = u32(task.ABI_HOST)  # the host world is out of a Linux program's reach
     assert call(sys_signal.sys_kill, q.pid, signal.SIGTERM) == -errno.EPERM

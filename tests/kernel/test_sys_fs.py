@@ -14,7 +14,7 @@ from cyrius.kernel.fs import devfs, memfs, pipe, vfs
 from cyrius.kernel.linux import fsargs, sys_dir, sys_fd, sys_names, sys_poll, sys_rw, sys_stat
 from cyrius.kernel.mm import paging, uaccess, uspace
 from cyrius.kernel.mm.heap import kalloc
-from cyrius.kernel.proc import sched, signal, task
+from cyrius.kernel.proc import process, sched, signal, task
 from cyrius.lang import NULL, Ptr, addr, cast, memory, sizeof, u8, u32, u64, usize
 
 BASE = 0x400000
@@ -48,9 +48,8 @@ class Proc:
         sys_poll.init()
         t = cast(Ptr[task.Task], kalloc(usize(sizeof(task.Task))))
         p = cast(Ptr[task.Process], kalloc(usize(sizeof(task.Process))))
-        t.process = p
         t.state = u32(task.TASK_RUNNING)
-        p.task = t
+        process.attach_leader(p, t)
         p.state = u32(task.PROC_ALIVE)
         p.space = self.space
         p.root = vfs.get(self.root)

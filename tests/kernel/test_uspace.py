@@ -4,7 +4,7 @@ import pytest
 
 from cyrius.kernel import errno
 from cyrius.kernel.fs import file, memfs, vfs
-from cyrius.kernel.mm import frames, paging, uaccess, uspace
+from cyrius.kernel.mm import frames, heap, paging, uaccess, uspace
 from cyrius.lang import NULL, Array, Ptr, addr, memory, u8, u32, u64
 
 RW = uspace.PROT_READ | uspace.PROT_WRITE
@@ -63,8 +63,13 @@ def test_copy_string_in_stops_at_nul_and_limits_length(space):
     assert uaccess.copy_string_in(space, dst, u64(BASE), u64(64)) == -errno.ENAMETOOLONG
 
 
+def held_or_free() -> int:
+    """Free frames plus the heap's (which keeps the frames it carves blocks from)."""
+    return int(frames.free_frames) + int(heap.frames_held)
+
+
 def test_fork_shares_until_written_and_destroy_returns_every_frame(space):
-    free_before = int(frames.free_frames)
+    free_before = held_or_free()
     uspace.add(space, u64(BASE), u64(BASE + 8 * 4096), u32(RW), NULL, u64(0), u64(0))
     put(space, BASE, b"parent data")
     put(space, BASE + 4096, b"second page")
@@ -80,7 +85,7 @@ def test_fork_shares_until_written_and_destroy_returns_every_frame(space):
     assert get(child, BASE + 4096, 11) == b"second page"
     uspace.destroy(child)
     uspace.destroy(space)
-    assert int(frames.free_frames) == free_before
+    assert held_or_free() == free_before + 1  # and space's own root table, made before free_before
 
 
 def test_munmap_splits_and_mprotect_changes_access(space):

@@ -5,11 +5,12 @@
     /proc/PID/cwd     -> its working directory
     /proc/PID/root    -> /
     /proc/PID/fd/N    -> what descriptor N refers to
-    /proc/PID/stat, status, cmdline   what ps and top read
+    /proc/PID/stat, status, cmdline, comm   what ps and top read
+    /proc/PID/task/TID/stat, status, comm  each thread
     /proc/meminfo, uptime, loadavg, stat, mounts, version   what free, uptime, top, df and mount read
 
 Inodes are made on lookup and freed with their last reference; the inode number encodes what
-the inode is (pid, kind, fd), and each holds a reference to the root of the /proc it was found in
+the inode is (pid, kind, and the fd or tid), and each holds a reference to the root of the /proc it was found in
 (each mount has its own), so that `..` leads back to that root and on out of the mount. A process
 inside a container sees only its container's processes.
 """
@@ -43,11 +44,17 @@ MOUNTS: Final = 16
 VERSION: Final = 17
 FIRST_SYSTEM_FILE: Final = MEMINFO
 SYSTEM_FILES: Final = 6
+COMM: Final = 18
+TASK_DIR: Final = 19
+TID_DIR: Final = 20
+TID_STAT: Final = 21  # the thread's own files: the tid is where an fd would be
+TID_STATUS: Final = 22
+TID_COMM: Final = 23
 FIRST_PID_COOKIE: Final = 3 + SYSTEM_FILES  # readdir of /proc: ".", "..", "self", the files, then pids
 TEXT_CAP: Final = 4096  # a rendered file is at most one page
-PID_SHIFT: Final = 20
-KIND_SHIFT: Final = 12
-FD_MASK: Final = 0xFFF
+PID_SHIFT: Final = 32
+KIND_SHIFT: Final = 24
+FD_MASK: Final = 0xFFFFFF
 
 ops: vfs.InodeOps = vfs.InodeOps()
 dev: u64 = 0
@@ -107,7 +114,8 @@ def make(dir: Ptr[vfs.Inode], kind: u32, pid: u32, fd: u32, out: Ptr[Ptr[vfs.Ino
 
 
 def is_text(kind: u32) -> bool:
-    return kind == STAT or kind == STATUS or kind == CMDLINE or is_system_file(kind)
+    return (kind == STAT or kind == STATUS or kind == CMDLINE or kind == COMM or kind == TID_STAT
+            or kind == TID_STATUS or kind == TID_COMM or is_system_file(kind))
 
 
 def is_system_file(kind: u32) -> bool:
@@ -149,8 +157,10 @@ def is_name(name: Ptr[u8], length: usize, word: Ptr[u8]) -> bool:
 def lookup(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, out: Ptr[Ptr[vfs.Inode]]) -> i64:
     kind: u32 = kind_of(dir)
     if is_name(name, length, b".."):
-        if kind == FD_DIR:
+        if kind == FD_DIR or kind == TASK_DIR:
             return make(dir, u32(PID_DIR), pid_of(dir), u32(0), out)
+        if kind == TID_DIR:
+            return make(dir, u32(TASK_DIR), pid_of(dir), u32(0), out)
         out[0] = vfs.get(root_of(dir))  # the mounted root itself: the VFS takes `..` on out of the mount
         return 0
     if kind == ROOT:
@@ -184,6 +194,25 @@ def lookup(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, out: Ptr[Ptr[vfs.I
             return make(dir, u32(STATUS), p2.pid, u32(0), out)
         if is_name(name, length, b"cmdline"):
             return make(dir, u32(CMDLINE), p2.pid, u32(0), out)
+        if is_name(name, length, b"comm"):
+            return make(dir, u32(COMM), p2.pid, u32(0), out)
+        if is_name(name, length, b"task"):
+            return make(dir, u32(TASK_DIR), p2.pid, u32(0), out)
+        return -errno.ENOENT
+    if kind == TASK_DIR:
+        tid: i64 = parse_number(name, length)
+        if tid <= 0 or thread_of(p2, u32(tid)) == NULL:
+            return -errno.ENOENT
+        return make(dir, u32(TID_DIR), p2.pid, u32(tid), out)
+    if kind == TID_DIR:
+        if thread_of(p2, fd_of(dir)) == NULL:
+            return -errno.ENOENT
+        if is_name(name, length, b"stat"):
+            return make(dir, u32(TID_STAT), p2.pid, fd_of(dir), out)
+        if is_name(name, length, b"status"):
+            return make(dir, u32(TID_STATUS), p2.pid, fd_of(dir), out)
+        if is_name(name, length, b"comm"):
+            return make(dir, u32(TID_COMM), p2.pid, fd_of(dir), out)
         return -errno.ENOENT
     if kind == FD_DIR:
         fd: i64 = parse_number(name, length)
@@ -191,6 +220,13 @@ def lookup(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, out: Ptr[Ptr[vfs.I
             return -errno.ENOENT
         return make(dir, u32(FD_LINK), p2.pid, u32(fd), out)
     return -errno.ENOTDIR
+
+
+def thread_of(p: Ptr[Process], tid: u32) -> Ptr[task.Task]:
+    t: Ptr[task.Task] = p.threads
+    while t != NULL and t.tid != tid:
+        t = t.group_next
+    return t
 
 
 def put_text(buf: Ptr[u8], cap: usize, text: Ptr[u8]) -> i64:
@@ -320,6 +356,31 @@ def readdir(dir: Ptr[vfs.Inode], cookie: u64, out: Ptr[vfs.DirEntry]) -> i64:
             return entry(out, ino_of(q.pid, u32(STATUS), u32(0)), u32(vfs.DT_REG), b"status", u64(8))
         if cookie == 8:
             return entry(out, ino_of(q.pid, u32(CMDLINE), u32(0)), u32(vfs.DT_REG), b"cmdline", u64(9))
+        if cookie == 9:
+            return entry(out, ino_of(q.pid, u32(COMM), u32(0)), u32(vfs.DT_REG), b"comm", u64(10))
+        if cookie == 10:
+            return entry(out, ino_of(q.pid, u32(TASK_DIR), u32(0)), u32(vfs.DT_DIR), b"task", u64(11))
+        return 0
+    if kind == TASK_DIR:
+        # By tid: the cookie is the last tid shown + 2.
+        first: Ptr[task.Task] = NULL
+        t: Ptr[task.Task] = q.threads
+        while t != NULL:
+            if u64(t.tid) + 2 > cookie and (first == NULL or t.tid < first.tid):
+                first = t
+            t = t.group_next
+        if first == NULL:
+            return 0
+        return number_entry(out, ino_of(q.pid, u32(TID_DIR), first.tid), u32(vfs.DT_DIR), u64(first.tid),
+                            u64(first.tid) + 2)
+    if kind == TID_DIR:
+        tid: u32 = fd_of(dir)
+        if cookie == 2:
+            return entry(out, ino_of(q.pid, u32(TID_STAT), tid), u32(vfs.DT_REG), b"stat", u64(3))
+        if cookie == 3:
+            return entry(out, ino_of(q.pid, u32(TID_STATUS), tid), u32(vfs.DT_REG), b"status", u64(4))
+        if cookie == 4:
+            return entry(out, ino_of(q.pid, u32(TID_COMM), tid), u32(vfs.DT_REG), b"comm", u64(5))
         return 0
     fd: u64 = cookie - 2
     while fd < task.MAX_FDS:
@@ -337,11 +398,12 @@ def add_number(buf: Ptr[u8], at: usize, value: u64) -> usize:
     return at + usize(put_decimal(buf + at, usize(TEXT_CAP) - at, value))
 
 
-def state_name(p: Ptr[Process]) -> Ptr[u8]:
-    """status's State: the letter (all that stat shows) and its word, as Linux prints them."""
-    if p.state == task.PROC_ZOMBIE:
+def state_name(p: Ptr[Process], t: Ptr[task.Task]) -> Ptr[u8]:
+    """status's State of thread t of p: the letter (all that stat shows) and its word, as Linux
+    prints them."""
+    if p.state == task.PROC_ZOMBIE or t.state == task.TASK_DEAD:
         return b"Z (zombie)"
-    if p.task != NULL and p.task.state == task.TASK_BLOCKED:
+    if t.state == task.TASK_BLOCKED:
         return b"S (sleeping)"
     return b"R (running)"
 
@@ -356,11 +418,23 @@ def add_ids(buf: Ptr[u8], at: usize, label: Ptr[u8], real: u32, effective: u32) 
     return at
 
 
-def render(p: Ptr[Process], kind: u32, buf: Ptr[u8]) -> usize:
-    """The text of /proc/PID/stat, status or cmdline (at most TEXT_CAP bytes)."""
+def render(p: Ptr[Process], t: Ptr[task.Task], kind: u32, buf: Ptr[u8]) -> usize:
+    """The text of /proc/PID/stat, status, cmdline or comm (at most TEXT_CAP bytes); of thread t's
+    own for the TID_ kinds, else of the process (t its leader)."""
     if kind == CMDLINE:
         memcpy(cast(Ptr[None], buf), cast(Ptr[None], addr(p.cmdline)), usize(p.cmdline_len))
         return usize(p.cmdline_len)
+    name: Ptr[u8] = process.thread_name(t)
+    if kind == COMM or kind == TID_COMM:
+        return add_text(buf, add_text(buf, 0, name), b"\n")
+    one_thread: bool = kind == TID_STAT or kind == TID_STATUS
+    id: u64 = u64(p.pid)
+    user: u64 = process.cpu_ticks(p, True)
+    system: u64 = process.cpu_ticks(p, False)
+    if one_thread:
+        id = u64(t.tid)
+        user = t.user_ticks
+        system = t.system_ticks
     ppid: u64 = 0
     if p.parent != NULL:
         ppid = u64(p.parent.pid)
@@ -368,26 +442,26 @@ def render(p: Ptr[Process], kind: u32, buf: Ptr[u8]) -> usize:
     if p.space != NULL:
         pages = p.space.resident
     at: usize = 0
-    if kind == STATUS:
+    if kind == STATUS or kind == TID_STATUS:
         at = add_text(buf, at, b"Name:\t")
-        at = add_text(buf, at, addr(p.name))
+        at = add_text(buf, at, name)
         at = add_text(buf, at, b"\nState:\t")
-        at = add_text(buf, at, state_name(p))
+        at = add_text(buf, at, state_name(p, t))
         at = add_line(buf, at, b"\nTgid:\t", u64(p.pid), b"\nNgid:\t0")  # ps takes the process id from Tgid
-        at = add_line(buf, at, b"\nPid:\t", u64(p.pid), b"")
+        at = add_line(buf, at, b"\nPid:\t", id, b"")
         at = add_line(buf, at, b"\nPPid:\t", ppid, b"\nTracerPid:\t0")
         at = add_ids(buf, at, b"\nUid:\t", p.uid, p.euid)
         at = add_ids(buf, at, b"\nGid:\t", p.gid, p.egid)
         at = add_line(buf, at, b"\nFDSize:\t", u64(task.MAX_FDS), b"")
         at = add_line(buf, at, b"\nVmRSS:\t", pages * 4, b" kB")
-        return add_text(buf, at, b"\nThreads:\t1\n")
+        return add_line(buf, at, b"\nThreads:\t", u64(p.live_threads), b"\n")
     # stat: pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
     # utime stime cutime cstime priority nice num_threads itrealvalue starttime vsize rss ...
-    at = add_number(buf, at, u64(p.pid))
+    at = add_number(buf, at, id)
     at = add_text(buf, at, b" (")
-    at = add_text(buf, at, addr(p.name))
+    at = add_text(buf, at, name)
     at = add_text(buf, at, b") ")
-    buf[at] = state_name(p)[0]
+    buf[at] = state_name(p, t)[0]
     at += 1
     at = add_text(buf, at, b" ")
     at = add_number(buf, at, ppid)
@@ -396,15 +470,11 @@ def render(p: Ptr[Process], kind: u32, buf: Ptr[u8]) -> usize:
     at = add_text(buf, at, b" ")
     at = add_number(buf, at, u64(p.sid))
     at = add_text(buf, at, b" 0 -1 0 0 0 0 0 ")  # tty_nr tpgid flags minflt cminflt majflt cmajflt
-    user: u64 = 0
-    system: u64 = 0
-    if p.task != NULL:
-        user = p.task.user_ticks
-        system = p.task.system_ticks
     at = add_line(buf, at, b"", user, b" ")
     at = add_line(buf, at, b"", system, b" ")
     at = add_line(buf, at, b"", p.child_user_ticks, b" ")
-    at = add_line(buf, at, b"", p.child_system_ticks, b" 20 0 1 0 ")  # priority nice threads itrealvalue
+    at = add_line(buf, at, b"", p.child_system_ticks, b" 20 0 ")  # priority nice
+    at = add_line(buf, at, b"", u64(p.live_threads), b" 0 ")  # num_threads itrealvalue
     at = add_number(buf, at, p.start_ns // 10000000)  # clock ticks (100 Hz) since boot
     at = add_text(buf, at, b" ")
     at = add_number(buf, at, pages * 4096)
@@ -497,10 +567,16 @@ def read(node: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64) -> i64:
     if not is_text(kind):
         return -errno.EISDIR
     p: Ptr[Process] = process.current()
+    t: Ptr[task.Task] = NULL
     if not is_system_file(kind):
         p = target(node)
         if p == NULL:
             return -errno.ESRCH
+        t = p.task
+        if kind == TID_STAT or kind == TID_STATUS or kind == TID_COMM:
+            t = thread_of(p, fd_of(node))
+            if t == NULL:
+                return -errno.ESRCH
     page: u64 = frames.alloc()
     if page == 0:
         return -errno.ENOMEM
@@ -509,7 +585,7 @@ def read(node: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64) -> i64:
     if is_system_file(kind):
         n = render_system(p, kind, text)
     else:
-        n = render(p, kind, text)
+        n = render(p, t, kind, text)
     k: usize = 0
     if offset < u64(n):
         k = n - usize(offset)

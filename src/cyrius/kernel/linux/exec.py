@@ -491,15 +491,12 @@ def commit(p: Ptr[Process], img: Ptr[Image], frame: Ptr[TrapFrame], running: boo
     """Replace p's image with img and point frame at the program's entry. `running`: p is the
     current process (its CPU state is live)."""
     old: Ptr[uspace.AddressSpace] = p.space
-    borrowed: bool = p.vfork_pending
     p.space = img.space
     if running:
         write_cr3(img.space.root)
     if old != NULL:
-        if borrowed:
-            process.end_vfork(p)
-        else:
-            uspace.destroy(old)
+        process.end_vfork(p)
+        uspace.put(old)
     process.close_on_exec(p)
     for i in range(task.NSIG):
         if p.actions[i].handler != 1:  # handlers are gone with the old image; ignored stays ignored

@@ -55,11 +55,11 @@ def start(path: Ptr[u8], argv: Ptr[Ptr[u8]], argc: u32, envp: Ptr[Ptr[u8]], envc
         p.cwd = vfs.get(cwd)
         p.pgid = p.pid
         p.sid = p.pid
-        p.task = sched.new_task()
-        if p.task == NULL:
+        t: Ptr[task.Task] = sched.new_task()
+        if t == NULL:
             r = -errno.ENOMEM
         else:
-            p.task.process = p
+            process.attach_leader(p, t)
     if r == 0:
         r = open_console(p)
     img: execve_.Image = execve_.Image()

@@ -1,7 +1,7 @@
 """System information, limits and time: uname, getrandom, prlimit64/getrlimit/setrlimit, prctl,
-arch_prctl, sched_yield, futex (single-threaded), clock_gettime, gettimeofday, time, nanosleep,
+arch_prctl, sched_yield, futex (proc/futex.py does the waiting), clock_gettime, gettimeofday, time, nanosleep,
 clock_nanosleep, sysinfo."""
-from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
+from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i32, i64, sizeof, struct, u8, u32, u64, usize
 from cyrius.rt import memcpy, strlen
 
 from ..platform import clock
@@ -11,7 +11,7 @@ from ..container import runtime
 from ..arch.x86_64.trapframe import TrapFrame
 from ..fs import devfs
 from ..mm import uaccess, uspace
-from ..proc import process, sched, task
+from ..proc import futex, process, sched, task
 from ..proc.task import Process
 from . import sys_usage
 from .syscalls import FULL, PARTIAL, define
@@ -30,7 +30,15 @@ PR_SET_NAME: Final = 15
 PR_GET_NAME: Final = 16
 FUTEX_WAIT: Final = 0
 FUTEX_WAKE: Final = 1
+FUTEX_REQUEUE: Final = 3
+FUTEX_CMP_REQUEUE: Final = 4
+FUTEX_WAKE_OP: Final = 5
+FUTEX_WAIT_BITSET: Final = 9
+FUTEX_WAKE_BITSET: Final = 10
+FUTEX_PRIVATE_FLAG: Final = 128
+FUTEX_CLOCK_REALTIME: Final = 256
 FUTEX_CMD_MASK: Final = 0x7F
+FUTEX_OP_OPARG_SHIFT: Final = 8
 TIMER_ABSTIME: Final = 1
 NS_PER_S: Final = 1000000000
 GETRANDOM_MAX: Final = 33554431
@@ -148,6 +156,7 @@ def sys_setrlimit(f: Ptr[TrapFrame]) -> i64:
 
 
 def sys_prctl(f: Ptr[TrapFrame]) -> i64:
+    """PR_SET_NAME and PR_GET_NAME name the calling thread (the leader's name is the process's)."""
     p: Ptr[Process] = process.current()
     if f.rdi == PR_SET_NAME:
         name: Array[u8, task.NAME_LEN] = Array[u8, task.NAME_LEN]()
@@ -156,10 +165,10 @@ def sys_prctl(f: Ptr[TrapFrame]) -> i64:
             if r == -errno.EFAULT:
                 return r
         name[task.NAME_LEN - 1] = 0
-        memcpy(cast(Ptr[None], addr(p.name)), cast(Ptr[None], addr(name)), usize(task.NAME_LEN))
+        memcpy(cast(Ptr[None], process.thread_name(sched.current)), cast(Ptr[None], addr(name)), usize(task.NAME_LEN))
         return 0
     if f.rdi == PR_GET_NAME:
-        if uaccess.copy_out(p.space, f.rsi, addr(p.name), u64(task.NAME_LEN)) < 0:
+        if uaccess.copy_out(p.space, f.rsi, process.thread_name(sched.current), u64(task.NAME_LEN)) < 0:
             return -errno.EFAULT
         return 0
     return -errno.EINVAL
@@ -189,22 +198,130 @@ def sys_sched_yield(f: Ptr[TrapFrame]) -> i64:
     return 0
 
 
-def sys_futex(f: Ptr[TrapFrame]) -> i64:
-    """One thread per process: nobody else can wake a waiter, so a wait whose value matches is
-    a deadlock Linux would also never end; it sleeps until a signal."""
-    op: u64 = f.rsi & FUTEX_CMD_MASK
-    if op == FUTEX_WAKE:
+def futex_deadline(f: Ptr[TrapFrame], cmd: u64, out: Ptr[u64]) -> i64:
+    """The end of a futex wait on the monotonic clock (0: none): FUTEX_WAIT's timeout is relative,
+    FUTEX_WAIT_BITSET's absolute, on CLOCK_REALTIME with FUTEX_CLOCK_REALTIME."""
+    out[0] = 0
+    if f.r10 == 0:
         return 0
-    if op == FUTEX_WAIT:
+    r: i64 = get_timespec(f.r10, out)
+    if r < 0:
+        return r
+    if cmd == FUTEX_WAIT:
+        out[0] += clock.now_ns()
+    elif (f.rsi & FUTEX_CLOCK_REALTIME) != 0:
+        if out[0] > clock.boot_epoch_ns:
+            out[0] -= clock.boot_epoch_ns
+        else:
+            out[0] = 1  # before the machine started: already past
+    if out[0] == 0:
+        out[0] = 1  # 0 would mean no deadline
+    return 0
+
+
+def futex_key(f: Ptr[TrapFrame], uaddr: u64, out: Ptr[futex.FutexKey]) -> i64:
+    return futex.key_of(process.current().space, uaddr, (f.rsi & FUTEX_PRIVATE_FLAG) == 0, out)
+
+
+def sys_futex(f: Ptr[TrapFrame]) -> i64:
+    # uaddr, op, val, timeout (or val2: a count), uaddr2, val3 (a bitset or the WAKE_OP encoding)
+    cmd: u64 = f.rsi & FUTEX_CMD_MASK
+    space: Ptr[uspace.AddressSpace] = process.current().space
+    shared: bool = (f.rsi & FUTEX_PRIVATE_FLAG) == 0
+    val: u32 = u32(f.rdx)
+    bitset: u32 = u32(f.r9)
+    if cmd == FUTEX_WAIT or cmd == FUTEX_WAKE:
+        bitset = u32(futex.BITSET_ANY)
+    elif (cmd == FUTEX_WAIT_BITSET or cmd == FUTEX_WAKE_BITSET) and bitset == 0:
+        return -errno.EINVAL
+    if cmd == FUTEX_WAIT or cmd == FUTEX_WAIT_BITSET:
+        deadline: Array[u64, 1] = Array[u64, 1]()
+        r: i64 = futex_deadline(f, cmd, addr(deadline))
+        if r < 0:
+            return r
+        return futex.wait(space, f.rdi, shared, val, deadline[0], bitset)
+    k: futex.FutexKey = futex.FutexKey()
+    r2: i64 = futex_key(f, f.rdi, addr(k))
+    if r2 < 0:
+        return r2
+    if cmd == FUTEX_WAKE or cmd == FUTEX_WAKE_BITSET:
+        return i64(futex.wake(addr(k), u64(val), bitset))
+    if cmd != FUTEX_REQUEUE and cmd != FUTEX_CMP_REQUEUE and cmd != FUTEX_WAKE_OP:
+        return -errno.ENOSYS  # the priority-inheritance operations
+    k2: futex.FutexKey = futex.FutexKey()
+    r2 = futex_key(f, f.r8, addr(k2))
+    if r2 < 0:
+        return r2
+    if cmd == FUTEX_WAKE_OP:
+        return futex_wake_op(space, addr(k), addr(k2), f)
+    if cmd == FUTEX_CMP_REQUEUE:
         value: Array[u32, 1] = Array[u32, 1]()
-        if uaccess.copy_in(process.current().space, cast(Ptr[u8], addr(value)), f.rdi, u64(4)) < 0:
+        if futex.read_word(space, f.rdi, addr(value)) < 0:
             return -errno.EFAULT
-        if value[0] != u32(f.rdx):
+        if value[0] != bitset:  # val3: what the caller expects the word to hold
             return -errno.EAGAIN
-        while not process.signal_waiting(process.current()):
-            sched.block_on(NULL, u64(0))
-        return -errno.EINTR
-    return -errno.ENOSYS
+    if i32(u32(f.r10)) < 0:
+        return -errno.EINVAL
+    return i64(futex.requeue(addr(k), addr(k2), u64(val), u64(u32(f.r10))))
+
+
+def futex_wake_op(space: Ptr[uspace.AddressSpace], k: Ptr[futex.FutexKey], k2: Ptr[futex.FutexKey],
+                  f: Ptr[TrapFrame]) -> i64:
+    """FUTEX_WAKE_OP: change the word at uaddr2 as val3 says, wake up to val waiters on uaddr and,
+    if the word's old value passes val3's comparison, up to val2 on uaddr2. One CPU with the kernel
+    not preempted makes the change atomic; with several it needs an atomic instruction."""
+    encoded: u32 = u32(f.r9)
+    op: u32 = (encoded >> 28) & 0xF
+    compare: u32 = (encoded >> 24) & 0xF
+    operand: i32 = sign_extend_12((encoded >> 12) & 0xFFF)
+    compare_with: i32 = sign_extend_12(encoded & 0xFFF)
+    if (op & FUTEX_OP_OPARG_SHIFT) != 0:
+        if operand < 0 or operand > 31:
+            return -errno.EINVAL
+        operand = i32(1) << operand
+        op &= ~u32(FUTEX_OP_OPARG_SHIFT)
+    word: Array[u32, 1] = Array[u32, 1]()
+    if futex.read_word(space, f.r8, addr(word)) < 0:
+        return -errno.EFAULT
+    old: i32 = i32(word[0])
+    new: i32 = 0
+    if op == 0:
+        new = operand
+    elif op == 1:
+        new = old + operand
+    elif op == 2:
+        new = old | operand
+    elif op == 3:
+        new = old & ~operand
+    elif op == 4:
+        new = old ^ operand
+    else:
+        return -errno.ENOSYS
+    if uaccess.put_u32(space, f.r8, u32(new)) < 0:
+        return -errno.EFAULT
+    woken: u64 = futex.wake(k, u64(u32(f.rdx)), u32(futex.BITSET_ANY))
+    passes: bool = False
+    if compare == 0:
+        passes = old == compare_with
+    elif compare == 1:
+        passes = old != compare_with
+    elif compare == 2:
+        passes = old < compare_with
+    elif compare == 3:
+        passes = old <= compare_with
+    elif compare == 4:
+        passes = old > compare_with
+    elif compare == 5:
+        passes = old >= compare_with
+    else:
+        return -errno.ENOSYS
+    if passes:
+        woken += futex.wake(k2, u64(u32(f.r10)), u32(futex.BITSET_ANY))
+    return i64(woken)
+
+
+def sign_extend_12(v: u32) -> i32:
+    return i32(v << 20) >> 20
 
 
 def sys_rseq(f: Ptr[TrapFrame]) -> i64:
@@ -214,7 +331,9 @@ def sys_rseq(f: Ptr[TrapFrame]) -> i64:
 def now_for(clk: u64) -> u64:
     if clk == CLOCK_REALTIME or clk == CLOCK_REALTIME_COARSE:
         return clock.realtime_ns()
-    if is_cpu_clock(clk):
+    if clk == CLOCK_THREAD_CPUTIME_ID:
+        return sys_usage.thread_time_ns(sched.current)
+    if clk == CLOCK_PROCESS_CPUTIME_ID:
         return sys_usage.cpu_time_ns(process.current())
     return clock.now_ns()
 
@@ -389,7 +508,7 @@ def init() -> None:
     define(SYS_PRCTL, sys_prctl, PARTIAL, b"PR_SET_NAME and PR_GET_NAME")
     define(SYS_ARCH_PRCTL, sys_arch_prctl, FULL, NULL)
     define(SYS_SCHED_YIELD, sys_sched_yield, FULL, NULL)
-    define(SYS_FUTEX, sys_futex, PARTIAL, b"FUTEX_WAIT and FUTEX_WAKE for one thread per process")
+    define(SYS_FUTEX, sys_futex, PARTIAL, b"no priority-inheritance operations (FUTEX_LOCK_PI...)")
     define(SYS_CLOCK_GETTIME, sys_clock_gettime, PARTIAL, b"CPU-time clocks count in 10 ms timer ticks")
     define(SYS_CLOCK_GETRES, sys_clock_getres, FULL, NULL)
     define(SYS_GETTIMEOFDAY, sys_gettimeofday, FULL, NULL)

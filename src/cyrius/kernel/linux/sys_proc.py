@@ -1,21 +1,21 @@
 """Process system calls: clone/fork/vfork, execve, exit, wait4/waitid, ids, sessions and groups."""
-from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i32, i64, u8, u32, u64, usize
+from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i32, i64, sizeof, struct, u8, u32, u64, usize
 
 from .. import errno
 from ..arch.x86_64.trapframe import TrapFrame
 from ..mm import uaccess, uspace
 from ..mm.heap import kalloc, kfree
-from ..proc import process, sched
+from ..proc import futex, process, sched, task
 from ..proc.task import Process
 from ..fs.vfs import PATH_MAX
 from . import exec as execve_
 from . import sys_usage
 from .syscalls import FULL, PARTIAL, define
-from .syscall_names import (SYS_CLONE, SYS_EXECVE, SYS_EXIT, SYS_EXIT_GROUP, SYS_FORK, SYS_GETEGID, SYS_GETEUID,
-                            SYS_GETGID, SYS_GETGROUPS, SYS_GETPGID, SYS_GETPGRP, SYS_GETPID, SYS_GETPPID, SYS_GETRESGID,
-                            SYS_GETRESUID, SYS_GETSID, SYS_GETTID, SYS_GETUID, SYS_SETGID, SYS_SETGROUPS, SYS_SETPGID,
-                            SYS_SETSID, SYS_SETUID, SYS_SET_ROBUST_LIST, SYS_SET_TID_ADDRESS, SYS_VFORK, SYS_WAIT4,
-                            SYS_WAITID)
+from .syscall_names import (SYS_CLONE, SYS_CLONE3, SYS_EXECVE, SYS_EXIT, SYS_EXIT_GROUP, SYS_FORK, SYS_GETEGID,
+                            SYS_GETEUID, SYS_GETGID, SYS_GETGROUPS, SYS_GETPGID, SYS_GETPGRP, SYS_GETPID,
+                            SYS_GETPPID, SYS_GETRESGID, SYS_GETRESUID, SYS_GETSID, SYS_GETTID, SYS_GETUID,
+                            SYS_GET_ROBUST_LIST, SYS_SETGID, SYS_SETGROUPS, SYS_SETPGID, SYS_SETSID, SYS_SETUID,
+                            SYS_SET_ROBUST_LIST, SYS_SET_TID_ADDRESS, SYS_VFORK, SYS_WAIT4, SYS_WAITID)
 
 CLONE_VM: Final = 0x100
 CLONE_FS: Final = 0x200
@@ -28,7 +28,12 @@ CLONE_SETTLS: Final = 0x80000
 CLONE_PARENT_SETTID: Final = 0x100000
 CLONE_CHILD_CLEARTID: Final = 0x200000
 CLONE_CHILD_SETTID: Final = 0x1000000
+CLONE_PIDFD: Final = 0x1000
+CLONE_NEWS: Final = 0x7E020000  # every CLONE_NEW* namespace flag
 CSIGNAL: Final = 0xFF
+SIGCHLD: Final = 17
+PAGE: Final = 4096
+ROBUST_LIST_HEAD_SIZE: Final = 24
 
 P_ALL: Final = 0
 P_PID: Final = 1
@@ -40,40 +45,98 @@ SIGINFO_SIZE: Final = 128
 
 
 
-def do_clone(frame: Ptr[TrapFrame], flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64) -> i64:
-    """fork-style and vfork-style clone; threads (CLONE_THREAD, CLONE_VM without CLONE_VFORK) are
-    not supported."""
-    if (flags & CLONE_THREAD) != 0 or (flags & CLONE_SIGHAND) != 0:
+@struct
+class CloneArgs:  # struct clone_args (clone3), its first version
+    flags: u64
+    pidfd: u64
+    child_tid: u64
+    parent_tid: u64
+    exit_signal: u64
+    stack: u64
+    stack_size: u64
+    tls: u64
+
+
+def do_clone(frame: Ptr[TrapFrame], a: Ptr[CloneArgs]) -> i64:
+    """fork, vfork, a process sharing memory (CLONE_VM), or a thread (CLONE_THREAD, which Linux
+    allows only with CLONE_SIGHAND and CLONE_VM). CLONE_FS, CLONE_FILES and CLONE_SIGHAND are what
+    threads share by being one Process; between processes they are not supported."""
+    flags: u64 = a.flags
+    thread: bool = (flags & CLONE_THREAD) != 0
+    if thread and ((flags & CLONE_SIGHAND) == 0 or (flags & CLONE_VM) == 0):
         return -errno.EINVAL
-    vfork: bool = (flags & CLONE_VFORK) != 0
-    if (flags & CLONE_VM) != 0 and not vfork:
+    if not thread and (flags & (CLONE_SIGHAND | CLONE_FS | CLONE_FILES)) != 0:
         return -errno.EINVAL
-    clear_tid: u64 = 0
-    if (flags & CLONE_CHILD_CLEARTID) != 0 or (flags & CLONE_CHILD_SETTID) != 0:
-        clear_tid = child_tid
-    slot: Array[Ptr[Process], 1] = Array[Ptr[Process], 1]()
-    pid: i64 = process.fork(process.current(), frame, vfork, stack, clear_tid, addr(slot))
-    if pid < 0:
-        return pid
-    slot[0].exit_signal = u32(flags & CSIGNAL)
+    if (flags & (CLONE_PIDFD | CLONE_NEWS)) != 0:
+        return -errno.EINVAL
+    p: Ptr[Process] = process.current()
+    t: Array[Ptr[task.Task], 1] = Array[Ptr[task.Task], 1]()
+    child: Array[Ptr[Process], 1] = Array[Ptr[Process], 1]()
+    r: i64 = 0
+    if thread:
+        r = process.add_thread(p, frame, a.stack, addr(t))
+        if r < 0:
+            return r
+        child[0] = p
+    else:
+        r = process.fork(p, frame, (flags & CLONE_VM) != 0, a.stack, addr(child))
+        if r < 0:
+            return r
+        child[0].exit_signal = u32(a.exit_signal)
+        t[0] = child[0].task
     if (flags & CLONE_SETTLS) != 0:
-        slot[0].task.fs_base = tls
-    if (flags & CLONE_PARENT_SETTID) != 0 and parent_tid != 0:
-        uaccess.put_u32(process.current().space, parent_tid, u32(pid))
-    return pid
+        t[0].fs_base = a.tls
+    if (flags & CLONE_PARENT_SETTID) != 0:
+        uaccess.put_u32(p.space, a.parent_tid, u32(r))
+    if (flags & CLONE_CHILD_SETTID) != 0:
+        uaccess.put_u32(child[0].space, a.child_tid, u32(r))
+    if (flags & CLONE_CHILD_CLEARTID) != 0:
+        t[0].clear_child_tid = a.child_tid
+    if thread:
+        sched.start(t[0])
+    else:
+        process.start_child(child[0], (flags & CLONE_VFORK) != 0)
+    return r
 
 
 def sys_clone(f: Ptr[TrapFrame]) -> i64:
     # x86_64 order: flags, stack, parent_tid, child_tid, tls
-    return do_clone(f, f.rdi, f.rsi, f.rdx, f.r10, f.r8)
+    a: CloneArgs = CloneArgs()
+    a.flags = f.rdi & ~u64(CSIGNAL)
+    a.exit_signal = f.rdi & CSIGNAL
+    a.stack = f.rsi
+    a.parent_tid = f.rdx
+    a.child_tid = f.r10
+    a.tls = f.r8
+    return do_clone(f, addr(a))
+
+
+def sys_clone3(f: Ptr[TrapFrame]) -> i64:
+    a: CloneArgs = CloneArgs()
+    if f.rsi < sizeof(CloneArgs) or f.rsi > PAGE:
+        return -errno.EINVAL
+    if uaccess.copy_in(process.current().space, cast(Ptr[u8], addr(a)), f.rdi, u64(sizeof(CloneArgs))) < 0:
+        return -errno.EFAULT
+    if (a.flags & CSIGNAL) != 0 or a.exit_signal > task.NSIG or (a.stack == 0) != (a.stack_size == 0):
+        return -errno.EINVAL
+    if a.stack != 0:
+        a.stack += a.stack_size  # clone3 names the stack's lowest byte; the thread starts at its top
+    return do_clone(f, addr(a))
+
+
+def fork_like(f: Ptr[TrapFrame], flags: u64) -> i64:
+    a: CloneArgs = CloneArgs()
+    a.flags = flags
+    a.exit_signal = SIGCHLD
+    return do_clone(f, addr(a))
 
 
 def sys_fork(f: Ptr[TrapFrame]) -> i64:
-    return do_clone(f, u64(17), u64(0), u64(0), u64(0), u64(0))
+    return fork_like(f, u64(0))
 
 
 def sys_vfork(f: Ptr[TrapFrame]) -> i64:
-    return do_clone(f, u64(CLONE_VM | CLONE_VFORK | 17), u64(0), u64(0), u64(0), u64(0))
+    return fork_like(f, u64(CLONE_VM | CLONE_VFORK))
 
 
 def execve_at(frame: Ptr[TrapFrame], path_addr: u64, argv: u64, envp: u64) -> i64:
@@ -97,8 +160,13 @@ def execve_at(frame: Ptr[TrapFrame], path_addr: u64, argv: u64, envp: u64) -> i6
     if a.data != NULL:
         execve_.args_free(addr(a))
     kfree(cast(Ptr[None], path))
+    if r >= 0:
+        r = process.become_only_thread(p)
+        if r < 0:
+            uspace.put(img.space)
     if r < 0:
         return r
+    futex.release_robust_list(p.space, sched.current)
     execve_.commit(p, addr(img), frame, True)
     return 0
 
@@ -111,7 +179,12 @@ def sys_execve(f: Ptr[TrapFrame]) -> i64:
 
 
 def sys_exit(f: Ptr[TrapFrame]) -> i64:
-    process.exit_with_status((u32(f.rdi) & 0xFF) << 8, True)
+    process.exit_thread((u32(f.rdi) & 0xFF) << 8)
+    return 0
+
+
+def sys_exit_group(f: Ptr[TrapFrame]) -> i64:
+    process.exit_group((u32(f.rdi) & 0xFF) << 8)
     return 0
 
 
@@ -180,7 +253,7 @@ def sys_getpid(f: Ptr[TrapFrame]) -> i64:
 
 
 def sys_gettid(f: Ptr[TrapFrame]) -> i64:
-    return i64(process.current().pid)  # one thread per process: the thread id is the pid
+    return i64(sched.current.tid)
 
 
 def sys_getppid(f: Ptr[TrapFrame]) -> i64:
@@ -192,14 +265,26 @@ def sys_getppid(f: Ptr[TrapFrame]) -> i64:
 
 def sys_set_tid_address(f: Ptr[TrapFrame]) -> i64:
     sched.current.clear_child_tid = f.rdi
-    return i64(process.current().pid)
+    return i64(sched.current.tid)
 
 
 def sys_set_robust_list(f: Ptr[TrapFrame]) -> i64:
-    if f.rsi != 24:
+    if f.rsi != ROBUST_LIST_HEAD_SIZE:
         return -errno.EINVAL
     sched.current.robust_list = f.rdi
     sched.current.robust_len = f.rsi
+    return 0
+
+
+def sys_get_robust_list(f: Ptr[TrapFrame]) -> i64:
+    t: Ptr[task.Task] = sched.current
+    if f.rdi != 0:
+        t = sched.find_thread(u32(f.rdi))
+        if t == NULL or t.process.container != process.current().container:
+            return -errno.ESRCH
+    space: Ptr[uspace.AddressSpace] = process.current().space
+    if uaccess.put_u64(space, f.rsi, t.robust_list) < 0 or uaccess.put_u64(space, f.rdx, t.robust_len) < 0:
+        return -errno.EFAULT
     return 0
 
 
@@ -328,20 +413,23 @@ def sys_setsid(f: Ptr[TrapFrame]) -> i64:
 
 
 def init() -> None:
-    define(SYS_CLONE, sys_clone, PARTIAL, b"fork- and vfork-style only: no threads (CLONE_THREAD, CLONE_VM alone)")
+    define(SYS_CLONE, sys_clone, PARTIAL,
+           b"processes and threads; CLONE_FS, CLONE_FILES, CLONE_SIGHAND only for threads; no namespaces or pidfds")
+    define(SYS_CLONE3, sys_clone3, PARTIAL, b"as clone; set_tid and cgroup are not supported")
     define(SYS_FORK, sys_fork, FULL, NULL)
     define(SYS_VFORK, sys_vfork, FULL, NULL)
     define(SYS_EXECVE, sys_execve, PARTIAL,
            b"ELF (EXEC or PIE, static or with a PT_INTERP loader) and #! scripts; headers within the first page")
     define(SYS_EXIT, sys_exit, FULL, NULL)
-    define(SYS_EXIT_GROUP, sys_exit, PARTIAL, b"one thread per process, so the same as exit")
+    define(SYS_EXIT_GROUP, sys_exit_group, FULL, NULL)
     define(SYS_WAIT4, sys_wait4, PARTIAL, b"rusage has CPU times only; stopped children are not reported")
     define(SYS_WAITID, sys_waitid, PARTIAL, b"WEXITED only")
     define(SYS_GETPID, sys_getpid, FULL, NULL)
     define(SYS_GETTID, sys_gettid, FULL, NULL)
     define(SYS_GETPPID, sys_getppid, FULL, NULL)
     define(SYS_SET_TID_ADDRESS, sys_set_tid_address, FULL, NULL)
-    define(SYS_SET_ROBUST_LIST, sys_set_robust_list, PARTIAL, b"recorded; robust futexes are not released at exit")
+    define(SYS_SET_ROBUST_LIST, sys_set_robust_list, FULL, NULL)
+    define(SYS_GET_ROBUST_LIST, sys_get_robust_list, FULL, NULL)
     define(SYS_GETUID, sys_getuid, FULL, NULL)
     define(SYS_GETEUID, sys_geteuid, FULL, NULL)
     define(SYS_GETGID, sys_getgid, FULL, NULL)

@@ -36,8 +36,12 @@ def sys_rt_sigaction(f: Ptr[TrapFrame]) -> i64:
     if f.rsi != 0:
         act[0] = fresh
         act.mask &= ~u64(signal.UNBLOCKABLE)
-        if signal.ignored(p, u32(sig)):
-            p.sig_pending &= ~signal.bit(u32(sig))  # POSIX: setting SIG_IGN discards a pending one
+        if signal.ignored(p, u32(sig)):  # POSIX: setting SIG_IGN discards a pending one
+            p.sig_pending &= ~signal.bit(u32(sig))
+            t: Ptr[task.Task] = p.threads
+            while t != NULL:
+                t.sig_pending &= ~signal.bit(u32(sig))
+                t = t.group_next
     return 0
 
 
@@ -68,7 +72,8 @@ def sys_rt_sigprocmask(f: Ptr[TrapFrame]) -> i64:
 
 def sys_rt_sigpending(f: Ptr[TrapFrame]) -> i64:
     p: Ptr[Process] = process.current()
-    if uaccess.put_u64(p.space, f.rdi, p.sig_pending & sched.current.sig_blocked) < 0:
+    t: Ptr[task.Task] = sched.current
+    if uaccess.put_u64(p.space, f.rdi, (p.sig_pending | t.sig_pending) & t.sig_blocked) < 0:
         return -errno.EFAULT
     return 0
 
@@ -81,11 +86,13 @@ def permitted(sender: Ptr[Process], p: Ptr[Process]) -> bool:
     return sender.euid == 0 or sender.uid == p.uid or sender.euid == p.uid
 
 
+def may_signal(p: Ptr[Process]) -> bool:
+    return permitted(process.current(), p) and p.abi == task.ABI_LINUX  # the host world is no target
+
+
 def kill_one(p: Ptr[Process], sig: u32) -> i64:
-    if not permitted(process.current(), p):
+    if not may_signal(p):
         return -errno.EPERM
-    if p.abi != task.ABI_LINUX:
-        return -errno.EPERM  # the host world is not a target for Linux processes
     signal.send_from(p, sig, process.current().pid)
     return 0
 
@@ -120,21 +127,28 @@ def sys_kill(f: Ptr[TrapFrame]) -> i64:
     return do_kill(i64(i32(u32(f.rdi))), u32(f.rsi))
 
 
-def sys_tkill(f: Ptr[TrapFrame]) -> i64:
-    tid: i64 = i64(i32(u32(f.rdi)))
-    if tid <= 0:
+def kill_thread(tgid: i64, tid: i64, sig: u64) -> i64:
+    """tgkill (tkill: tgid 0, any process): sig for one thread."""
+    if tid <= 0 or tgid < 0 or sig > task.NSIG:
         return -errno.EINVAL
-    return do_kill(tid, u32(f.rsi))
+    t: Ptr[task.Task] = sched.find_thread(u32(tid))
+    if t == NULL or (tgid != 0 and i64(t.process.pid) != tgid) or t.process.state != task.PROC_ALIVE:
+        return -errno.ESRCH
+    if not may_signal(t.process):
+        return -errno.EPERM
+    signal.send_to_thread(t, u32(sig), process.current().pid)
+    return 0
+
+
+def sys_tkill(f: Ptr[TrapFrame]) -> i64:
+    return kill_thread(i64(0), i64(i32(u32(f.rdi))), f.rsi)
 
 
 def sys_tgkill(f: Ptr[TrapFrame]) -> i64:
     tgid: i64 = i64(i32(u32(f.rdi)))
-    tid: i64 = i64(i32(u32(f.rsi)))
-    if tgid <= 0 or tid <= 0:
+    if tgid <= 0:
         return -errno.EINVAL
-    if tgid != tid:
-        return -errno.ESRCH  # one thread per process
-    return do_kill(tid, u32(f.rdx))
+    return kill_thread(tgid, i64(i32(u32(f.rsi))), f.rdx)
 
 
 def sys_rt_sigsuspend(f: Ptr[TrapFrame]) -> i64:

@@ -10,7 +10,7 @@ from .. import errno
 from ..arch.x86_64.trapframe import TrapFrame
 from ..mm import frames, uaccess
 from ..mm.phys import PAGE
-from ..proc import process, sched
+from ..proc import process, sched, task
 from ..proc.task import Process
 from .fsargs import int_arg
 from .syscalls import FULL, PARTIAL, define
@@ -73,16 +73,14 @@ class RUsage:
     rest: Array[u64, 13]
 
 
-def process_ticks(p: Ptr[Process]) -> u64:
-    """User plus system ticks of p's (only) thread."""
-    if p.task == NULL:
-        return 0
-    return p.task.user_ticks + p.task.system_ticks
-
-
 def cpu_time_ns(p: Ptr[Process]) -> u64:
-    """CLOCK_PROCESS_CPUTIME_ID and CLOCK_THREAD_CPUTIME_ID: one thread per process, so the same."""
-    return process_ticks(p) * NS_PER_TICK
+    """CLOCK_PROCESS_CPUTIME_ID: the CPU time of all p's threads."""
+    return (process.cpu_ticks(p, True) + process.cpu_ticks(p, False)) * NS_PER_TICK
+
+
+def thread_time_ns(t: Ptr[task.Task]) -> u64:
+    """CLOCK_THREAD_CPUTIME_ID."""
+    return (t.user_ticks + t.system_ticks) * NS_PER_TICK
 
 
 def put(dst: u64, src: Ptr[u8], size: u64) -> i64:
@@ -107,9 +105,8 @@ def sys_times(f: Ptr[TrapFrame]) -> i64:
     p: Ptr[Process] = process.current()
     if f.rdi != 0:
         t: Tms = Tms()
-        if p.task != NULL:
-            t.utime = p.task.user_ticks
-            t.stime = p.task.system_ticks
+        t.utime = process.cpu_ticks(p, True)
+        t.stime = process.cpu_ticks(p, False)
         t.cutime = p.child_user_ticks
         t.cstime = p.child_system_ticks
         err: i64 = put(f.rdi, cast(Ptr[u8], addr(t)), u64(32))
@@ -140,11 +137,11 @@ def sys_getrusage(f: Ptr[TrapFrame]) -> i64:
         return put_rusage(f.rsi, p.child_user_ticks, p.child_system_ticks, u64(0))
     if who != RUSAGE_SELF and who != RUSAGE_THREAD:
         return -errno.EINVAL
-    user: u64 = 0
-    system: u64 = 0
-    if p.task != NULL:
-        user = p.task.user_ticks
-        system = p.task.system_ticks
+    user: u64 = process.cpu_ticks(p, True)
+    system: u64 = process.cpu_ticks(p, False)
+    if who == RUSAGE_THREAD:
+        user = sched.current.user_ticks
+        system = sched.current.system_ticks
     resident: u64 = 0
     if p.space != NULL:
         resident = p.space.resident

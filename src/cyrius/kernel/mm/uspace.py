@@ -76,6 +76,7 @@ class AddressSpace:
     brk: u64
     resident: u64  # present user pages
     charge: Ptr[MemoryCharge]  # NULL: the host world's, bound by the reserve only
+    users: u32  # processes using it: a vfork or CLONE_VM child shares its parent's (threads share their process's)
 
 
 def init() -> None:
@@ -163,7 +164,21 @@ def create() -> Ptr[AddressSpace]:
     if s.root == 0:
         kfree(cast(Ptr[None], s))
         return NULL
+    s.users = 1
     return s
+
+
+def get(s: Ptr[AddressSpace]) -> Ptr[AddressSpace]:
+    """One more process uses s (a vfork or CLONE_VM child)."""
+    s.users += 1
+    return s
+
+
+def put(s: Ptr[AddressSpace]) -> None:
+    """A process stops using s; the last one destroys it (it must not be the loaded CR3 then)."""
+    s.users -= 1
+    if s.users == 0:
+        destroy(s)
 
 
 def find(s: Ptr[AddressSpace], a: u64) -> Ptr[Vma]:

@@ -1,8 +1,9 @@
 """Processes: the pid table, descriptor tables, fork, exit and wait.
 
 A Process owns an address space, a descriptor table, a root and a cwd, credentials and signal
-actions; its one Task runs it. Exit keeps the Process as a zombie holding its wait status until the
-parent collects it with wait; orphans go to the host process (pid 1), which the host shell reaps.
+actions; its Tasks (threads, the first one the leader whose tid is the pid) run it. When its last
+thread exits the Process stays as a zombie holding its wait status until the parent collects it
+with wait; orphans go to the host process (pid 1), which the host shell reaps.
 """
 from cyrius.lang import NULL, Callable, Final, Ptr, addr, cast, i64, sizeof, u8, u32, u64, usize
 from cyrius.rt import fxsave, memcpy, rdmsr, write_cr3
@@ -12,9 +13,9 @@ from .. import errno
 from ..arch.x86_64 import cpu, irq
 from ..arch.x86_64.trapframe import TrapFrame
 from ..fs import file, vfs
-from ..mm import paging, uaccess, uspace
+from ..mm import paging, uspace
 from ..mm.heap import kalloc, kfree
-from . import sched, task
+from . import futex, sched, task
 from .task import Process, Task
 
 SIGCHLD: Final = 17
@@ -121,8 +122,7 @@ def init_host(boot: Ptr[Task], root: Ptr[vfs.Inode]) -> None:
     host.name[1] = ord("o")
     host.name[2] = ord("s")
     host.name[3] = ord("t")
-    host.task = boot
-    boot.process = host
+    attach_leader(host, boot)
 
 
 # --- descriptors -------------------------------------------------------------------------------
@@ -167,16 +167,45 @@ def close_on_exec(p: Ptr[Process]) -> None:
             fd_close(p, i64(fd))
 
 
-# --- fork --------------------------------------------------------------------------------------
+# --- fork and threads --------------------------------------------------------------------------
+
+def attach_leader(p: Ptr[Process], t: Ptr[Task]) -> None:
+    """t becomes p's first thread, its leader: its thread id is the pid."""
+    p.task = t
+    p.threads = t
+    p.live_threads = 1
+    t.process = p
+    t.tid = p.pid
+    t.group_next = NULL
+
+
+def copy_caller(t: Ptr[Task], frame: Ptr[TrapFrame], child_stack: u64) -> None:
+    """Make t start as a copy of the calling thread returning 0 from the system call in frame (on
+    child_stack unless 0): its signal mask, TLS bases and live FPU registers."""
+    me: Ptr[Task] = sched.current
+    t.sig_blocked = me.sig_blocked
+    t.fs_base = me.fs_base
+    t.gs_base = rdmsr(u32(cpu.MSR_KERNEL_GS_BASE))
+    fxsave(cast(Ptr[None], addr(t.fpu)))
+    f: Ptr[TrapFrame] = sched.initial_frame(t)
+    memcpy(cast(Ptr[None], f), cast(Ptr[None], frame), usize(sizeof(TrapFrame)))
+    f.rax = 0
+    if child_stack != 0:
+        f.rsp = child_stack
+    sched.prepare_start(t)
+
+
+def quota_full(p: Ptr[Process]) -> bool:
+    """p's container has no task to spare (threads count, as with Linux's pids controller)."""
+    return p.quota != NULL and p.quota.pids >= p.quota.pids_limit
+
 
 def fork(parent: Ptr[Process], frame: Ptr[TrapFrame], share_space: bool, child_stack: u64,
-         child_tid_addr: u64, out: Ptr[Ptr[Process]]) -> i64:
-    """A child running a copy of parent from the system call in `frame`, returning 0 there.
-    share_space is vfork: the child borrows the parent's memory, and the caller sleeps until it
-    execs or exits. Returns the child pid (also in out[0]) or -errno: -EAGAIN at the container's
-    pids limit, as Linux's pids controller answers."""
-    q: Ptr[task.Quota] = parent.quota
-    if q != NULL and q.pids >= q.pids_limit:
+         out: Ptr[Ptr[Process]]) -> i64:
+    """A child process whose one thread is a copy of the caller (copy_caller), not yet started
+    (start_child). share_space (CLONE_VM): it uses parent's address space, else a copy-on-write
+    copy. Returns the child pid (the child in out[0]) or -errno: -EAGAIN at the pids limit."""
+    if quota_full(parent):
         return -errno.EAGAIN
     child: Ptr[Process] = allocate(parent)
     if child == NULL:
@@ -185,11 +214,9 @@ def fork(parent: Ptr[Process], frame: Ptr[TrapFrame], share_space: bool, child_s
     if t == NULL:
         release(child)
         return -errno.ENOMEM
-    child.task = t
-    t.process = child
+    attach_leader(child, t)
     if share_space:
-        child.space = parent.space
-        child.vfork_pending = True
+        child.space = uspace.get(parent.space)
     else:
         child.space = uspace.fork(parent.space)
         if child.space == NULL:
@@ -199,27 +226,74 @@ def fork(parent: Ptr[Process], frame: Ptr[TrapFrame], share_space: bool, child_s
         if parent.files[fd] != NULL:
             child.files[fd] = file.dup(parent.files[fd])
             child.fd_flags[fd] = parent.fd_flags[fd]
-    me: Ptr[Task] = sched.current
-    t.sig_blocked = me.sig_blocked
-    t.fs_base = me.fs_base
-    t.gs_base = rdmsr(u32(cpu.MSR_KERNEL_GS_BASE))
-    fxsave(cast(Ptr[None], addr(t.fpu)))  # the parent's live FPU registers
-    f: Ptr[TrapFrame] = sched.initial_frame(t)
-    memcpy(cast(Ptr[None], f), cast(Ptr[None], frame), usize(sizeof(TrapFrame)))
-    f.rax = 0
-    if child_stack != 0:
-        f.rsp = child_stack
-    if child_tid_addr != 0:
-        t.clear_child_tid = child_tid_addr
-        uaccess.put_u32(child.space, child_tid_addr, t.tid)
-    sched.prepare_start(t)
+    copy_caller(t, frame, child_stack)
     out[0] = child
-    pid: u32 = child.pid
-    sched.start(t)
-    if share_space:
-        while child.vfork_pending:
-            sched.block_on(addr(child.vfork_done), u64(0))
-    return i64(pid)
+    return i64(child.pid)
+
+
+def start_child(child: Ptr[Process], vfork: bool) -> None:
+    """Let a forked child run; a vfork parent sleeps until the child execs or exits."""
+    child.vfork_pending = vfork
+    sched.start(child.task)
+    while child.vfork_pending:
+        sched.block_on(addr(child.vfork_done), u64(0))
+
+
+def add_thread(p: Ptr[Process], frame: Ptr[TrapFrame], child_stack: u64, out: Ptr[Ptr[Task]]) -> i64:
+    """A new thread of p (the caller's process), a copy of the caller (copy_caller), not yet
+    started (sched.start). Returns its tid, from the pids' number space (the thread in out[0]),
+    or -errno: -EAGAIN at the pids limit."""
+    global next_pid
+    if quota_full(p):
+        return -errno.EAGAIN
+    t: Ptr[Task] = sched.new_task()
+    if t == NULL:
+        return -errno.ENOMEM
+    t.process = p
+    t.tid = next_pid
+    next_pid += 1
+    t.group_next = p.threads
+    p.threads = t
+    p.live_threads += 1
+    if p.quota != NULL:
+        p.quota.pids += 1
+    memcpy(cast(Ptr[None], addr(t.comm)), cast(Ptr[None], thread_name(sched.current)), usize(task.NAME_LEN))
+    copy_caller(t, frame, child_stack)
+    out[0] = t
+    return i64(t.tid)
+
+
+def thread_name(t: Ptr[Task]) -> Ptr[u8]:
+    """/proc/PID/task/TID/comm, prctl(PR_GET_NAME): the leader's name is its process's."""
+    if t == t.process.task:
+        return addr(t.process.name)
+    return addr(t.comm)
+
+
+def forget_thread(p: Ptr[Process], t: Ptr[Task]) -> None:
+    """Take dead t out of p's threads (its CPU time stays with p); the caller frees its record."""
+    if p.threads == t:
+        p.threads = t.group_next
+    else:
+        q: Ptr[Task] = p.threads
+        while q.group_next != t:
+            q = q.group_next
+        q.group_next = t.group_next
+    t.group_next = NULL
+    p.exited_user_ticks += t.user_ticks
+    p.exited_system_ticks += t.system_ticks
+    if p.quota != NULL:
+        p.quota.pids -= 1
+
+
+def cpu_ticks(p: Ptr[Process], user: bool) -> u64:
+    """Timer ticks p's threads, live and gone, spent in user mode (user) or in the kernel."""
+    n: u64 = p.exited_user_ticks if user else p.exited_system_ticks
+    t: Ptr[Task] = p.threads
+    while t != NULL:
+        n += t.user_ticks if user else t.system_ticks
+        t = t.group_next
+    return n
 
 
 # --- exit and wait -----------------------------------------------------------------------------
@@ -236,11 +310,9 @@ def drop_space(p: Ptr[Process]) -> None:
     p.space = NULL
     if s == NULL:
         return
-    if p.vfork_pending:
-        end_vfork(p)  # the memory is the parent's: give it back untouched
-        return
+    end_vfork(p)
     write_cr3(paging.kernel_root)  # never free the tables the CPU is using
-    uspace.destroy(s)
+    uspace.put(s)
 
 
 # Told about every exit (the container runtime watches for its inits).
@@ -258,12 +330,52 @@ def adopter(p: Ptr[Process]) -> Ptr[Process]:
     return top
 
 
-def exit_with_status(status: u32, notify: bool) -> None:
-    """End the current process with a wait status; never returns."""
+def kill_other_threads(p: Ptr[Process]) -> None:
+    """SIGKILL for every thread of p but the caller: each exits when it next leaves the kernel."""
+    t: Ptr[Task] = p.threads
+    while t != NULL:
+        if t != sched.current and t.state != task.TASK_DEAD:
+            post_signal(p, t, u32(SIGKILL), u32(0))
+        t = t.group_next
+
+
+def exit_group(status: u32) -> None:
+    """End every thread of the calling process; it exits with status. Never returns."""
+    p: Ptr[Process] = current()
+    if not p.group_exiting:
+        p.group_exiting = True
+        p.exit_status = status
+        kill_other_threads(p)
+    exit_thread(status)
+
+
+def exit_thread(status: u32) -> None:
+    """End the calling thread. The last one ends the process with status (or with the status an
+    exit_group or fatal signal chose). Never returns."""
     p: Ptr[Process] = current()
     t: Ptr[Task] = sched.current
-    if t.clear_child_tid != 0 and p.space != NULL:
-        uaccess.put_u32(p.space, t.clear_child_tid, u32(0))
+    futex.thread_exit(p.space, t)
+    p.live_threads -= 1
+    last: bool = p.live_threads == 0
+    if last:
+        if p.group_exiting:
+            status = p.exit_status
+        leave_resources(p)
+    flags: u64 = irq.save()
+    if last:
+        become_zombie(p, status)
+    else:
+        sched.wake_all(addr(p.thread_exited))
+    if t != p.task:  # the leader's record stays until the process is released
+        forget_thread(p, t)
+        sched.reap_later(t)
+    t.state = task.TASK_DEAD
+    sched.schedule()
+    irq.restore(flags)
+
+
+def leave_resources(p: Ptr[Process]) -> None:
+    """What an exiting process gives up: files, memory, directories; its children go to their adopter."""
     for fd in range(task.MAX_FDS):
         if p.files[fd] != NULL:
             fd_close(p, i64(fd))
@@ -285,18 +397,74 @@ def exit_with_status(status: u32, notify: bool) -> None:
             sched.wake_all(addr(heir.child_exited))
         c = nxt
     p.first_child = NULL
-    flags: u64 = irq.save()
+
+
+def become_zombie(p: Ptr[Process], status: u32) -> None:
+    """p's last thread is gone: keep its wait status for the parent and tell it (interrupts off)."""
     p.exit_status = status
     p.state = task.PROC_ZOMBIE
     if exit_hook != NULL:
         exit_hook(p)
     parent: Ptr[Process] = p.parent
-    if notify and parent != NULL:
+    if parent != NULL:
         notify_parent(parent, p.exit_signal, p.pid)
         sched.wake_all(addr(parent.child_exited))
-    t.state = task.TASK_DEAD
-    sched.schedule()
+
+
+def become_only_thread(p: Ptr[Process]) -> i64:
+    """execve in a threaded process: end every other thread and wait until they are gone; a
+    caller that is not the leader takes over the leader's pid. -EINTR when the process is being
+    killed meanwhile (the caller then dies of it on its way out)."""
+    me: Ptr[Task] = sched.current
+    kill: u64 = u64(1) << u64(SIGKILL - 1)
+    flags: u64 = irq.save()
+    if p.group_exiting:
+        irq.restore(flags)
+        return -errno.EINTR
+    if p.live_threads > 1:
+        p.group_exiting = True
+        p.exit_status = SIGKILL  # the wait status if the process is killed before the exec is done
+        kill_other_threads(p)
+        while p.live_threads > 1:
+            if (task.deliverable(me) & kill) != 0:
+                irq.restore(flags)
+                return -errno.EINTR
+            sched.block_on(addr(p.thread_exited), u64(0))
+        p.group_exiting = False
+    if me != p.task:
+        leader: Ptr[Task] = p.task
+        forget_thread(p, leader)
+        sched.free_task(leader)
+        p.task = me
+        me.tid = p.pid
     irq.restore(flags)
+    return 0
+
+
+def post_signal(p: Ptr[Process], t: Ptr[Task], sig: u32, sender: u32) -> None:
+    """Make sig pending for thread t of p, or for p as a whole (t NULL), and wake a thread that
+    can take it: the first that does not block it (SIGKILL: every thread, so none sleeps on)."""
+    bit: u64 = u64(1) << u64(sig - 1)
+    if t != NULL:
+        t.sig_pending |= bit
+        t.sig_sender[sig - 1] = sender
+        wake_for_signal(t, sig)
+        return
+    p.sig_pending |= bit
+    p.sig_sender[sig - 1] = sender
+    q: Ptr[Task] = p.threads
+    while q != NULL:
+        if q.state != task.TASK_DEAD and (sig == SIGKILL or (q.sig_blocked & bit) == 0):
+            wake_for_signal(q, sig)
+            if sig != SIGKILL:
+                return
+        q = q.group_next
+
+
+def wake_for_signal(t: Ptr[Task], sig: u32) -> None:
+    """End t's sleep (its system call returns -EINTR) if sig may interrupt it."""
+    if t.state == task.TASK_BLOCKED and ((t.sig_blocked & (u64(1) << u64(sig - 1))) == 0 or sig == SIGKILL):
+        sched.wake(t)
 
 
 def notify_parent(parent: Ptr[Process], sig: u32, child: u32) -> None:
@@ -309,10 +477,7 @@ def notify_parent(parent: Ptr[Process], sig: u32, child: u32) -> None:
     h: u64 = parent.actions[sig - 1].handler
     if not blocked and (h == 1 or (h == 0 and sig == SIGCHLD)):
         return
-    parent.sig_pending |= bit
-    parent.sig_sender[sig - 1] = child
-    if parent.task != NULL and parent.task.state == task.TASK_BLOCKED and not blocked:
-        sched.wake(parent.task)
+    post_signal(parent, NULL, sig, child)
 
 
 def unlink_child(parent: Ptr[Process], child: Ptr[Process]) -> None:
@@ -329,15 +494,12 @@ def unlink_child(parent: Ptr[Process], child: Ptr[Process]) -> None:
 def collect_times(parent: Ptr[Process], child: Ptr[Process]) -> None:
     """A waited-for child's CPU time, its own and its waited-for children's, becomes the parent's
     children's time (times(2), RUSAGE_CHILDREN)."""
-    parent.child_user_ticks += child.child_user_ticks
-    parent.child_system_ticks += child.child_system_ticks
-    if child.task != NULL:
-        parent.child_user_ticks += child.task.user_ticks
-        parent.child_system_ticks += child.task.system_ticks
+    parent.child_user_ticks += child.child_user_ticks + cpu_ticks(child, True)
+    parent.child_system_ticks += child.child_system_ticks + cpu_ticks(child, False)
 
 
 def release(p: Ptr[Process]) -> None:
-    """Forget a zombie (or a process that never ran): its task, its record, its pid."""
+    """Forget a zombie (or a process that never ran): its leader's task, its record, its pid."""
     global table
     if p.parent != NULL:
         unlink_child(p.parent, p)
@@ -349,10 +511,12 @@ def release(p: Ptr[Process]) -> None:
             q = q.next_in_table
         if q != NULL:
             q.next_in_table = p.next_in_table
-    if p.task != NULL:
-        sched.free_task(p.task)
-    if p.space != NULL and not p.vfork_pending:
-        uspace.destroy(p.space)
+    while p.threads != NULL:  # by now only the leader's record
+        t: Ptr[Task] = p.threads
+        p.threads = t.group_next
+        sched.free_task(t)
+    if p.space != NULL:
+        uspace.put(p.space)
     for fd in range(task.MAX_FDS):
         if p.files[fd] != NULL:
             file.close(p.files[fd])
@@ -408,5 +572,5 @@ def wait(p: Ptr[Process], pid: i64, options: u32, status_out: Ptr[u32], interrup
 
 
 def signal_waiting(p: Ptr[Process]) -> bool:
-    """A signal is pending that the task does not block."""
-    return (p.sig_pending & ~sched.current.sig_blocked) != 0
+    """A signal is pending for the calling thread of p that it does not block."""
+    return task.deliverable(sched.current) != 0

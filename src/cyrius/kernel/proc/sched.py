@@ -3,7 +3,8 @@
 One CPU. A task runs until it blocks, yields, exits, or — when it was interrupted in user mode —
 its time slice ends. Kernel code is not preempted, so the kernel's own data needs no locks
 beyond disabling interrupts around what interrupt handlers also touch (the run queue and wait
-queues, since handlers wake tasks).
+queues, since handlers wake tasks). Threads of one process share its data the same way: with
+several CPUs, the thread list, the pending sets and the futex table will each need a lock.
 
 switch_to saves the outgoing task's FPU state and user FS/GS bases and loads the incoming task's,
 with its kernel stack and address space; boot/x86_64/syscall.S switches the registers.
@@ -33,6 +34,7 @@ idle_task: Ptr[Task] = NULL
 run_head: Ptr[Task] = NULL
 run_tail: Ptr[Task] = NULL
 all_tasks: Ptr[Task] = NULL
+dead_tasks: Ptr[Task] = NULL  # exited threads, freed once the CPU has left their stacks
 slice_left: u32 = SLICE_TICKS
 need_resched: bool = False
 next_tid: u32 = 1
@@ -142,6 +144,40 @@ def free_task(t: Ptr[Task]) -> None:
     kfree(cast(Ptr[None], t))
 
 
+def reap_later(t: Ptr[Task]) -> None:
+    """Free dead t (the running task, still on its stack) at the next schedule() that runs elsewhere."""
+    global dead_tasks
+    flags: u64 = irq.save()
+    t.next = dead_tasks
+    dead_tasks = t
+    irq.restore(flags)
+
+
+def reap_dead() -> None:
+    global dead_tasks
+    keep: Ptr[Task] = NULL
+    while dead_tasks != NULL:
+        t: Ptr[Task] = dead_tasks
+        dead_tasks = t.next
+        if t == current:
+            keep = t
+        else:
+            free_task(t)
+    if keep != NULL:
+        keep.next = NULL
+        dead_tasks = keep
+
+
+def find_thread(tid: u32) -> Ptr[Task]:
+    """The live task of a process with thread id tid, or NULL."""
+    t: Ptr[Task] = all_tasks
+    while t != NULL:
+        if t.tid == tid and t.process != NULL and t.state != task.TASK_DEAD:
+            return t
+        t = t.all_next
+    return NULL
+
+
 def initial_frame(t: Ptr[Task]) -> Ptr[TrapFrame]:
     """The trap frame at the top of t's kernel stack that thread_entry will enter."""
     return cast(Ptr[TrapFrame], usize(t.stack_top - sizeof(TrapFrame)))
@@ -207,6 +243,8 @@ def schedule() -> None:
     it stays runnable (a yield or preemption), BLOCKED or DEAD means it waits or is gone."""
     global current, need_resched, slice_left
     flags: u64 = irq.save()
+    if dead_tasks != NULL:
+        reap_dead()
     prev: Ptr[Task] = current
     if prev.state == task.TASK_RUNNING and prev != idle_task:
         enqueue(prev)

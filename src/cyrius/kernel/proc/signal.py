@@ -140,17 +140,24 @@ def send(p: Ptr[Process], sig: u32) -> None:
 
 
 def send_from(p: Ptr[Process], sig: u32, sender: u32) -> None:
-    """Make sig pending for p and wake it if it sleeps, so the sleep ends with -EINTR."""
+    """Make sig pending for process p, to be taken by a thread that does not block it, and wake
+    that thread if it sleeps, so the sleep ends with -EINTR."""
     if sig == 0 or sig > task.NSIG or p.state != task.PROC_ALIVE:
         return
     blocked: bool = p.task != NULL and (p.task.sig_blocked & bit(sig)) != 0
     if ignored(p, sig) and sig != SIGKILL and not blocked:
         return  # a blocked signal stays pending even if ignored: the handler may change first
-    p.sig_pending |= bit(sig)
-    p.sig_sender[sig - 1] = sender
-    t: Ptr[task.Task] = p.task
-    if t != NULL and t.state == task.TASK_BLOCKED and ((t.sig_blocked & bit(sig)) == 0 or sig == SIGKILL):
-        sched.wake(t)
+    process.post_signal(p, NULL, sig, sender)
+
+
+def send_to_thread(t: Ptr[task.Task], sig: u32, sender: u32) -> None:
+    """tgkill: sig for thread t alone (its effect, such as killing, is still the process's)."""
+    p: Ptr[Process] = t.process
+    if sig == 0 or sig > task.NSIG or p.state != task.PROC_ALIVE:
+        return
+    if ignored(p, sig) and sig != SIGKILL and (t.sig_blocked & bit(sig)) == 0:
+        return
+    process.post_signal(p, t, sig, sender)
 
 
 def exit_status_for(sig: u32) -> u32:
@@ -159,7 +166,8 @@ def exit_status_for(sig: u32) -> u32:
 
 
 def kill_current(sig: u32) -> None:
-    process.exit_with_status(exit_status_for(sig), True)
+    """The calling thread took a fatal signal: the whole process dies of it."""
+    process.exit_group(exit_status_for(sig))
 
 
 def force(sig: u32, fault_addr: u64) -> None:
@@ -170,15 +178,16 @@ def force(sig: u32, fault_addr: u64) -> None:
     if h == SIG_IGN or (t.sig_blocked & bit(sig)) != 0:
         p.actions[sig - 1].handler = SIG_DFL
         t.sig_blocked &= ~bit(sig)
-    p.sig_pending |= bit(sig)
+    t.sig_pending |= bit(sig)
     pending_fault_addr[0] = fault_addr
 
 
 pending_fault_addr: Array[u64, 1] = Array[u64, 1]()
 
 
-def next_signal(p: Ptr[Process], blocked: u64) -> u32:
-    ready: u64 = p.sig_pending & ~(blocked & ~u64(UNBLOCKABLE))
+def next_signal(t: Ptr[task.Task]) -> u32:
+    """The lowest signal t may take now, its own or its process's."""
+    ready: u64 = (t.sig_pending | t.process.sig_pending) & ~(t.sig_blocked & ~u64(UNBLOCKABLE))
     if ready == 0:
         return 0
     sig: u32 = 1
@@ -209,13 +218,13 @@ def deliver(frame: Ptr[TrapFrame]) -> None:
     p: Ptr[Process] = process.current()
     t: Ptr[task.Task] = sched.current
     while True:
-        sig: u32 = next_signal(p, t.sig_blocked)
+        sig: u32 = next_signal(t)
         if sig == 0:
             if t.restore_sigmask:
                 t.sig_blocked = t.saved_sigmask
                 t.restore_sigmask = False
             return
-        p.sig_pending &= ~bit(sig)
+        sender: u32 = take(p, t, sig)
         act: Ptr[task.SigAction] = addr(p.actions[sig - 1])
         if act.handler == SIG_IGN:
             continue
@@ -223,13 +232,22 @@ def deliver(frame: Ptr[TrapFrame]) -> None:
             if default_ignores(sig):
                 continue
             kill_current(sig)
-        if setup_frame(p, t, frame, sig, act) < 0:
+        if setup_frame(p, t, frame, sig, act, sender) < 0:
             kill_current(SIGSEGV)
         return
 
 
+def take(p: Ptr[Process], t: Ptr[task.Task], sig: u32) -> u32:
+    """Clear pending sig, the thread's own first; who sent it."""
+    if (t.sig_pending & bit(sig)) != 0:
+        t.sig_pending &= ~bit(sig)
+        return t.sig_sender[sig - 1]
+    p.sig_pending &= ~bit(sig)
+    return p.sig_sender[sig - 1]
+
+
 def setup_frame(p: Ptr[Process], t: Ptr[task.Task], frame: Ptr[TrapFrame], sig: u32,
-                act: Ptr[task.SigAction]) -> i64:
+                act: Ptr[task.SigAction], sender: u32) -> i64:
     if (act.flags & SA_RESTORER) == 0:
         return -errno.EFAULT  # no way back from the handler: Linux's x86_64 ABI requires a restorer
     fp_addr: u64 = (frame.rsp - RED_ZONE - FPSTATE_SIZE) & ~u64(63)
@@ -254,7 +272,6 @@ def setup_frame(p: Ptr[Process], t: Ptr[task.Task], frame: Ptr[TrapFrame], sig: 
         sf.uc.mcontext.cr2 = pending_fault_addr[0]
         sf.info.code = 1  # SEGV_MAPERR, ILL_ILLOPC, FPE_INTDIV, BUS_ADRALN: the kernel's own
     else:
-        sender: u32 = p.sig_sender[sig - 1]
         sf.info.first = u64(sender)  # si_pid; si_uid (the next 4 bytes) is root's 0
         if sender == 0:
             sf.info.code = 0x80  # SI_KERNEL

@@ -1,9 +1,11 @@
 """The two objects of the process subsystem: Task (a thread of execution with its own kernel stack,
-saved registers and FPU state) and Process (what its threads share: address space, files,
-credentials, signal actions, parent and children).
+saved registers and FPU state, signal mask and thread-directed pending signals) and Process (a
+thread group: what its threads share: address space, files, credentials, signal actions and the
+process-wide pending signals, parent and children).
 
-Only data lives here; sched.py runs tasks, process.py creates and ends processes, signal.py
-delivers signals.
+Only data (and deliverable, a reading of it) lives here; sched.py runs tasks, process.py creates
+and ends processes and threads, signal.py delivers signals, futex.py puts threads to sleep on user
+words.
 """
 from cyrius.lang import Array, Final, Ptr, struct, u8, u32, u64
 
@@ -79,7 +81,10 @@ class Task:
     waiting_on: Ptr[WaitQueue]  # the queue a BLOCKED task is in (NULL if only sleeping)
     wake_at_ns: u64  # 0: no timeout
     process: Ptr["Process"]
+    group_next: Ptr["Task"]  # the next thread of the same process
     sig_blocked: u64  # bit (n - 1) blocks signal n
+    sig_pending: u64  # signals sent to this thread (tgkill, faults); the process-wide ones are on Process
+    sig_sender: Array[u32, NSIG]  # as Process.sig_sender, for sig_pending
     saved_sigmask: u64  # sigsuspend/ppoll/pselect6: the mask to put back after the handler
     restore_sigmask: bool
     alarm_at_ns: u64  # ITIMER_REAL: when SIGALRM is due (0: disarmed)
@@ -87,6 +92,7 @@ class Task:
     clear_child_tid: u64  # set_tid_address: zeroed and futex-woken at exit
     robust_list: u64
     robust_len: u64
+    comm: Array[u8, NAME_LEN]  # a non-leader thread's name; the leader's is its Process's name
     user_ticks: u64  # timer ticks that found this task in user mode (utime)
     system_ticks: u64  # ... in the kernel on its behalf (stime)
 
@@ -102,7 +108,13 @@ class Process:
     first_child: Ptr["Process"]
     next_sibling: Ptr["Process"]
     next_in_table: Ptr["Process"]
-    task: Ptr[Task]  # the main (only) thread
+    task: Ptr[Task]  # the leader (tid == pid); its record stays until the process is released
+    threads: Ptr[Task]  # every thread, linked by group_next; the leader stays here after it exits
+    live_threads: u32  # threads not yet exited; the process is a zombie once none is left
+    group_exiting: bool  # exit_group, a fatal signal or an execve: every other thread is killed
+    thread_exited: WaitQueue  # execve from a thread waits here for the others to be gone
+    exited_user_ticks: u64  # CPU time of threads already freed
+    exited_system_ticks: u64
     space: Ptr[uspace.AddressSpace]  # NULL for kernel-only processes
     files: Array[Ptr[file.File], MAX_FDS]
     fd_flags: Array[u8, MAX_FDS]
@@ -116,7 +128,7 @@ class Process:
     sid: u32
     umask: u32
     vfork_pending: bool  # a vfork parent sleeps until this child execs or exits
-    sig_pending: u64
+    sig_pending: u64  # process-directed: taken by whichever thread does not block it
     sig_sender: Array[u32, NSIG]  # pid that sent each pending signal (si_pid), 0 from the kernel
     actions: Array[SigAction, NSIG]
     rlimits: Array[RLimit, RLIMIT_COUNT]
@@ -131,3 +143,8 @@ class Process:
     child_system_ticks: u64
     container: u64  # the owning container object (0 = the host world)
     quota: Ptr[Quota]  # the container's limits (NULL: the host world)
+
+
+def deliverable(t: Ptr[Task]) -> u64:
+    """Signals pending for t (its own and its process's) that it does not block."""
+    return (t.sig_pending | t.process.sig_pending) & ~t.sig_blocked
