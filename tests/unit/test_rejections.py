@@ -64,6 +64,9 @@ CASES = [
          "use @struct", at="export"),
     Case("struct-default", "@struct\nclass Foo:\n    x: u32 = 1  # <-\n", "struct fields cannot have default values"),
     Case("struct-no-fields", "@struct\nclass Foo:  # <-\n    pass\n", "struct 'Foo' has no fields"),
+    # Under CPython p.address is the pointer's own address: such a field read differently there than in C.
+    Case("struct-field-named-address", "@struct\nclass Foo:\n    address: u64  # <-\n",
+         "a struct field cannot be named 'address'", "choose another name"),
     Case("struct-contains-itself", "@struct\nclass Foo:  # <-\n    x: u32\n    me: Foo\n",
          "struct 'Foo' contains itself by value", "use a Ptr field"),
     Case("enum-body", "class E(IntEnum):\n    A = 1\n    def f(self) -> None:  # <-\n        pass\n",

@@ -17,6 +17,10 @@ from .symbols import Const, Extern, Function, Global, Intrinsic, Module, Pending
 from .types import (BOOL, INTS, UNTYPED, VOID, ArrayType, EnumType, FuncType, IntType,
                     PtrType, StructType, Type)
 
+# Names a Ptr has of its own in host mode (cyrius.lang.PtrBase): `p.address` is the pointer's address,
+# so a field of that name would read differently under CPython than in the compiled C.
+RESERVED_FIELD_NAMES = frozenset({"address"})
+
 LANG_MODULES = {"cyrius.lang"}
 RT_MODULE = "cyrius.rt"
 INTRINSICS = {"Ptr", "Array", "struct", "NULL", "cast", "sizeof", "offsetof", "addr", "volatile_load",
@@ -420,6 +424,10 @@ class Program:
                 ftype = self.resolve_type(mod, stmt.annotation)
                 if st.field(stmt.target.id):
                     raise CompileError(mod.source, stmt, f"duplicate field '{stmt.target.id}'")
+                if stmt.target.id in RESERVED_FIELD_NAMES:
+                    raise CompileError(mod.source, stmt, f"a struct field cannot be named '{stmt.target.id}'",
+                                       "under CPython a pointer's own attribute of that name would hide the field "
+                                       "(p.address is the pointer's address); choose another name")
                 st.fields.append((stmt.target.id, ftype, 0))
             elif isinstance(stmt, ast.FunctionDef):
                 continue

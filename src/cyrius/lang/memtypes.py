@@ -310,6 +310,9 @@ def struct(cls=None, *, packed: bool = False):
         align = 1
         fields = []
         for name in cls.__dict__.get("__annotations__", {}):
+            if name in PtrBase.__slots__:
+                raise TypeError(f"{cls.__name__}.{name}: a struct field cannot be named {name!r}: "
+                                "a pointer's own attribute would hide it")
             ftype = hints[name]
             falign = 1 if packed else alignof(ftype)
             offset = (offset + falign - 1) // falign * falign

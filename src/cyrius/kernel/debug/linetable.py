@@ -20,7 +20,7 @@ class LineHeader:
 
 @struct
 class LineEntry:
-    address: u64
+    start: u64  # the first code address the row covers
     line: u32
     file: u32  # offset into the string table
     function: u32  # offset into the string table
@@ -54,11 +54,11 @@ def find(address: u64) -> Ptr[LineEntry]:
     hi: u32 = table.count
     while hi - lo > 1:
         mid: u32 = lo + (hi - lo) // 2
-        if entries[mid].address <= address:
+        if entries[mid].start <= address:
             lo = mid
         else:
             hi = mid
-    if entries[lo].address > address:
+    if entries[lo].start > address:
         return NULL
     return entries + lo
 
