@@ -2,7 +2,7 @@
 the container's pids quota counting each), process- and thread-directed signals picking a thread,
 futex keys (private by address space, shared by physical page), wake, bitsets, requeue, robust-list
 release at a thread's exit, and /proc/PID/task. Exiting and sleeping switch tasks: those paths are
-left to the booted kernel's tests (tests/fixtures/linux/threads.c)."""
+left to the booted kernel's tests (tests/fixtures/linux/threads_*.c)."""
 import struct
 
 import pytest
