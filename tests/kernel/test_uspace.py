@@ -178,3 +178,34 @@ def test_user_pages_stop_at_the_kernels_reserve(space):
     assert uspace.fault(space, u64(BASE + 4096), True) == -errno.ENOMEM
     assert frames.free_frames == uspace.reserve_frames  # the kernel's own allocations may still use them
     assert frames.alloc() != 0
+
+
+def test_a_running_programs_file_cannot_be_written_until_its_spaces_are_gone(space):
+    """ETXTBSY, as Linux's deny_write_access: a space loaded from a file (and its fork) keeps the file
+    from being opened for writing or truncated, since its private mappings may share the file's frames."""
+    from cyrius.kernel import errno
+    from cyrius.kernel.fs import file, memfs, vfs
+    from cyrius.lang import Array, u8
+    vfs.init(NULL)
+    memfs.init()
+    root = memfs.new_root()
+    name = Array[u8, 8]()
+    for i, c in enumerate(b"/prog\0"):
+        name[i] = u8(c)
+    slot = Array[Ptr[file.File], 1]()
+    assert file.open(vfs.as_kernel(), root, root, addr(name), u32(file.O_WRONLY | file.O_CREAT), u32(0o755),
+                     addr(slot)) == 0
+    node = vfs.get(slot[0].inode)
+    file.close(slot[0])
+    uspace.set_program(space, node)
+    child = uspace.fork(space)
+    for flags in (file.O_WRONLY, file.O_RDWR, file.O_RDONLY | file.O_TRUNC):
+        assert file.open(vfs.as_kernel(), root, root, addr(name), u32(flags), u32(0), addr(slot)) == -errno.ETXTBSY
+    assert file.open(vfs.as_kernel(), root, root, addr(name), u32(file.O_RDONLY), u32(0), addr(slot)) == 0
+    file.close(slot[0])
+    uspace.destroy(child)
+    assert file.open(vfs.as_kernel(), root, root, addr(name), u32(file.O_WRONLY), u32(0), addr(slot)) == -errno.ETXTBSY
+    uspace.destroy(space)  # the fixture's space: nothing runs the file any more
+    assert file.open(vfs.as_kernel(), root, root, addr(name), u32(file.O_WRONLY), u32(0), addr(slot)) == 0
+    file.close(slot[0])
+    vfs.put(node)

@@ -173,6 +173,8 @@ def open_walked(cred: Ptr[vfs.Cred], w: Ptr[vfs.Walk], flags: u32, mode: u32) ->
         return -errno.ENOTDIR
     if vfs.is_dir(node) and (access != O_RDONLY or (flags & O_TRUNC) != 0):
         return -errno.EISDIR
+    if (access != O_RDONLY or (flags & O_TRUNC) != 0) and (flags & O_PATH) == 0 and node.write_denied != 0:
+        return -errno.ETXTBSY  # a running program's file (its mappings may share the file's frames)
     if (flags & O_TRUNC) != 0 and access != O_RDONLY and not created and (node.mode & vfs.S_IFMT) == vfs.S_IFREG:
         if node.ops.truncate == NULL:
             return -errno.EPERM

@@ -121,6 +121,9 @@ class Inode:
     refcount: u32
     ops: Ptr[InodeOps]
     private: Ptr[None]  # the filesystem's own data
+    # Address spaces running this file as their program: opening it for writing or truncating it is
+    # ETXTBSY meanwhile, as Linux's deny_write_access (their private mappings may share its frames).
+    write_denied: u32
 
 
 @struct

@@ -365,6 +365,7 @@ def load_elf(p: Ptr[Process], node: Ptr[vfs.Inode], header: Ptr[u8], got: i64, a
     img.space = uspace.create()
     if img.space == NULL:
         return -errno.ENOMEM
+    uspace.set_program(img.space, node)
     img.entry = info.entry + bias
     interp_base: Array[u64, 1] = Array[u64, 1]()
     if p.quota != NULL:

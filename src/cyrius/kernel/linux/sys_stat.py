@@ -280,6 +280,8 @@ def truncate_node(node: Ptr[vfs.Inode], length: u64) -> i64:
         return -errno.EISDIR
     if (node.mode & vfs.S_IFMT) != vfs.S_IFREG or node.ops.truncate == NULL:
         return -errno.EINVAL
+    if node.write_denied != 0:
+        return -errno.ETXTBSY
     return node.ops.truncate(node, length)
 
 

@@ -77,6 +77,7 @@ class AddressSpace:
     resident: u64  # present user pages
     charge: Ptr[MemoryCharge]  # NULL: the host world's, bound by the reserve only
     users: u32  # processes using it: a vfork or CLONE_VM child shares its parent's (threads share their process's)
+    program: Ptr[vfs.Inode]  # the file it was loaded from (a reference and a write denial), or NULL
 
 
 def init() -> None:
@@ -166,6 +167,12 @@ def create() -> Ptr[AddressSpace]:
         return NULL
     s.users = 1
     return s
+
+
+def set_program(s: Ptr[AddressSpace], node: Ptr[vfs.Inode]) -> None:
+    """s runs `node`: the file may not be written while s lives (Inode.write_denied)."""
+    s.program = vfs.get(node)
+    node.write_denied += 1
 
 
 def get(s: Ptr[AddressSpace]) -> Ptr[AddressSpace]:
@@ -537,6 +544,8 @@ def fork(parent: Ptr[AddressSpace]) -> Ptr[AddressSpace]:
     child.brk_start = parent.brk_start
     child.brk = parent.brk
     child.charge = parent.charge
+    if parent.program != NULL:
+        set_program(child, parent.program)
     v: Ptr[Vma] = parent.vmas
     while v != NULL:
         if copy_vma(parent, child, v) < 0:
@@ -569,6 +578,9 @@ def destroy(s: Ptr[AddressSpace]) -> None:
         free_vma(v)
         v = nxt
     s.vmas = NULL
+    if s.program != NULL:
+        s.program.write_denied -= 1
+        vfs.put(s.program)
     free_tables(s.root, u64(4))
     frames.free(s.root)
     kfree(cast(Ptr[None], s))
