@@ -15,7 +15,7 @@ from ..arch.x86_64.trapframe import TrapFrame
 from ..fs import devfs, vfs
 from ..mm import frames, phys, uaccess, uspace
 from ..mm.heap import kalloc, kfree
-from ..proc import process, sched, task
+from ..proc import process, sched, signal, task
 from ..proc.task import Process
 from . import elf
 
@@ -510,6 +510,7 @@ def commit(p: Ptr[Process], img: Ptr[Image], frame: Ptr[TrapFrame], running: boo
     p.cmdline_len = img.cmdline_len
     t: Ptr[task.Task] = p.task
     t.fs_base = 0
+    signal.clear_altstack(t)  # the old image's alternate signal stack is gone with it
     t.gs_base = 0
     t.clear_child_tid = 0
     if running:

@@ -3,7 +3,7 @@ from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i32, i64, sizeof, u
 
 from .. import errno
 from ..arch.x86_64.trapframe import TrapFrame
-from ..mm import uaccess
+from ..mm import uaccess, uspace
 from ..proc import process, sched, signal, task
 from ..proc.task import Process
 from .syscalls import FULL, PARTIAL, define
@@ -176,11 +176,22 @@ def sys_pause(f: Ptr[TrapFrame]) -> i64:
 
 
 def sys_sigaltstack(f: Ptr[TrapFrame]) -> i64:
-    if f.rsi != 0:
-        zero: Array[u64, 3] = Array[u64, 3]()
-        zero[1] = 2  # SS_DISABLE
-        if uaccess.copy_out(process.current().space, f.rsi, cast(Ptr[u8], addr(zero)), u64(24)) < 0:
+    """sigaltstack(ss, old_ss) for the calling thread; stack_t is {ss_sp, ss_flags (int), ss_size}."""
+    t: Ptr[task.Task] = sched.current
+    space: Ptr[uspace.AddressSpace] = process.current().space
+    old: Array[u64, 3] = Array[u64, 3]()
+    old[0] = t.altstack_sp
+    old[1] = u64(signal.altstack_state(t, f.rsp))
+    old[2] = t.altstack_size
+    if f.rdi != 0:
+        new: Array[u64, 3] = Array[u64, 3]()
+        if uaccess.copy_in(space, cast(Ptr[u8], addr(new)), f.rdi, u64(24)) < 0:
             return -errno.EFAULT
+        r: i64 = signal.set_altstack(t, f.rsp, new[0], u32(new[1]), new[2])
+        if r < 0:
+            return r
+    if f.rsi != 0 and uaccess.copy_out(space, f.rsi, cast(Ptr[u8], addr(old)), u64(24)) < 0:
+        return -errno.EFAULT
     return 0
 
 
@@ -194,4 +205,4 @@ def init() -> None:
     define(SYS_TGKILL, sys_tgkill, FULL, NULL)
     define(SYS_PAUSE, sys_pause, FULL, NULL)
     define(SYS_RT_SIGSUSPEND, sys_rt_sigsuspend, FULL, NULL)
-    define(SYS_SIGALTSTACK, sys_sigaltstack, PARTIAL, b"reports no alternate stack; handlers run on the thread stack")
+    define(SYS_SIGALTSTACK, sys_sigaltstack, FULL, NULL)

@@ -227,6 +227,11 @@ def fork(parent: Ptr[Process], frame: Ptr[TrapFrame], share_space: bool, child_s
             child.files[fd] = file.dup(parent.files[fd])
             child.fd_flags[fd] = parent.fd_flags[fd]
     copy_caller(t, frame, child_stack)
+    if not share_space:  # a fork keeps the caller's alternate signal stack (Linux clears it for CLONE_VM)
+        me: Ptr[Task] = sched.current
+        t.altstack_sp = me.altstack_sp
+        t.altstack_size = me.altstack_size
+        t.altstack_autodisarm = me.altstack_autodisarm
     out[0] = child
     return i64(child.pid)
 

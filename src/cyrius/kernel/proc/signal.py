@@ -43,6 +43,7 @@ SIG_DFL: Final = 0
 SIG_IGN: Final = 1
 SA_SIGINFO: Final = 0x4
 SA_RESTORER: Final = 0x04000000
+SA_ONSTACK: Final = 0x08000000
 SA_NODEFER: Final = 0x40000000
 SA_RESETHAND: Final = 0x80000000
 
@@ -246,11 +247,58 @@ def take(p: Ptr[Process], t: Ptr[task.Task], sig: u32) -> u32:
     return p.sig_sender[sig - 1]
 
 
+# sigaltstack's stack_t.ss_flags
+SS_ONSTACK: Final = 1
+SS_DISABLE: Final = 2
+SS_AUTODISARM: Final = 0x80000000
+MINSIGSTKSZ: Final = 2048
+
+
+def on_altstack(t: Ptr[task.Task], sp: u64) -> bool:
+    return t.altstack_size != 0 and sp - t.altstack_sp < t.altstack_size  # unsigned: below sp wraps high
+
+
+def altstack_state(t: Ptr[task.Task], sp: u64) -> u32:
+    """stack_t.ss_flags as sigaltstack and a signal frame report them, for a thread whose stack pointer is sp."""
+    if t.altstack_size == 0:
+        return u32(SS_DISABLE)
+    autodisarm: u32 = u32(SS_AUTODISARM) if t.altstack_autodisarm else u32(0)
+    return (u32(SS_ONSTACK) if on_altstack(t, sp) else u32(0)) | autodisarm
+
+
+def clear_altstack(t: Ptr[task.Task]) -> None:
+    t.altstack_sp = 0
+    t.altstack_size = 0
+    t.altstack_autodisarm = False
+
+
+def set_altstack(t: Ptr[task.Task], sp: u64, ss_sp: u64, ss_flags: u32, ss_size: u64) -> i64:
+    """sigaltstack's new stack for a thread at stack pointer sp: EPERM while running on the current one."""
+    if on_altstack(t, sp):
+        return -errno.EPERM
+    mode: u32 = ss_flags & ~u32(SS_AUTODISARM)
+    if mode != 0 and mode != SS_DISABLE and mode != SS_ONSTACK:
+        return -errno.EINVAL
+    if mode == SS_DISABLE:
+        clear_altstack(t)
+        return 0
+    if ss_size < MINSIGSTKSZ:
+        return -errno.ENOMEM
+    t.altstack_sp = ss_sp
+    t.altstack_size = ss_size
+    t.altstack_autodisarm = (ss_flags & SS_AUTODISARM) != 0
+    return 0
+
+
 def setup_frame(p: Ptr[Process], t: Ptr[task.Task], frame: Ptr[TrapFrame], sig: u32,
                 act: Ptr[task.SigAction], sender: u32) -> i64:
     if (act.flags & SA_RESTORER) == 0:
         return -errno.EFAULT  # no way back from the handler: Linux's x86_64 ABI requires a restorer
-    fp_addr: u64 = (frame.rsp - RED_ZONE - FPSTATE_SIZE) & ~u64(63)
+    top: u64 = frame.rsp - RED_ZONE
+    switching: bool = (act.flags & SA_ONSTACK) != 0 and t.altstack_size != 0 and not on_altstack(t, frame.rsp)
+    if switching:
+        top = t.altstack_sp + t.altstack_size
+    fp_addr: u64 = (top - FPSTATE_SIZE) & ~u64(63)
     sp: u64 = ((fp_addr - sizeof(SigFrame)) & ~u64(15)) - 8  # as if the handler had been called
     fpu: Array[u8, FPSTATE_SIZE] = Array[u8, FPSTATE_SIZE]()
     fxsave(cast(Ptr[None], addr(fpu)))
@@ -258,6 +306,9 @@ def setup_frame(p: Ptr[Process], t: Ptr[task.Task], frame: Ptr[TrapFrame], sig: 
         return -errno.EFAULT
     sf: SigFrame = SigFrame()
     sf.pretcode = act.restorer
+    sf.uc.stack_sp = t.altstack_sp
+    sf.uc.stack_flags = u64(altstack_state(t, frame.rsp) & ~u32(SS_AUTODISARM))  # as Linux saves it
+    sf.uc.stack_size = t.altstack_size
     save_registers(frame, addr(sf.uc.mcontext))
     sf.uc.mcontext.fpstate = fp_addr
     old_mask: u64 = t.sig_blocked
@@ -277,6 +328,8 @@ def setup_frame(p: Ptr[Process], t: Ptr[task.Task], frame: Ptr[TrapFrame], sig: 
             sf.info.code = 0x80  # SI_KERNEL
     if uaccess.copy_out(p.space, sp, cast(Ptr[u8], addr(sf)), u64(sizeof(SigFrame))) < 0:
         return -errno.EFAULT
+    if t.altstack_autodisarm:  # SS_AUTODISARM: no alternate stack until sigreturn puts uc_stack back
+        clear_altstack(t)
     frame.rip = act.handler
     frame.rsp = sp
     frame.rdi = u64(sig)
@@ -365,6 +418,9 @@ def sigreturn(frame: Ptr[TrapFrame]) -> i64:
         fxrstor(cast(Ptr[None], addr(fpu)))
     restore_registers(addr(sf.uc.mcontext), frame)
     t.sig_blocked = sf.uc.sigmask & ~u64(UNBLOCKABLE)
+    # As Linux's restore_altstack: the saved stack_t comes back, unless that is refused (the
+    # interrupted code was itself on the alternate stack); a bad one is ignored, not an error.
+    set_altstack(t, frame.rsp, sf.uc.stack_sp, u32(sf.uc.stack_flags) & ~u32(SS_ONSTACK), sf.uc.stack_size)
     return i64(frame.rax)
 
 

@@ -92,6 +92,9 @@ class Task:
     clear_child_tid: u64  # set_tid_address: zeroed and futex-woken at exit
     robust_list: u64
     robust_len: u64
+    altstack_sp: u64  # sigaltstack: the alternate signal stack (none while altstack_size is 0)
+    altstack_size: u64
+    altstack_autodisarm: bool  # SS_AUTODISARM: disarmed while a handler runs on it
     comm: Array[u8, NAME_LEN]  # a non-leader thread's name; the leader's is its Process's name
     user_ticks: u64  # timer ticks that found this task in user mode (utime)
     system_ticks: u64  # ... in the kernel on its behalf (stime)
