@@ -563,13 +563,10 @@ def transfer(inode: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64, wri
 
 
 def read(inode: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64) -> i64:
-    if vfs.is_dir(inode):
-        return -errno.EISDIR
-    if offset >= inode.size:
-        return 0
-    if u64(count) > inode.size - offset:
-        count = usize(inode.size - offset)
-    return transfer(inode, buf, count, offset, False)
+    n: i64 = vfs.readable_count(inode, count, offset)
+    if n <= 0:
+        return n
+    return transfer(inode, buf, usize(n), offset, False)
 
 
 def reserve(inode: Ptr[vfs.Inode], end: u64) -> i64:

@@ -431,15 +431,12 @@ def copy_data(inode: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64, wr
 
 
 def read(inode: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64) -> i64:
-    if vfs.is_dir(inode):
-        return -errno.EISDIR
-    if offset >= inode.size:
-        return 0
-    if u64(count) > inode.size - offset:
-        count = usize(inode.size - offset)
-    copy_data(inode, buf, count, offset, False)
+    n: i64 = vfs.readable_count(inode, count, offset)
+    if n <= 0:
+        return n
+    copy_data(inode, buf, usize(n), offset, False)
     inode.atime_ns = vfs.now_ns()
-    return i64(count)
+    return n
 
 
 def write(inode: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64) -> i64:

@@ -226,6 +226,18 @@ def is_dir(node: Ptr[Inode]) -> bool:
     return (node.mode & S_IFMT) == S_IFDIR
 
 
+def readable_count(node: Ptr[Inode], count: usize, offset: u64) -> i64:
+    """How many of `count` bytes at `offset` a read of a file with data returns: what is left before
+    its end (0 at or past it), or -EISDIR for a directory."""
+    if is_dir(node):
+        return -errno.EISDIR
+    if offset >= node.size:
+        return 0
+    if u64(count) > node.size - offset:
+        return i64(node.size - offset)
+    return i64(count)
+
+
 def is_symlink(node: Ptr[Inode]) -> bool:
     return (node.mode & S_IFMT) == S_IFLNK
 
