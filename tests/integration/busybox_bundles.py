@@ -4,11 +4,29 @@ rootfs, tarred the way the kernel's `tar` unpacks it. Importable helper, not a t
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
 from cyrius.bundle import make_busybox_bundle, write_tarball
 from cyrius.image.disk import make_data_disk
+
+
+def libraries(binary: str) -> set[str]:
+    """The loader and libraries `ldd` names for a host binary."""
+    out = subprocess.run(["ldd", binary], capture_output=True, text=True, check=True).stdout
+    return set(re.findall(r"(/\S+)", out))
+
+
+def with_libraries(programs: dict[str, str]) -> dict[str, Path]:
+    """`files` for busybox_disk: each host program at its rootfs path, and the libraries and loader
+    they need at the paths the host has them (symlinks resolved)."""
+    files = {target: Path(source) for target, source in programs.items()}
+    for lib in set().union(*(libraries(source) for source in programs.values())):
+        files[lib.lstrip("/")] = Path(os.path.realpath(lib))
+    return files
 
 
 def busybox_disk(work: Path, bundles: dict[str, dict], files: dict[str, Path] | None = None,

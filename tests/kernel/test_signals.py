@@ -478,3 +478,141 @@ def test_kill_records_the_sender_and_checks_permission(env):
     assert q.sig_pending == bit(signal.SIGUSR1) and q.task.sig_pending == bit(signal.SIGUSR2)
     q.abi = u32(task.ABI_HOST)  # the host world is out of a Linux program's reach
     assert call(sys_signal.sys_kill, q.pid, signal.SIGTERM) == -errno.EPERM
+
+
+# ---------------------------------------------------------------- restarting interrupted system calls
+
+SYS_READ, SYS_NANOSLEEP, SYS_RESTART = 0, 35, 219
+
+
+def syscall_returning(t, nr: int, result: int, rsp: int = HI - 0x400) -> TrapFrame:
+    """The frame of system call nr on its way out with result, as kernel_syscall leaves it."""
+    f = interrupted(rsp)
+    f.vector = u64(signal.SYSCALL_VECTOR)
+    f.rax = u64(nr)
+    signal.entering_syscall(t, addr(f), True)
+    f.rax = u64(result & 0xFFFF_FFFF_FFFF_FFFF)
+    return f
+
+
+@pytest.mark.parametrize("code,flags,restarts", [
+    (errno.ERESTARTSYS, signal.SA_RESTART, True),
+    (errno.ERESTARTSYS, 0, False),
+    (errno.ERESTARTNOINTR, 0, True),
+    (errno.ERESTARTNOHAND, signal.SA_RESTART, False),
+    (errno.ERESTART_RESTARTBLOCK, signal.SA_RESTART, False),
+])
+def test_a_handler_interrupting_a_call_restarts_it_only_as_linux_does(env, code, flags, restarts):
+    """The handler's frame holds the state sigreturn resumes: the `syscall` instruction again with
+    rax the call's number, or the call returning -EINTR."""
+    env.action(signal.SIGUSR1, HANDLER, signal.SA_RESTORER | flags)
+    f = syscall_returning(env.t, SYS_READ, -code)
+    signal.send(env.p, u32(signal.SIGUSR1))
+    signal.deliver(addr(f))
+    assert f.rip == HANDLER
+    saved = parse_rt_sigframe(env, int(f.rsp))["mcontext"]
+    if restarts:
+        assert saved["rip"] == 0x40_1234 - 2 and saved["rax"] == SYS_READ
+    else:
+        assert saved["rip"] == 0x40_1234 and saved["rax"] == -errno.EINTR & 0xFFFF_FFFF_FFFF_FFFF
+    assert env.t.syscall_nr == task.NO_SYSCALL  # settled once
+
+
+@pytest.mark.parametrize("code", [errno.ERESTARTSYS, errno.ERESTARTNOINTR, errno.ERESTARTNOHAND])
+def test_a_call_no_handler_ran_for_runs_again(env, code):
+    """A stop and SIGCONT, or a signal whose action is to ignore it, are invisible to the program."""
+    f = syscall_returning(env.t, SYS_READ, -code)
+    signal.deliver(addr(f))
+    assert f.rip == 0x40_1234 - 2 and f.rax == SYS_READ
+
+
+def test_a_timed_wait_resumes_through_restart_syscall_with_its_deadline(env):
+    t = env.t
+    t.resuming = False
+    f = syscall_returning(t, SYS_NANOSLEEP, 0)
+    assert sched.timed_deadline(u64(5000)) == 5000  # a fresh call: its own deadline
+    f.rax = u64(sched.interrupted_timed(u64(5000)) & 0xFFFF_FFFF_FFFF_FFFF)
+    signal.deliver(addr(f))
+    assert f.rax == SYS_RESTART and f.rip == 0x40_1234 - 2 and t.restart_nr == SYS_NANOSLEEP
+    g = interrupted(HI - 0x400)
+    g.rax = u64(SYS_RESTART)
+    signal.entering_syscall(t, addr(g), True)  # user mode ran `syscall` again
+    assert g.rax == SYS_NANOSLEEP and t.syscall_nr == SYS_NANOSLEEP
+    assert sched.timed_deadline(u64(9999)) == 5000  # the interrupted call's deadline, once
+    assert sched.timed_deadline(u64(9999)) == 9999
+    h = interrupted(HI - 0x400)
+    h.rax = u64(SYS_RESTART)  # nothing to resume: restart_syscall itself, which says EINTR
+    signal.entering_syscall(t, addr(h), True)
+    assert h.rax == SYS_RESTART and not t.resuming
+    assert call(sys_signal.sys_restart_syscall) == -errno.EINTR
+
+
+def test_only_a_system_calls_result_is_restarted(env):
+    """An interrupt frame whose rax happens to hold -512, and a frame sigreturn restored, are user state."""
+    f = interrupted(HI - 0x400)  # a page fault
+    f.rax = u64(-errno.ERESTARTSYS & 0xFFFF_FFFF_FFFF_FFFF)
+    signal.entering_syscall(env.t, addr(syscall_returning(env.t, SYS_READ, 0)), True)
+    before = regs(f)
+    signal.deliver(addr(f))
+    assert regs(f) == before
+    g = syscall_returning(env.t, 15, 0)  # rt_sigreturn brought back rax = -ERESTARTSYS
+    env.t.syscall_nr = u64(task.NO_SYSCALL)
+    g.rax = u64(-errno.ERESTARTSYS & 0xFFFF_FFFF_FFFF_FFFF)
+    before = regs(g)
+    signal.deliver(addr(g))
+    assert regs(g) == before
+
+
+# ---------------------------------------------------------------- job control
+
+def child_of(env):
+    c = process.allocate(env.p)
+    ct = sched.new_task()
+    process.attach_leader(c, ct)
+    c.abi = u32(task.ABI_LINUX)
+    return c, ct
+
+
+def test_a_stop_is_reported_once_every_thread_stopped_and_sigcont_continues(env):
+    c, ct = child_of(env)
+    env.action(signal.SIGCHLD, HANDLER)
+    signal.group_stop(c, u32(signal.SIGTSTP))
+    assert c.stopped and ct.stop_pending and task.deliverable(ct) != 0  # a sleeping thread would wake
+    assert env.p.sig_pending == 0  # not yet: no thread has stopped
+    signal.count_stopped(c, ct)
+    assert env.p.sig_pending == bit(signal.SIGCHLD) and not ct.stop_pending
+    box = memory.alloc(4)
+    out = Ptr[u32](box)
+    assert process.wait(env.p, -1, u32(process.WNOHANG | process.WEXITED), out, True) == 0  # not asked for
+    assert process.wait(env.p, -1, u32(process.WNOHANG | process.WUNTRACED), out, True) == c.pid
+    assert out[0] == (signal.SIGTSTP << 8) | 0x7F
+    assert process.wait(env.p, -1, u32(process.WNOHANG | process.WUNTRACED), out, True) == 0  # reported once
+    signal.send(c, u32(signal.SIGCONT))  # continues at once though its action is to ignore it
+    assert not c.stopped
+    assert process.wait(env.p, -1, u32(process.WNOHANG | process.WCONTINUED), out, True) == c.pid
+    assert out[0] == 0xFFFF
+
+
+def test_sigcont_discards_pending_stops_and_a_stop_discards_pending_sigcont(env):
+    c, ct = child_of(env)
+    env.action(signal.SIGCONT, HANDLER, signal.SA_RESTORER, 0)
+    c.actions[signal.SIGCONT - 1].handler = u64(HANDLER)
+    signal.send(c, u32(signal.SIGTSTP))
+    assert c.sig_pending == bit(signal.SIGTSTP)
+    signal.send(c, u32(signal.SIGCONT))
+    assert c.sig_pending == bit(signal.SIGCONT)
+    signal.send_to_thread(ct, u32(signal.SIGSTOP), u32(0))
+    assert c.sig_pending == 0 and ct.sig_pending == bit(signal.SIGSTOP)
+
+
+def test_a_parent_with_sa_nocldstop_gets_no_sigchld_for_a_stop(env):
+    c, ct = child_of(env)
+    env.action(signal.SIGCHLD, HANDLER, signal.SA_RESTORER | signal.SA_NOCLDSTOP)
+    signal.group_stop(c, u32(signal.SIGSTOP))
+    signal.count_stopped(c, ct)
+    assert c.stopped and env.p.sig_pending == 0 and c.wait_report == task.REPORT_STOPPED
+
+
+def test_stop_signals_are_no_longer_ignored_by_default(env):
+    for sig in (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU):
+        assert not signal.ignored(env.p, u32(sig)) and signal.stops(u32(sig))

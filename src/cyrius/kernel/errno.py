@@ -136,6 +136,18 @@ ENOMSG: Final = 42
 EWOULDBLOCK: Final = 11
 EDEADLOCK: Final = 35
 
+# Kernel-internal: a system call interrupted by a signal says how it may be restarted, and
+# signal.deliver() turns this into -EINTR or a restart before user mode sees it (as Linux does).
+ERESTARTSYS: Final = 512  # restart if the handler has SA_RESTART (or no handler runs)
+ERESTARTNOINTR: Final = 513  # always restart
+ERESTARTNOHAND: Final = 514  # restart only if no handler runs
+ERESTART_RESTARTBLOCK: Final = 516  # as NOHAND, but restart through restart_syscall (the deadline kept)
+
+
+def interrupted(r: i64) -> bool:
+    """A result that means a signal ended the call: -EINTR or one of the restart codes."""
+    return r == -EINTR or r == -ERESTARTSYS or r == -ERESTARTNOINTR or r == -ERESTARTNOHAND or r == -ERESTART_RESTARTBLOCK
+
 
 def message(code: i64) -> Ptr[u8]:
     """What a (negative or positive) errno means, as strerror says it."""

@@ -435,7 +435,7 @@ def reap_zombies(c: Ptr[Container]) -> None:
     while p != NULL:
         nxt: Ptr[Process] = p.next_in_table
         if p.container == h and p.state == task.PROC_ZOMBIE and p.parent == process.host:
-            process.wait(process.host, i64(p.pid), u32(process.WNOHANG), addr(status), False)
+            process.wait(process.host, i64(p.pid), u32(process.WNOHANG | process.WEXITED), addr(status), False)
         p = nxt
 
 

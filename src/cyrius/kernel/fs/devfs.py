@@ -36,7 +36,7 @@ ops: vfs.InodeOps = vfs.InodeOps()
 dev: u64 = 0
 random_state: Array[u64, 2] = Array[u64, 2]()
 # The terminal behind /dev/tty and /dev/console (set by the kernel; NULL reads nothing).
-terminal_write: Callable[[Ptr[u8], usize], None] = NULL
+terminal_write: Callable[[Ptr[u8], usize], i64] = NULL
 terminal_read: Callable[[Ptr[u8], usize], i64] = NULL
 terminal_poll: Callable[[], u32] = NULL  # its fs/poll.py POLL* bits (NULL: always ready)
 ALWAYS_READY: Final = 0x145  # POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM
@@ -157,7 +157,7 @@ def write(inode: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64) -> i64
     if r == DEV_FULL:
         return -errno.ENOSPC
     if (r == DEV_TTY or r == DEV_CONSOLE) and terminal_write != NULL:
-        terminal_write(buf, count)
+        return terminal_write(buf, count)
     return i64(count)
 
 

@@ -64,7 +64,7 @@ def wait_or_fail(c: Ptr[Counter], flags: u32) -> i64:
     if (flags & file.O_NONBLOCK) != 0:
         return -errno.EAGAIN
     if process.signal_waiting(process.current()):
-        return -errno.EINTR
+        return -errno.ERESTARTSYS
     sched.block_on(addr(c.waiters), u64(0))
     return 0
 

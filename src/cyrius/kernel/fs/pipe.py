@@ -8,7 +8,8 @@ InodeOps.close_file. Semantics are Linux's:
 * write blocks while the pipe is full; a write of at most PIPE_BUF bytes goes in whole or not at all,
   a larger one may be split; with no reader left it fails with EPIPE and the writer gets SIGPIPE;
 * O_NONBLOCK turns every wait into EAGAIN (or a short count once something was transferred);
-* a wait ends with EINTR when a signal arrives before anything was transferred.
+* a wait ends with -ERESTARTSYS (EINTR, or a restart under SA_RESTART) when a signal arrives
+  before anything was transferred.
 Ring pages are allocated on first use and freed with the inode.
 """
 from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
@@ -181,7 +182,7 @@ def read(node: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, flags: u32) -> i64:
             return -errno.EAGAIN
         if interrupted():
             irq.restore(saved)
-            return -errno.EINTR
+            return -errno.ERESTARTSYS
         sched.block_on(addr(pp.read_wait), u64(0))
         irq.restore(saved)
 
@@ -223,7 +224,7 @@ def write(node: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, flags: u32) -> i64:
             break
         if interrupted():
             irq.restore(saved)
-            result = -errno.EINTR
+            result = -errno.ERESTARTSYS
             break
         sched.block_on(addr(pp.write_wait), u64(0))
         irq.restore(saved)

@@ -45,11 +45,11 @@ def events(f: Ptr[file.File]) -> u32:
 
 def wait_step(deadline_ns: u64, timed: bool) -> i64:
     """After a scan (with interrupts off, see irq.save) found nothing ready: 0 once the deadline has
-    passed, -EINTR if a signal is pending, otherwise sleep until some state changes or the deadline
+    passed, -ERESTARTNOHAND if a signal is pending, otherwise sleep until some state changes or the deadline
     comes, and 1: scan again."""
     if timed and clock.now_ns() >= deadline_ns:
         return 0
     if process.signal_waiting(process.current()):
-        return -errno.EINTR
+        return -errno.ERESTARTNOHAND
     sched.block_on(addr(poll_waiters), deadline_ns if timed else u64(0))
     return 1

@@ -403,6 +403,8 @@ def state_name(p: Ptr[Process], t: Ptr[task.Task]) -> Ptr[u8]:
     prints them."""
     if p.state == task.PROC_ZOMBIE or t.state == task.TASK_DEAD:
         return b"Z (zombie)"
+    if p.stopped:
+        return b"T (stopped)"
     if t.state == task.TASK_BLOCKED:
         return b"S (sleeping)"
     return b"R (running)"

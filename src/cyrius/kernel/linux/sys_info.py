@@ -208,7 +208,7 @@ def futex_deadline(f: Ptr[TrapFrame], cmd: u64, out: Ptr[u64]) -> i64:
     if r < 0:
         return r
     if cmd == FUTEX_WAIT:
-        out[0] += clock.now_ns()
+        out[0] = sched.timed_deadline(out[0] + clock.now_ns())
     elif (f.rsi & FUTEX_CLOCK_REALTIME) != 0:
         if out[0] > clock.boot_epoch_ns:
             out[0] -= clock.boot_epoch_ns
@@ -395,7 +395,8 @@ def sys_time(f: Ptr[TrapFrame]) -> i64:
 
 def sleep_until(deadline: u64, rem_addr: u64) -> i64:
     """Sleep until the monotonic clock reaches deadline; a signal ends it early with -EINTR and
-    the time left in rem_addr (if given)."""
+    the time left in rem_addr (if given) - or, with no handler to run, it sleeps on to the same
+    deadline (restart_syscall)."""
     while True:
         now: u64 = clock.now_ns()
         if now >= deadline:
@@ -403,7 +404,7 @@ def sleep_until(deadline: u64, rem_addr: u64) -> i64:
         if process.signal_waiting(process.current()):
             if rem_addr != 0:
                 put_timespec(rem_addr, deadline - now)
-            return -errno.EINTR
+            return sched.interrupted_timed(deadline)
         sched.block_on(NULL, deadline)
 
 
@@ -412,7 +413,7 @@ def sys_nanosleep(f: Ptr[TrapFrame]) -> i64:
     r: i64 = get_timespec(f.rdi, addr(ns))
     if r < 0:
         return r
-    return sleep_until(clock.now_ns() + ns[0], f.rsi)
+    return sleep_until(sched.timed_deadline(clock.now_ns() + ns[0]), f.rsi)
 
 
 def sys_clock_nanosleep(f: Ptr[TrapFrame]) -> i64:
@@ -422,7 +423,7 @@ def sys_clock_nanosleep(f: Ptr[TrapFrame]) -> i64:
     r: i64 = get_timespec(f.rdx, addr(ns))
     if r < 0:
         return r
-    deadline: u64 = clock.now_ns() + ns[0]
+    deadline: u64 = sched.timed_deadline(clock.now_ns() + ns[0])
     rem: u64 = f.r10
     if (f.rsi & TIMER_ABSTIME) != 0:
         deadline = ns[0]

@@ -69,7 +69,7 @@ def after_ns(t: Ptr[Timeout], sec: u64, nsec: u64) -> None:
         t.timed = False
         return
     t.timed = True
-    t.deadline_ns = clock.now_ns() + sec * NS_PER_S + nsec
+    t.deadline_ns = sched.timed_deadline(clock.now_ns() + sec * NS_PER_S + nsec)
 
 
 def timespec_in(user: u64, t: Ptr[Timeout]) -> i64:
@@ -111,10 +111,10 @@ def mask_in(user_mask: u64, size: u64, saved: Ptr[u64]) -> i64:
 
 
 def mask_out(installed: i64, saved: u64, result: i64) -> None:
-    """Put the caller's mask back; after -EINTR only once the signal has been handled."""
+    """Put the caller's mask back; after a signal only once it has been handled."""
     if installed <= 0:
         return
-    if result == -errno.EINTR:
+    if errno.interrupted(result):
         signal.suspend_mask(sched.current, saved)
     else:
         sched.current.sig_blocked = saved
@@ -122,13 +122,16 @@ def mask_out(installed: i64, saved: u64, result: i64) -> None:
 
 def wait_ready(scan: Callable[[Ptr[Scan]], i64], what: Ptr[Scan], t: Ptr[Timeout]) -> i64:
     """Scan with interrupts off (so no wake-up is missed between the scan and the sleep) until it
-    finds something: its count, 0 once the timeout passed, -EINTR when a signal is pending."""
+    finds something: its count, 0 once the timeout passed, when a signal is pending -ERESTARTNOHAND
+    (untimed) or -ERESTART_RESTARTBLOCK (timed: without a handler it resumes to the same deadline)."""
     while True:
         saved: u64 = irq.save()
         result: i64 = scan(what)
         if result == 0:
             result = poll.wait_step(t.deadline_ns, t.timed)
             irq.restore(saved)
+            if result == -errno.ERESTARTNOHAND and t.timed:
+                return sched.interrupted_timed(t.deadline_ns)
             if result <= 0:
                 return result
             continue
@@ -375,6 +378,8 @@ def do_epoll_wait(epfd: u64, user_events: u64, max_events: u64, t: Ptr[Timeout])
         return -errno.ENOMEM
     what: Scan = Scan(p=process.current(), items=cast(Ptr[None], out), count=wanted, ep=ep)
     result: i64 = wait_ready(scan_epoll, addr(what), t)
+    if errno.interrupted(result):
+        result = -errno.EINTR  # epoll_wait is never restarted, as on Linux
     if result > 0 and uaccess.copy_out(process.current().space, user_events, cast(Ptr[u8], out),
                                        u64(result) * sizeof(epoll.Event)) < 0:
         result = -errno.EFAULT

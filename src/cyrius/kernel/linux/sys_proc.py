@@ -38,9 +38,10 @@ ROBUST_LIST_HEAD_SIZE: Final = 24
 P_ALL: Final = 0
 P_PID: Final = 1
 P_PGID: Final = 2
-WEXITED: Final = 4
 CLD_EXITED: Final = 1
 CLD_KILLED: Final = 2
+CLD_STOPPED: Final = 5
+CLD_CONTINUED: Final = 6
 SIGINFO_SIZE: Final = 128
 
 
@@ -197,8 +198,9 @@ def store_status(status_addr: u64, status: u32) -> i64:
 def sys_wait4(f: Ptr[TrapFrame]) -> i64:
     pid: i64 = i64(i32(u32(f.rdi)))
     options: u32 = u32(f.rdx)
-    if (options & ~u32(process.WNOHANG | process.WUNTRACED | 0x8 | 0x40000000 | 0x80000000)) != 0:
+    if (options & ~u32(process.WNOHANG | process.WUNTRACED | process.WCONTINUED | 0x40000000 | 0x80000000)) != 0:
         return -errno.EINVAL
+    options = (options & u32(process.WNOHANG | process.WUNTRACED | process.WCONTINUED)) | u32(process.WEXITED)
     status: Array[u32, 1] = Array[u32, 1]()
     p: Ptr[Process] = process.current()
     # The child's usage (with its own waited-for children's, as Linux counts it) is what collecting
@@ -226,16 +228,23 @@ def sys_waitid(f: Ptr[TrapFrame]) -> i64:
         pid = -id
     elif idtype != P_ALL:
         return -errno.EINVAL
-    if (options & WEXITED) == 0:
+    events: u32 = u32(process.WEXITED | process.WUNTRACED | process.WCONTINUED)
+    if (options & events) == 0 or (options & ~(events | u32(process.WNOHANG | process.WNOWAIT))) != 0:
         return -errno.EINVAL
     status: Array[u32, 1] = Array[u32, 1]()
-    r: i64 = process.wait(process.current(), pid, options & u32(process.WNOHANG | process.WNOWAIT), addr(status), True)
+    r: i64 = process.wait(process.current(), pid, options, addr(status), True)
     if r < 0:
         return r
     info: Array[u32, 32] = Array[u32, 32]()  # siginfo_t, 128 bytes
     if r > 0:
         info[0] = 17  # si_signo = SIGCHLD
-        if (status[0] & 0x7F) == 0:
+        if status[0] == process.STATUS_CONTINUED:
+            info[2] = CLD_CONTINUED
+            info[6] = 18  # SIGCONT
+        elif (status[0] & 0xFF) == 0x7F:
+            info[2] = CLD_STOPPED
+            info[6] = (status[0] >> 8) & 0xFF
+        elif (status[0] & 0x7F) == 0:
             info[2] = CLD_EXITED
             info[6] = (status[0] >> 8) & 0xFF
         else:
@@ -422,8 +431,8 @@ def init() -> None:
            b"ELF (EXEC or PIE, static or with a PT_INTERP loader) and #! scripts; headers within the first page")
     define(SYS_EXIT, sys_exit, FULL, NULL)
     define(SYS_EXIT_GROUP, sys_exit_group, FULL, NULL)
-    define(SYS_WAIT4, sys_wait4, PARTIAL, b"rusage has CPU times only; stopped children are not reported")
-    define(SYS_WAITID, sys_waitid, PARTIAL, b"WEXITED only")
+    define(SYS_WAIT4, sys_wait4, PARTIAL, b"rusage has CPU times only")
+    define(SYS_WAITID, sys_waitid, FULL, NULL)
     define(SYS_GETPID, sys_getpid, FULL, NULL)
     define(SYS_GETTID, sys_gettid, FULL, NULL)
     define(SYS_GETPPID, sys_getppid, FULL, NULL)

@@ -1,14 +1,19 @@
-"""Signal system calls: rt_sigaction, rt_sigprocmask, rt_sigreturn, kill, tkill, tgkill, pause."""
+"""Signal system calls: rt_sigaction, rt_sigprocmask, rt_sigreturn, kill, tkill, tgkill, pause, rt_sigsuspend,
+rt_sigtimedwait, sigaltstack, restart_syscall."""
 from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i32, i64, sizeof, u8, u32, u64
 
 from .. import errno
+from ..arch.x86_64 import irq
 from ..arch.x86_64.trapframe import TrapFrame
 from ..mm import uaccess, uspace
+from ..platform import clock
 from ..proc import process, sched, signal, task
 from ..proc.task import Process
+from . import sys_info
 from .syscalls import FULL, PARTIAL, define
-from .syscall_names import (SYS_KILL, SYS_PAUSE, SYS_RT_SIGACTION, SYS_RT_SIGPENDING, SYS_RT_SIGPROCMASK,
-                            SYS_RT_SIGRETURN, SYS_RT_SIGSUSPEND, SYS_SIGALTSTACK, SYS_TGKILL, SYS_TKILL)
+from .syscall_names import (SYS_KILL, SYS_PAUSE, SYS_RESTART_SYSCALL, SYS_RT_SIGACTION, SYS_RT_SIGPENDING,
+                            SYS_RT_SIGPROCMASK, SYS_RT_SIGRETURN, SYS_RT_SIGSUSPEND, SYS_RT_SIGTIMEDWAIT,
+                            SYS_SIGALTSTACK, SYS_TGKILL, SYS_TKILL)
 
 SIG_BLOCK: Final = 0
 SIG_UNBLOCK: Final = 1
@@ -151,20 +156,75 @@ def sys_tgkill(f: Ptr[TrapFrame]) -> i64:
     return kill_thread(tgid, i64(i32(u32(f.rsi))), f.rdx)
 
 
+def sigset_in(user: u64, size: u64, out: Ptr[u64]) -> i64:
+    """A sigset_t argument into out[0]: -EINVAL unless size is the kernel's, -EFAULT if unreadable."""
+    if size != SIGSET_SIZE:
+        return -errno.EINVAL
+    if uaccess.get_u64(process.current().space, user, out) < 0:
+        return -errno.EFAULT
+    return 0
+
+
 def sys_rt_sigsuspend(f: Ptr[TrapFrame]) -> i64:
     """Wait for a signal with a temporary mask; the old mask comes back once it is handled."""
-    if f.rsi != SIGSET_SIZE:
-        return -errno.EINVAL
-    p: Ptr[Process] = process.current()
     box: Array[u64, 1] = Array[u64, 1]()
-    if uaccess.get_u64(p.space, f.rdi, addr(box)) < 0:
-        return -errno.EFAULT
+    r: i64 = sigset_in(f.rdi, f.rsi, addr(box))
+    if r < 0:
+        return r
+    p: Ptr[Process] = process.current()
     t: Ptr[task.Task] = sched.current
     saved: u64 = t.sig_blocked
     t.sig_blocked = box[0] & ~u64(signal.UNBLOCKABLE)
     while not process.signal_waiting(p):
         sched.block_on(NULL, u64(0))
     signal.suspend_mask(t, saved)
+    return -errno.ERESTARTNOHAND  # returns only once a handler has run
+
+
+def wait_for_signal(p: Ptr[Process], t: Ptr[task.Task], wanted: u64, timed: bool, deadline: u64,
+                    info: Ptr[signal.SigInfo]) -> i64:
+    """rt_sigtimedwait's wait: take the first pending signal in `wanted` (its number, siginfo in info),
+    -EAGAIN once the deadline passed, -EINTR when another signal is to be handled. While it sleeps
+    the wanted signals are unblocked, so that sending one wakes it."""
+    flags: u64 = irq.save()
+    while True:
+        sig: u32 = signal.next_waited(t, wanted)
+        if sig != 0:
+            signal.fill_info(info, sig, signal.take(p, t, sig))
+            irq.restore(flags)
+            return i64(sig)
+        if (timed and clock.now_ns() >= deadline) or task.deliverable(t) != 0:
+            irq.restore(flags)
+            return -errno.EAGAIN if task.deliverable(t) == 0 else -errno.EINTR
+        saved: u64 = t.sig_blocked
+        t.sig_blocked &= ~wanted
+        sched.block_on(NULL, deadline if timed else u64(0))
+        t.sig_blocked = saved
+
+
+def sys_rt_sigtimedwait(f: Ptr[TrapFrame]) -> i64:
+    """rt_sigtimedwait(set, info, timeout, sigsetsize): SIGKILL and SIGSTOP cannot be waited for."""
+    box: Array[u64, 1] = Array[u64, 1]()
+    r: i64 = sigset_in(f.rdi, f.r10, addr(box))
+    if r < 0:
+        return r
+    p: Ptr[Process] = process.current()
+    timeout: Array[u64, 1] = Array[u64, 1]()
+    if f.rdx != 0:
+        r = sys_info.get_timespec(f.rdx, addr(timeout))
+        if r < 0:
+            return r
+    info: signal.SigInfo = signal.SigInfo()
+    sig: i64 = wait_for_signal(p, sched.current, box[0] & ~u64(signal.UNBLOCKABLE), f.rdx != 0,
+                               clock.now_ns() + timeout[0], addr(info))
+    if sig > 0 and f.rsi != 0 and uaccess.copy_out(p.space, f.rsi, cast(Ptr[u8], addr(info)),
+                                                 u64(sizeof(signal.SigInfo))) < 0:
+        return -errno.EFAULT
+    return sig
+
+
+def sys_restart_syscall(f: Ptr[TrapFrame]) -> i64:
+    """Reached only with no interrupted call to resume (proc/signal.entering_syscall resumes one)."""
     return -errno.EINTR
 
 
@@ -172,7 +232,7 @@ def sys_pause(f: Ptr[TrapFrame]) -> i64:
     p: Ptr[Process] = process.current()
     while not process.signal_waiting(p):
         sched.block_on(NULL, u64(0))
-    return -errno.EINTR
+    return -errno.ERESTARTNOHAND
 
 
 def sys_sigaltstack(f: Ptr[TrapFrame]) -> i64:
@@ -200,9 +260,11 @@ def init() -> None:
     define(SYS_RT_SIGPROCMASK, sys_rt_sigprocmask, FULL, NULL)
     define(SYS_RT_SIGPENDING, sys_rt_sigpending, FULL, NULL)
     define(SYS_RT_SIGRETURN, sys_rt_sigreturn, FULL, NULL)
-    define(SYS_KILL, sys_kill, PARTIAL, b"within the caller's container; stop and continue act as ignore")
+    define(SYS_KILL, sys_kill, PARTIAL, b"within the caller's container")
     define(SYS_TKILL, sys_tkill, FULL, NULL)
     define(SYS_TGKILL, sys_tgkill, FULL, NULL)
     define(SYS_PAUSE, sys_pause, FULL, NULL)
     define(SYS_RT_SIGSUSPEND, sys_rt_sigsuspend, FULL, NULL)
+    define(SYS_RT_SIGTIMEDWAIT, sys_rt_sigtimedwait, FULL, NULL)
+    define(SYS_RESTART_SYSCALL, sys_restart_syscall, FULL, NULL)
     define(SYS_SIGALTSTACK, sys_sigaltstack, FULL, NULL)

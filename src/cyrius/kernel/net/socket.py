@@ -136,11 +136,11 @@ def interrupted() -> bool:
 
 
 def wait_on(s: Ptr[Socket], wq: Ptr[WaitQueue]) -> i64:
-    """Nothing to do yet: -EAGAIN (non-blocking), -EINTR (signal), or sleep until woken and 0."""
+    """Nothing to do yet: -EAGAIN (non-blocking), -ERESTARTSYS (signal), or sleep until woken and 0."""
     if s.nonblock:
         return -errno.EAGAIN
     if interrupted():
-        return -errno.EINTR
+        return -errno.ERESTARTSYS
     sched.block_on(wq, u64(0))
     return 0
 

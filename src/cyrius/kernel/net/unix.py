@@ -192,11 +192,11 @@ def changed(s: Ptr[UnixSocket]) -> None:
 
 
 def wait_on(s: Ptr[UnixSocket], wq: Ptr[WaitQueue]) -> i64:
-    """Nothing to do yet: -EAGAIN (non-blocking), -EINTR (signal), or sleep until woken and 0."""
+    """Nothing to do yet: -EAGAIN (non-blocking), -ERESTARTSYS (signal), or sleep until woken and 0."""
     if s.nonblock:
         return -errno.EAGAIN
     if process.signal_waiting(process.current()):
-        return -errno.EINTR
+        return -errno.ERESTARTSYS
     sched.block_on(wq, u64(0))
     return 0
 

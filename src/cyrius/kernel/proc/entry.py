@@ -27,7 +27,9 @@ PF_WRITE: Final = 2
 @export("kernel_syscall")
 def kernel_syscall(frame: Ptr[TrapFrame]) -> None:
     sti()
-    frame.rax = u64(dispatch(process.current(), frame))
+    p: Ptr[task.Process] = process.current()
+    signal.entering_syscall(sched.current, frame, p.abi == task.ABI_LINUX)
+    frame.rax = u64(dispatch(p, frame))
     return_to_user(frame)
 
 

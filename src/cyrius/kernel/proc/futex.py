@@ -105,8 +105,9 @@ def read_word(space: Ptr[uspace.AddressSpace], uaddr: u64, out: Ptr[u32]) -> i64
 def wait(space: Ptr[uspace.AddressSpace], uaddr: u64, shared: bool, expected: u32, deadline_ns: u64,
          bitset: u32) -> i64:
     """Sleep while the word at uaddr holds `expected`, until woken (0), deadline_ns on the
-    monotonic clock passes (-ETIMEDOUT; 0: none) or a signal arrives (-EINTR). -EAGAIN at once if
-    the word holds something else."""
+    monotonic clock passes (-ETIMEDOUT; 0: none) or a signal arrives (-ERESTARTSYS, or with a
+    deadline -ERESTART_RESTARTBLOCK: resumed to the same deadline if no handler runs). -EAGAIN at
+    once if the word holds something else."""
     w: FutexWaiter = FutexWaiter()
     r: i64 = key_of(space, uaddr, shared, addr(w.key))
     if r < 0:
@@ -128,7 +129,7 @@ def wait(space: Ptr[uspace.AddressSpace], uaddr: u64, shared: bool, expected: u3
             r = -errno.ETIMEDOUT
             break
         if task.deliverable(me) != 0:
-            r = -errno.EINTR
+            r = -errno.ERESTARTSYS if deadline_ns == 0 else sched.interrupted_timed(deadline_ns)
             break
         sched.block_on(NULL, deadline_ns)
     if not w.woken:

@@ -21,11 +21,16 @@ from .task import Process, Task
 SIGCHLD: Final = 17
 SIGKILL: Final = 9
 WNOHANG: Final = 1
-WUNTRACED: Final = 2
+WUNTRACED: Final = 2  # waitid's WSTOPPED
+WEXITED: Final = 4
+WCONTINUED: Final = 8
 WNOWAIT: Final = 0x01000000
+SA_NOCLDSTOP: Final = 1
+STATUS_CONTINUED: Final = 0xFFFF  # the wait status of a continued child
 RLIM_INFINITY: Final = 0xFFFFFFFFFFFFFFFF
 RLIMIT_STACK: Final = 3
 RLIMIT_NOFILE: Final = 7
+RLIMIT_NPROC: Final = 6
 
 table: Ptr[Process] = NULL
 next_pid: u32 = 1
@@ -196,8 +201,24 @@ def copy_caller(t: Ptr[Task], frame: Ptr[TrapFrame], child_stack: u64) -> None:
 
 
 def quota_full(p: Ptr[Process]) -> bool:
-    """p's container has no task to spare (threads count, as with Linux's pids controller)."""
-    return p.quota != NULL and p.quota.pids >= p.quota.pids_limit
+    """No new task (process or thread) for p: its container has none to spare (threads count, as
+    with Linux's pids controller), or its real user runs RLIMIT_NPROC tasks in its world already
+    (root is exempt, as Linux exempts CAP_SYS_RESOURCE)."""
+    if p.quota != NULL and p.quota.pids >= p.quota.pids_limit:
+        return True
+    limit: u64 = p.rlimits[RLIMIT_NPROC].soft
+    return p.uid != 0 and limit != RLIM_INFINITY and user_tasks(p.uid, p.container) >= limit
+
+
+def user_tasks(uid: u32, world: u64) -> u64:
+    """Live tasks of processes whose real user is uid, in one container (or the host world)."""
+    n: u64 = 0
+    q: Ptr[Process] = table
+    while q != NULL:
+        if q.uid == uid and q.container == world and q.state == task.PROC_ALIVE:
+            n += u64(q.live_threads)
+        q = q.next_in_table
+    return n
 
 
 def fork(parent: Ptr[Process], frame: Ptr[TrapFrame], share_space: bool, child_stack: u64,
@@ -371,6 +392,8 @@ def exit_thread(status: u32) -> None:
         become_zombie(p, status)
     else:
         sched.wake_all(addr(p.thread_exited))
+        if p.stopped and p.threads_stopped == p.live_threads:  # the stop waited for this thread alone
+            complete_stop(p)
     if t != p.task:  # the leader's record stays until the process is released
         forget_thread(p, t)
         sched.reap_later(t)
@@ -485,6 +508,23 @@ def notify_parent(parent: Ptr[Process], sig: u32, child: u32) -> None:
     post_signal(parent, NULL, sig, child)
 
 
+def complete_stop(p: Ptr[Process]) -> None:
+    """Every thread of p has stopped (interrupts off): wait4's WUNTRACED may report it."""
+    p.wait_report = task.REPORT_STOPPED
+    tell_parent_job_change(p)
+
+
+def tell_parent_job_change(p: Ptr[Process]) -> None:
+    """p stopped or continued (interrupts off): SIGCHLD for its parent unless the parent asked for
+    none (SA_NOCLDSTOP), and a parent in wait4/waitid looks again."""
+    parent: Ptr[Process] = p.parent
+    if parent == NULL:
+        return
+    if (parent.actions[SIGCHLD - 1].flags & SA_NOCLDSTOP) == 0:
+        notify_parent(parent, SIGCHLD, p.pid)
+    sched.wake_all(addr(parent.child_exited))
+
+
 def unlink_child(parent: Ptr[Process], child: Ptr[Process]) -> None:
     if parent.first_child == child:
         parent.first_child = child.next_sibling
@@ -544,9 +584,23 @@ def matches(child: Ptr[Process], pid: i64, caller: Ptr[Process]) -> bool:
     return True
 
 
+def job_change_status(c: Ptr[Process], options: u32) -> u32:
+    """The wait status of a stop (WUNTRACED) or continue (WCONTINUED) of live child c not yet
+    reported, taken unless WNOWAIT; 0 if there is none the caller asked for."""
+    status: u32 = 0
+    if c.wait_report == task.REPORT_STOPPED and (options & WUNTRACED) != 0:
+        status = (c.stop_signal << 8) | 0x7F
+    elif c.wait_report == task.REPORT_CONTINUED and (options & WCONTINUED) != 0:
+        status = STATUS_CONTINUED
+    if status != 0 and (options & WNOWAIT) == 0:
+        c.wait_report = task.REPORT_NONE
+    return status
+
+
 def wait(p: Ptr[Process], pid: i64, options: u32, status_out: Ptr[u32], interruptible: bool) -> i64:
-    """Collect a child that has exited: its pid (status in status_out[0]), 0 with WNOHANG when
-    none has exited yet, -ECHILD when no child matches, -EINTR when a signal arrives."""
+    """Wait for a child to change as options ask (WEXITED, WUNTRACED, WCONTINUED): its pid and
+    wait status in status_out[0] (an exited child is collected unless WNOWAIT); 0 with WNOHANG
+    when none has yet, -ECHILD when no child matches, -ERESTARTSYS when a signal arrives."""
     while True:
         flags: u64 = irq.save()
         any_match: bool = False
@@ -554,7 +608,7 @@ def wait(p: Ptr[Process], pid: i64, options: u32, status_out: Ptr[u32], interrup
         while c != NULL:
             if matches(c, pid, p):
                 any_match = True
-                if c.state == task.PROC_ZOMBIE:
+                if c.state == task.PROC_ZOMBIE and (options & WEXITED) != 0:
                     irq.restore(flags)
                     status_out[0] = c.exit_status
                     found: i64 = i64(c.pid)
@@ -562,6 +616,11 @@ def wait(p: Ptr[Process], pid: i64, options: u32, status_out: Ptr[u32], interrup
                         collect_times(p, c)
                         release(c)
                     return found
+                changed: u32 = job_change_status(c, options) if c.state == task.PROC_ALIVE else u32(0)
+                if changed != 0:
+                    irq.restore(flags)
+                    status_out[0] = changed
+                    return i64(c.pid)
             c = c.next_sibling
         if not any_match:
             irq.restore(flags)
@@ -571,7 +630,7 @@ def wait(p: Ptr[Process], pid: i64, options: u32, status_out: Ptr[u32], interrup
             return 0
         if interruptible and signal_waiting(p):
             irq.restore(flags)
-            return -errno.EINTR
+            return -errno.ERESTARTSYS
         sched.block_on(addr(p.child_exited), u64(0))
         irq.restore(flags)
 

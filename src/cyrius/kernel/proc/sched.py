@@ -9,13 +9,14 @@ several CPUs, the thread list, the pending sets and the futex table will each ne
 switch_to saves the outgoing task's FPU state and user FS/GS bases and loads the incoming task's,
 with its kernel stack and address space; boot/x86_64/syscall.S switches the registers.
 """
-from cyrius.lang import NULL, Array, Callable, Final, Ptr, addr, cast, offsetof, sizeof, u8, u32, u64, usize
+from cyrius.lang import NULL, Array, Callable, Final, Ptr, addr, cast, i64, offsetof, sizeof, u8, u32, u64, usize
 from cyrius.rt import cli, fxrstor, fxsave, memset, read_cr3, rdmsr, sti_hlt, switch_context, thread_entry, write_cr3
 
 from ..arch.x86_64 import cpu, irq
 from ..arch.x86_64.trapframe import TrapFrame
 from ..mm import frames, paging, phys
 from ..mm.heap import kalloc, kfree
+from .. import errno
 from ..panic import panic
 from . import task
 from .task import Task, WaitQueue
@@ -92,6 +93,8 @@ def new_record() -> Ptr[Task]:
     t.tid = next_tid
     next_tid += 1
     t.state = task.TASK_BLOCKED
+    t.syscall_nr = task.NO_SYSCALL
+    t.restart_nr = task.NO_SYSCALL
     flags: u64 = irq.save()
     t.all_next = all_tasks
     all_tasks = t
@@ -424,3 +427,20 @@ def init() -> Ptr[Task]:
     boot.state = task.TASK_RUNNING
     current = boot
     return boot
+
+
+# restart_syscall's block (see signal.py): a timed wait resumed after a stop keeps its deadline.
+
+def timed_deadline(fresh: u64) -> u64:
+    """The deadline of a timed wait: `fresh`, or the one it had when restart_syscall resumes it."""
+    t: Ptr[Task] = current
+    if t.resuming:
+        t.resuming = False
+        return t.restart_deadline_ns
+    return fresh
+
+
+def interrupted_timed(deadline: u64) -> i64:
+    """A timed wait a signal ended: without a handler it resumes with the same deadline."""
+    current.restart_deadline_ns = deadline
+    return -errno.ERESTART_RESTARTBLOCK

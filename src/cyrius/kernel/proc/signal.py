@@ -10,7 +10,9 @@ from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, struct
 from cyrius.rt import fxrstor, fxsave
 
 from .. import errno
-from ..arch.x86_64.trapframe import TrapFrame
+from ..arch.x86_64 import irq
+from ..arch.x86_64.trapframe import SYSCALL_INSN_LEN, SYSCALL_VECTOR, TrapFrame
+from ..linux.syscall_names import SYS_RESTART_SYSCALL
 from ..mm import uaccess
 from . import process, sched, task
 from .task import Process
@@ -41,7 +43,9 @@ SIGWINCH: Final = 28
 
 SIG_DFL: Final = 0
 SIG_IGN: Final = 1
+SA_NOCLDSTOP: Final = 0x1
 SA_SIGINFO: Final = 0x4
+SA_RESTART: Final = 0x10000000
 SA_RESTORER: Final = 0x04000000
 SA_ONSTACK: Final = 0x08000000
 SA_NODEFER: Final = 0x40000000
@@ -125,9 +129,15 @@ def bit(sig: u32) -> u64:
 
 
 def default_ignores(sig: u32) -> bool:
-    # SIGSTOP/SIGTSTP/SIGTTIN/SIGTTOU stop a process on Linux; until job control, they are ignored.
-    return (sig == SIGCHLD or sig == SIGCONT or sig == SIGURG or sig == SIGWINCH or sig == SIGSTOP
-            or sig == SIGTSTP or sig == SIGTTIN or sig == SIGTTOU)
+    return sig == SIGCHLD or sig == SIGCONT or sig == SIGURG or sig == SIGWINCH
+
+
+def stops(sig: u32) -> bool:
+    """A signal whose default action stops the process (job control)."""
+    return sig == SIGSTOP or sig == SIGTSTP or sig == SIGTTIN or sig == SIGTTOU
+
+
+STOP_SIGNALS: Final = (1 << (SIGSTOP - 1)) | (1 << (SIGTSTP - 1)) | (1 << (SIGTTIN - 1)) | (1 << (SIGTTOU - 1))
 
 
 def ignored(p: Ptr[Process], sig: u32) -> bool:
@@ -145,6 +155,7 @@ def send_from(p: Ptr[Process], sig: u32, sender: u32) -> None:
     that thread if it sleeps, so the sleep ends with -EINTR."""
     if sig == 0 or sig > task.NSIG or p.state != task.PROC_ALIVE:
         return
+    job_control_on_send(p, sig)
     blocked: bool = p.task != NULL and (p.task.sig_blocked & bit(sig)) != 0
     if ignored(p, sig) and sig != SIGKILL and not blocked:
         return  # a blocked signal stays pending even if ignored: the handler may change first
@@ -156,6 +167,7 @@ def send_to_thread(t: Ptr[task.Task], sig: u32, sender: u32) -> None:
     p: Ptr[Process] = t.process
     if sig == 0 or sig > task.NSIG or p.state != task.PROC_ALIVE:
         return
+    job_control_on_send(p, sig)
     if ignored(p, sig) and sig != SIGKILL and (t.sig_blocked & bit(sig)) == 0:
         return
     process.post_signal(p, t, sig, sender)
@@ -188,7 +200,15 @@ pending_fault_addr: Array[u64, 1] = Array[u64, 1]()
 
 def next_signal(t: Ptr[task.Task]) -> u32:
     """The lowest signal t may take now, its own or its process's."""
-    ready: u64 = (t.sig_pending | t.process.sig_pending) & ~(t.sig_blocked & ~u64(UNBLOCKABLE))
+    return lowest((t.sig_pending | t.process.sig_pending) & ~(t.sig_blocked & ~u64(UNBLOCKABLE)))
+
+
+def next_waited(t: Ptr[task.Task], wanted: u64) -> u32:
+    """rt_sigtimedwait: the lowest pending signal in `wanted` (blocked or not), t's own or its process's."""
+    return lowest((t.sig_pending | t.process.sig_pending) & wanted)
+
+
+def lowest(ready: u64) -> u32:
     if ready == 0:
         return 0
     sig: u32 = 1
@@ -215,12 +235,17 @@ def suspend_mask(t: Ptr[task.Task], saved: u64) -> None:
 
 
 def deliver(frame: Ptr[TrapFrame]) -> None:
-    """Act on pending signals before returning to user mode in `frame`."""
+    """Act on pending signals before returning to user mode in `frame`: wait while the process
+    is stopped, run default actions, set up a handler's frame, and settle an interrupted system
+    call (-EINTR or a restart)."""
     p: Ptr[Process] = process.current()
     t: Ptr[task.Task] = sched.current
     while True:
+        if p.stopped:
+            wait_while_stopped(p, t)
         sig: u32 = next_signal(t)
         if sig == 0:
+            restart_without_handler(t, frame, p.abi == task.ABI_LINUX)
             if t.restore_sigmask:
                 t.sig_blocked = t.saved_sigmask
                 t.restore_sigmask = False
@@ -230,12 +255,144 @@ def deliver(frame: Ptr[TrapFrame]) -> None:
         if act.handler == SIG_IGN:
             continue
         if act.handler == SIG_DFL:
+            if stops(sig):
+                group_stop(p, sig)
+                continue
             if default_ignores(sig):
                 continue
             kill_current(sig)
+        restart_with_handler(t, frame, act)
         if setup_frame(p, t, frame, sig, act, sender) < 0:
             kill_current(SIGSEGV)
         return
+
+
+# Restarting an interrupted system call. A blocking call a signal interrupts returns one of the
+# kernel-internal -ERESTART* codes; here, on the way out, it becomes -EINTR or the call runs again
+# (rip back over `syscall`, rax the call's number), by Linux's rules: with no handler to run every
+# one restarts (a stop and SIGCONT are invisible to the program); with a handler, ERESTARTSYS
+# restarts only under SA_RESTART, ERESTARTNOINTR always, the others not at all.
+
+def entering_syscall(t: Ptr[task.Task], frame: Ptr[TrapFrame], linux: bool) -> None:
+    """Note the call's number for a restart; restart_syscall becomes the call its block holds."""
+    t.resuming = False
+    if linux and frame.rax == SYS_RESTART_SYSCALL and t.restart_nr != task.NO_SYSCALL:
+        frame.rax = t.restart_nr
+        t.resuming = True
+    t.restart_nr = task.NO_SYSCALL
+    t.syscall_nr = frame.rax
+
+
+def interrupted_call(t: Ptr[task.Task], frame: Ptr[TrapFrame]) -> i64:
+    """The -ERESTART* code frame returns from a system call (0 if none)."""
+    if frame.vector != SYSCALL_VECTOR or t.syscall_nr == task.NO_SYSCALL:
+        return 0
+    r: i64 = i64(frame.rax)
+    if r == -errno.ERESTARTSYS or r == -errno.ERESTARTNOINTR or r == -errno.ERESTARTNOHAND:
+        return r
+    if r == -errno.ERESTART_RESTARTBLOCK:
+        return r
+    return 0
+
+
+def restart(t: Ptr[task.Task], frame: Ptr[TrapFrame], nr: u64) -> None:
+    frame.rax = nr
+    frame.rip -= SYSCALL_INSN_LEN
+    t.syscall_nr = task.NO_SYSCALL
+
+
+def restart_without_handler(t: Ptr[task.Task], frame: Ptr[TrapFrame], linux: bool) -> None:
+    r: i64 = interrupted_call(t, frame)
+    if r == 0:
+        return
+    if r != -errno.ERESTART_RESTARTBLOCK:
+        restart(t, frame, t.syscall_nr)
+    elif linux:
+        t.restart_nr = t.syscall_nr
+        restart(t, frame, u64(SYS_RESTART_SYSCALL))
+    else:
+        frame.rax = u64(-errno.EINTR)  # the host world has no restart_syscall
+
+
+def restart_with_handler(t: Ptr[task.Task], frame: Ptr[TrapFrame], act: Ptr[task.SigAction]) -> None:
+    r: i64 = interrupted_call(t, frame)
+    if r == 0:
+        return
+    if r == -errno.ERESTARTNOINTR or (r == -errno.ERESTARTSYS and (act.flags & SA_RESTART) != 0):
+        restart(t, frame, t.syscall_nr)
+        return
+    frame.rax = u64(-errno.EINTR)
+    t.syscall_nr = task.NO_SYSCALL
+
+
+# Job control. A stop signal's default action stops the whole process: each thread waits in
+# wait_while_stopped on its way to user mode (one asleep in the kernel is woken to get there, and
+# its call restarts afterwards), until SIGCONT or SIGKILL; once every thread is there, the parent
+# is told. Sending SIGCONT continues it at once, even if SIGCONT is blocked or ignored, and discards
+# pending stop signals; sending a stop signal discards a pending SIGCONT.
+
+def job_control_on_send(p: Ptr[Process], sig: u32) -> None:
+    flags: u64 = irq.save()
+    if stops(sig):
+        discard(p, bit(u32(SIGCONT)))
+    elif sig == SIGCONT:
+        discard(p, u64(STOP_SIGNALS))
+        if p.stopped:
+            stop_complete: bool = p.threads_stopped >= p.live_threads
+            p.stopped = False
+            p.threads_stopped = 0
+            t: Ptr[task.Task] = p.threads
+            while t != NULL:
+                t.stop_pending = False
+                t = t.group_next
+            if stop_complete:
+                p.wait_report = task.REPORT_CONTINUED
+                process.tell_parent_job_change(p)
+            sched.wake_all(addr(p.continued))
+    irq.restore(flags)
+
+
+def discard(p: Ptr[Process], mask: u64) -> None:
+    p.sig_pending &= ~mask
+    t: Ptr[task.Task] = p.threads
+    while t != NULL:
+        t.sig_pending &= ~mask
+        t = t.group_next
+
+
+def group_stop(p: Ptr[Process], sig: u32) -> None:
+    """Stop every thread of p: the others leave their waits (as for a signal) and stop on their
+    way to user mode; the last one to stop completes the stop, which the parent is told of."""
+    flags: u64 = irq.save()
+    if not p.stopped and not p.group_exiting:
+        p.stopped = True
+        p.stop_signal = sig
+        p.threads_stopped = 0
+        t: Ptr[task.Task] = p.threads
+        while t != NULL:
+            if t != sched.current and t.state != task.TASK_DEAD:
+                t.stop_pending = True
+                if t.state == task.TASK_BLOCKED:
+                    sched.wake(t)
+            t = t.group_next
+    irq.restore(flags)
+
+
+def count_stopped(p: Ptr[Process], t: Ptr[task.Task]) -> None:
+    """Thread t has stopped (interrupts off); the last one completes the stop."""
+    t.stop_pending = False
+    p.threads_stopped += 1
+    if p.threads_stopped == p.live_threads:
+        process.complete_stop(p)
+
+
+def wait_while_stopped(p: Ptr[Process], t: Ptr[task.Task]) -> None:
+    kill: u64 = bit(u32(SIGKILL))
+    flags: u64 = irq.save()
+    count_stopped(p, t)
+    while p.stopped and (task.deliverable(t) & kill) == 0:
+        sched.block_on(addr(p.continued), u64(0))
+    irq.restore(flags)
 
 
 def take(p: Ptr[Process], t: Ptr[task.Task], sig: u32) -> u32:
@@ -317,15 +474,13 @@ def setup_frame(p: Ptr[Process], t: Ptr[task.Task], frame: Ptr[TrapFrame], sig: 
         t.restore_sigmask = False
     sf.uc.mcontext.oldmask = old_mask
     sf.uc.sigmask = old_mask
-    sf.info.signo = sig
     if sig == SIGSEGV or sig == SIGBUS or sig == SIGILL or sig == SIGFPE:
+        sf.info.signo = sig
         sf.info.first = pending_fault_addr[0]
         sf.uc.mcontext.cr2 = pending_fault_addr[0]
         sf.info.code = 1  # SEGV_MAPERR, ILL_ILLOPC, FPE_INTDIV, BUS_ADRALN: the kernel's own
     else:
-        sf.info.first = u64(sender)  # si_pid; si_uid (the next 4 bytes) is root's 0
-        if sender == 0:
-            sf.info.code = 0x80  # SI_KERNEL
+        fill_info(addr(sf.info), sig, sender)
     if uaccess.copy_out(p.space, sp, cast(Ptr[u8], addr(sf)), u64(sizeof(SigFrame))) < 0:
         return -errno.EFAULT
     if t.altstack_autodisarm:  # SS_AUTODISARM: no alternate stack until sigreturn puts uc_stack back
@@ -344,6 +499,14 @@ def setup_frame(p: Ptr[Process], t: Ptr[task.Task], frame: Ptr[TrapFrame], sig: 
     if (act.flags & SA_RESETHAND) != 0:
         act.handler = SIG_DFL
     return 0
+
+
+def fill_info(info: Ptr[SigInfo], sig: u32, sender: u32) -> None:
+    """The siginfo of a sent (not fault) signal: who sent it, or the kernel."""
+    info.signo = sig
+    info.first = u64(sender)  # si_pid; si_uid (the next 4 bytes) is root's 0
+    if sender == 0:
+        info.code = 0x80  # SI_KERNEL
 
 
 def offsetof_info() -> u64:
@@ -418,6 +581,7 @@ def sigreturn(frame: Ptr[TrapFrame]) -> i64:
         fxrstor(cast(Ptr[None], addr(fpu)))
     restore_registers(addr(sf.uc.mcontext), frame)
     t.sig_blocked = sf.uc.sigmask & ~u64(UNBLOCKABLE)
+    t.syscall_nr = task.NO_SYSCALL  # the restored rax is a result, never a call to restart
     # As Linux's restore_altstack: the saved stack_t comes back, unless that is refused (the
     # interrupted code was itself on the alternate stack); a bad one is ignored, not an error.
     set_altstack(t, frame.rsp, sf.uc.stack_sp, u32(sf.uc.stack_flags) & ~u32(SS_ONSTACK), sf.uc.stack_size)
@@ -463,4 +627,8 @@ def name(sig: u32) -> Ptr[u8]:
         return b"SIGSTOP"
     if sig == SIGTSTP:
         return b"SIGTSTP"
+    if sig == SIGTTIN:
+        return b"SIGTTIN"
+    if sig == SIGTTOU:
+        return b"SIGTTOU"
     return b"signal"

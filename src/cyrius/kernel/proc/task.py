@@ -24,6 +24,13 @@ ABI_UNSET: Final = 0
 ABI_HOST: Final = 1
 ABI_LINUX: Final = 2
 
+NO_SYSCALL: Final = 0xFFFFFFFFFFFFFFFF
+
+# Process.wait_report: a change of a live child that wait4/waitid report (WUNTRACED, WCONTINUED)
+REPORT_NONE: Final = 0
+REPORT_STOPPED: Final = 1
+REPORT_CONTINUED: Final = 2
+
 # Process.state
 PROC_ALIVE: Final = 0
 PROC_ZOMBIE: Final = 1  # exited; its parent has not collected the status yet
@@ -96,6 +103,11 @@ class Task:
     altstack_size: u64
     altstack_autodisarm: bool  # SS_AUTODISARM: disarmed while a handler runs on it
     comm: Array[u8, NAME_LEN]  # a non-leader thread's name; the leader's is its Process's name
+    syscall_nr: u64  # the system call in progress, for its restart (NO_SYSCALL: none, or after sigreturn)
+    restart_nr: u64  # restart_syscall's block: the timed call to resume (NO_SYSCALL: none) ...
+    restart_deadline_ns: u64  # ... with the deadline it had (monotonic clock)
+    resuming: bool  # restart_syscall is running restart_nr: its deadline comes from the block
+    stop_pending: bool  # its process is stopping: leave any wait and stop on the way to user mode
     user_ticks: u64  # timer ticks that found this task in user mode (utime)
     system_ticks: u64  # ... in the kernel on its behalf (stime)
 
@@ -115,6 +127,11 @@ class Process:
     threads: Ptr[Task]  # every thread, linked by group_next; the leader stays here after it exits
     live_threads: u32  # threads not yet exited; the process is a zombie once none is left
     group_exiting: bool  # exit_group, a fatal signal or an execve: every other thread is killed
+    stopped: bool  # job control: a stop signal's default action; each thread waits in `continued`
+    stop_signal: u32  # the signal that stopped it
+    threads_stopped: u32  # threads waiting in `continued`: the stop is complete (and reported) at live_threads
+    wait_report: u32  # a stop or continue the parent has not waited for (REPORT_*)
+    continued: WaitQueue
     thread_exited: WaitQueue  # execve from a thread waits here for the others to be gone
     exited_user_ticks: u64  # CPU time of threads already freed
     exited_system_ticks: u64
@@ -148,6 +165,13 @@ class Process:
     quota: Ptr[Quota]  # the container's limits (NULL: the host world)
 
 
+STOP_PENDING: Final = 1 << 18  # deliverable()'s bit for a pending group stop (SIGSTOP's, never blockable)
+
+
 def deliverable(t: Ptr[Task]) -> u64:
-    """Signals pending for t (its own and its process's) that it does not block."""
-    return (t.sig_pending | t.process.sig_pending) & ~t.sig_blocked
+    """Signals pending for t (its own and its process's) that it does not block, and a stop it is
+    to take part in: anything that ends an interruptible wait."""
+    ready: u64 = (t.sig_pending | t.process.sig_pending) & ~t.sig_blocked
+    if t.stop_pending:
+        ready |= u64(STOP_PENDING)
+    return ready

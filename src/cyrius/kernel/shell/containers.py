@@ -59,7 +59,7 @@ def wait_for_init(id: Ptr[u8], pid: u32) -> None:
     unless it exited with status 0."""
     ldisc.attach(pid, pid)
     status: Array[u32, 1] = Array[u32, 1]()
-    process.wait(process.host, i64(pid), u32(0), addr(status), False)
+    process.wait(process.host, i64(pid), u32(process.WEXITED), addr(status), False)
     ldisc.detach()
     processes.report(b"oci-runtime: init of ", id, status[0])
 

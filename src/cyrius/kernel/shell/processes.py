@@ -39,7 +39,7 @@ def reap_orphans() -> None:
     """Collect orphans (and detached containers' inits) that ended while the host shell was
     busy or waiting for a command line."""
     status: Array[u32, 1] = Array[u32, 1]()
-    while process.wait(process.host, i64(-1), u32(process.WNOHANG), addr(status), False) > 0:
+    while process.wait(process.host, i64(-1), u32(process.WNOHANG | process.WEXITED), addr(status), False) > 0:
         pass
 
 
@@ -62,7 +62,7 @@ def cmd_run(argc: u32, args: Ptr[Ptr[u8]]) -> None:
     pid: u32 = slot[0].pid
     ldisc.attach(pid, pid)  # the program's session owns the terminal until it ends
     status: Array[u32, 1] = Array[u32, 1]()
-    process.wait(process.host, i64(pid), u32(0), addr(status), False)
+    process.wait(process.host, i64(pid), u32(process.WEXITED), addr(status), False)
     ldisc.detach()
     report(b"run: ", args[1], status[0])
     reap_orphans()
@@ -80,6 +80,8 @@ def cmd_ps(argc: u32, args: Ptr[Ptr[u8]]) -> None:
         console.put_padded(ppid, u32(5))
         if p.state == task.PROC_ZOMBIE:
             console.puts(b" zombie ")
+        elif p.stopped:
+            console.puts(b" stopped")
         else:
             console.puts(b" alive  ")
         c: Ptr[runtime.Container] = runtime.of_process(p)

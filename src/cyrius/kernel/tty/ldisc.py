@@ -46,6 +46,7 @@ ECHOE: Final = 0o20
 ECHOK: Final = 0o40
 ECHONL: Final = 0o100
 ECHOCTL: Final = 0o1000
+TOSTOP: Final = 0o400
 IEXTEN: Final = 0o100000
 SIGINT: Final = 2
 SIGQUIT: Final = 3
@@ -327,7 +328,7 @@ def take(buf: Ptr[u8], count: usize) -> i64:
 
 def read(buf: Ptr[u8], count: usize, interrupted: Callable[[], bool]) -> i64:
     """read() on the terminal: a line in canonical mode, what is there (at least one byte) in raw
-    mode. -EINTR if a signal arrives first."""
+    mode. -ERESTARTSYS if a signal arrives first."""
     if count == 0:
         return 0
     while True:
@@ -338,7 +339,7 @@ def read(buf: Ptr[u8], count: usize, interrupted: Callable[[], bool]) -> i64:
             return n
         if interrupted():
             irq.restore(flags)
-            return -errno.EINTR
+            return -errno.ERESTARTSYS
         sched.block_on(addr(readers), u64(0))
         irq.restore(flags)
 

@@ -1,5 +1,11 @@
 """The console terminal as Linux programs see it: read/write through the line discipline
-(ldisc.py), the termios and job-control ioctls, and signals to the foreground process group."""
+(ldisc.py), the termios and job-control ioctls, and signals to the foreground process group.
+
+Job control as Linux's tty layer does it: a process of the terminal's session outside its
+foreground group that reads, or changes the terminal's settings or foreground group, or writes
+while TOSTOP is set, gets SIGTTIN (reads) or SIGTTOU (the others) sent to its whole group and the
+call restarts once it is continued. If it ignores or blocks that signal, a read fails with EIO and
+the others go ahead (which is how a shell takes the terminal back from a stopped job)."""
 from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, u8, u32, u64, usize
 from cyrius.rt import memcpy
 
@@ -7,7 +13,7 @@ from .. import errno
 from . import ldisc
 from ..fs import devfs
 from ..mm import uaccess
-from ..proc import process, signal, task
+from ..proc import process, sched, signal, task
 from ..proc.task import Process
 
 TCGETS: Final = 0x5401
@@ -29,8 +35,37 @@ def interrupted() -> bool:
     return process.signal_waiting(process.current())
 
 
+def background_check(sig: u32) -> i64:
+    """0 if the caller may use the terminal now; else SIGTTIN/SIGTTOU to its group (-ERESTARTSYS),
+    or -EIO for a read that may not stop."""
+    p: Ptr[Process] = process.current()
+    if ldisc.session == 0 or p.sid != ldisc.session or p.pgid == ldisc.foreground or ldisc.foreground == 0:
+        return 0
+    if signal.ignored(p, sig) or (sched.current.sig_blocked & signal.bit(sig)) != 0:
+        return -errno.EIO if sig == signal.SIGTTIN else i64(0)
+    signal_group(p.pgid, sig)
+    return -errno.ERESTARTSYS
+
+
 def console_read(buf: Ptr[u8], count: usize) -> i64:
+    r: i64 = background_check(u32(signal.SIGTTIN))
+    if r < 0:
+        return r
     return ldisc.read(buf, count, interrupted)
+
+
+def console_write(buf: Ptr[u8], count: usize) -> i64:
+    if (ldisc.termios.lflag & ldisc.TOSTOP) != 0:
+        r: i64 = background_check(u32(signal.SIGTTOU))
+        if r < 0:
+            return r
+    ldisc.write(buf, count)
+    return i64(count)
+
+
+def changes_terminal(request: u64) -> bool:
+    return (request == TCSETS or request == TCSETSW or request == TCSETSF or request == TIOCSPGRP
+            or request == TIOCSWINSZ or request == TCFLSH)
 
 
 def signal_group(pgid: u32, sig: u32) -> None:
@@ -53,6 +88,10 @@ def group_exists(pgid: u32, sid: u32) -> bool:
 def ioctl(request: u64, arg: u64) -> i64:
     """An ioctl on the console terminal."""
     p: Ptr[Process] = process.current()
+    if changes_terminal(request):
+        r: i64 = background_check(u32(signal.SIGTTOU))
+        if r < 0:
+            return r
     if request == TCGETS:
         if uaccess.copy_out(p.space, arg, cast(Ptr[u8], addr(ldisc.termios)), u64(sizeof(ldisc.Termios))) < 0:
             return -errno.EFAULT
@@ -111,5 +150,5 @@ def ioctl(request: u64, arg: u64) -> i64:
 
 def init() -> None:
     devfs.terminal_read = console_read
-    devfs.terminal_write = ldisc.write
+    devfs.terminal_write = console_write
     ldisc.signal_group = signal_group

@@ -1,5 +1,8 @@
 """The register frame isr.S saves for every interrupt and exception (boot/include/trap_frame.h)."""
-from cyrius.lang import struct, u64
+from cyrius.lang import Final, struct, u64
+
+SYSCALL_VECTOR: Final = 0x100  # TrapFrame.vector of a system call (boot/include/percpu.h)
+SYSCALL_INSN_LEN: Final = 2  # the `syscall` instruction: a restart steps rip back over it
 
 
 @struct
