@@ -98,9 +98,11 @@ def test_no_attempt_reaches_the_host_or_the_other_container(report):
 def test_the_container_sees_only_itself_in_proc_and_inherits_only_the_console(report):
     lines, other = report
     pid = int(outcomes(lines)["pid"])
-    assert pid != other
-    assert outcomes(lines)["pids"] == str(pid)
-    assert not any(line.startswith(("/proc/1/", f"/proc/{other}/")) for line in lines)
+    assert pid == 1  # its container's init, in the container's own pid namespace
+    assert outcomes(lines)["pids"] == "1"
+    assert not any(line.startswith(f"/proc/{other}/") for line in lines)  # b's init, by its kernel-wide pid
+    assert all(outcome == "contained at /" for path, outcome in outcomes(lines).items()
+               if path.startswith("/proc/1/"))  # its own links lead to its own root
     assert lines[:4] == ["fds: 0 1 2", "fd 0: /dev/console", "fd 1: /dev/console", "fd 2: /dev/console"]
 
 

@@ -56,6 +56,7 @@ class Proc:
         p.cwd = vfs.get(self.root)
         p.umask = u32(0o022)
         p.pid = u32(7)
+        p.vpid = u32(7)  # the host world: the same number
         p.pgid = u32(7)
         p.rlimits[fsargs.RLIMIT_NOFILE].soft = u64(task.MAX_FDS)
         sched.current = t

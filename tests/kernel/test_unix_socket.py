@@ -30,7 +30,8 @@ def me(machine):
     t.state = u32(task.TASK_RUNNING)
     p.task = t
     p.state = u32(task.PROC_ALIVE)
-    p.pid = 7
+    p.pid = 70  # kernel-wide; 7 in its container (its pid namespace)
+    p.vpid = 7
     p.uid = p.euid = 1000
     p.gid = p.egid = 100
     p.umask = 0o022
@@ -90,7 +91,7 @@ def test_a_stream_pair_carries_bytes_both_ways_and_ends_with_eof(me):
     assert recv(b, 100) == b"lo, world"  # a stream read crosses the writes' boundaries
     assert recv(b, 100) == -errno.EAGAIN
     assert send(b, b"back") == 4 and recv(a, 10) == b"back"
-    assert me.pid == a.peer_pid == b.peer_pid
+    assert me.vpid == a.peer_pid == b.peer_pid
     assert unix.shutdown(a, u32(1)) == 0  # SHUT_WR
     assert recv(b, 10) == b""
     assert send(a, b"x") == -errno.EPIPE

@@ -77,9 +77,9 @@ def fd_of(node: Ptr[vfs.Inode]) -> u32:
 
 
 def visible(p: Ptr[Process]) -> bool:
-    """Processes of the caller's container (all of them for the host world)."""
-    me: Ptr[Process] = process.current()
-    return p.state == task.PROC_ALIVE and (me.container == 0 or p.container == me.container)
+    """Processes of the caller's pid namespace (all of them for the host world). Nodes name
+    processes and threads by kernel-wide ids; names and contents show the reader's numbers."""
+    return p.state == task.PROC_ALIVE and process.sees(process.current(), p)
 
 
 def target(node: Ptr[vfs.Inode]) -> Ptr[Process]:
@@ -172,10 +172,10 @@ def lookup(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, out: Ptr[Ptr[vfs.I
         pid: i64 = parse_number(name, length)
         if pid <= 0:
             return -errno.ENOENT
-        p: Ptr[Process] = process.find(u32(pid))
+        p: Ptr[Process] = process.find_visible(process.current(), u32(pid))
         if p == NULL or not visible(p):
             return -errno.ENOENT
-        return make(dir, u32(PID_DIR), u32(pid), u32(0), out)
+        return make(dir, u32(PID_DIR), p.pid, u32(0), out)
     p2: Ptr[Process] = target(dir)
     if p2 == NULL:
         return -errno.ENOENT
@@ -201,9 +201,10 @@ def lookup(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, out: Ptr[Ptr[vfs.I
         return -errno.ENOENT
     if kind == TASK_DIR:
         tid: i64 = parse_number(name, length)
-        if tid <= 0 or thread_of(p2, u32(tid)) == NULL:
+        named: Ptr[task.Task] = process.find_thread_visible(process.current(), u32(tid)) if tid > 0 else NULL
+        if named == NULL or named.process != p2:
             return -errno.ENOENT
-        return make(dir, u32(TID_DIR), p2.pid, u32(tid), out)
+        return make(dir, u32(TID_DIR), p2.pid, named.tid, out)
     if kind == TID_DIR:
         if thread_of(p2, fd_of(dir)) == NULL:
             return -errno.ENOENT
@@ -275,7 +276,7 @@ def file_path(p: Ptr[Process], f: Ptr[file.File], buf: Ptr[u8], cap: usize) -> i
 def readlink(node: Ptr[vfs.Inode], buf: Ptr[u8], cap: usize) -> i64:
     kind: u32 = kind_of(node)
     if kind == SELF:
-        return put_decimal(buf, cap, u64(process.current().pid))
+        return put_decimal(buf, cap, u64(process.current().vpid))
     if kind == ROOT_LINK:
         return put_text(buf, cap, b"/")
     p: Ptr[Process] = target(node)
@@ -336,8 +337,8 @@ def readdir(dir: Ptr[vfs.Inode], cookie: u64, out: Ptr[vfs.DirEntry]) -> i64:
             p = p.next_in_table
         if best == NULL:
             return 0
-        return number_entry(out, ino_of(best.pid, u32(PID_DIR), u32(0)), u32(vfs.DT_DIR), u64(best.pid),
-                            u64(best.pid) + FIRST_PID_COOKIE)
+        return number_entry(out, ino_of(best.pid, u32(PID_DIR), u32(0)), u32(vfs.DT_DIR),
+                            u64(process.pid_of(process.current(), best)), u64(best.pid) + FIRST_PID_COOKIE)
     q: Ptr[Process] = target(dir)
     if q == NULL:
         return 0
@@ -371,8 +372,8 @@ def readdir(dir: Ptr[vfs.Inode], cookie: u64, out: Ptr[vfs.DirEntry]) -> i64:
             t = t.group_next
         if first == NULL:
             return 0
-        return number_entry(out, ino_of(q.pid, u32(TID_DIR), first.tid), u32(vfs.DT_DIR), u64(first.tid),
-                            u64(first.tid) + 2)
+        return number_entry(out, ino_of(q.pid, u32(TID_DIR), first.tid), u32(vfs.DT_DIR),
+                            u64(process.tid_of(process.current(), first)), u64(first.tid) + 2)
     if kind == TID_DIR:
         tid: u32 = fd_of(dir)
         if cookie == 2:
@@ -430,16 +431,16 @@ def render(p: Ptr[Process], t: Ptr[task.Task], kind: u32, buf: Ptr[u8]) -> usize
     if kind == COMM or kind == TID_COMM:
         return add_text(buf, add_text(buf, 0, name), b"\n")
     one_thread: bool = kind == TID_STAT or kind == TID_STATUS
-    id: u64 = u64(p.pid)
+    me: Ptr[Process] = process.current()
+    pid: u64 = u64(process.pid_of(me, p))
+    id: u64 = pid
     user: u64 = process.cpu_ticks(p, True)
     system: u64 = process.cpu_ticks(p, False)
     if one_thread:
-        id = u64(t.tid)
+        id = u64(process.tid_of(me, t))
         user = t.user_ticks
         system = t.system_ticks
-    ppid: u64 = 0
-    if p.parent != NULL:
-        ppid = u64(p.parent.pid)
+    ppid: u64 = u64(process.pid_of(me, p.parent))
     pages: u64 = 0
     if p.space != NULL:
         pages = p.space.resident
@@ -449,7 +450,7 @@ def render(p: Ptr[Process], t: Ptr[task.Task], kind: u32, buf: Ptr[u8]) -> usize
         at = add_text(buf, at, name)
         at = add_text(buf, at, b"\nState:\t")
         at = add_text(buf, at, state_name(p, t))
-        at = add_line(buf, at, b"\nTgid:\t", u64(p.pid), b"\nNgid:\t0")  # ps takes the process id from Tgid
+        at = add_line(buf, at, b"\nTgid:\t", pid, b"\nNgid:\t0")  # ps takes the process id from Tgid
         at = add_line(buf, at, b"\nPid:\t", id, b"")
         at = add_line(buf, at, b"\nPPid:\t", ppid, b"\nTracerPid:\t0")
         at = add_ids(buf, at, b"\nUid:\t", p.uid, p.euid)

@@ -53,8 +53,8 @@ def start(path: Ptr[u8], argv: Ptr[Ptr[u8]], argc: u32, envp: Ptr[Ptr[u8]], envc
         vfs.put(p.cwd)
         p.root = vfs.get(root)
         p.cwd = vfs.get(cwd)
-        p.pgid = p.pid
-        p.sid = p.pid
+        p.pgid = p.vpid
+        p.sid = p.vpid
         t: Ptr[task.Task] = sched.new_task()
         if t == NULL:
             r = -errno.ENOMEM

@@ -141,7 +141,7 @@ def do_prlimit(p: Ptr[Process], resource: u64, new_addr: u64, old_addr: u64) -> 
 def sys_prlimit64(f: Ptr[TrapFrame]) -> i64:
     p: Ptr[Process] = process.current()
     if f.rdi != 0:
-        p = process.find(u32(f.rdi))
+        p = process.find_visible(p, u32(f.rdi))
         if p == NULL:
             return -errno.ESRCH
     return do_prlimit(p, f.rsi, f.rdx, f.r10)

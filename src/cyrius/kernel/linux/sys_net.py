@@ -471,7 +471,7 @@ def cred_in(data: Ptr[u8], length: u64, extra: Ptr[Ancillary]) -> i64:
         return -errno.EINVAL
     c: Ptr[UCred] = cast(Ptr[UCred], data)
     p: Ptr[Process] = process.current()
-    own: bool = (c.pid == p.pid and (c.uid == p.uid or c.uid == p.euid) and (c.gid == p.gid or c.gid == p.egid))
+    own: bool = (c.pid == p.vpid and (c.uid == p.uid or c.uid == p.euid) and (c.gid == p.gid or c.gid == p.egid))
     if not own and p.euid != 0:
         return -errno.EPERM
     extra.has_cred = True

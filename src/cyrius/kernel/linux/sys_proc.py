@@ -258,23 +258,22 @@ def sys_waitid(f: Ptr[TrapFrame]) -> i64:
 
 
 def sys_getpid(f: Ptr[TrapFrame]) -> i64:
-    return i64(process.current().pid)
+    return i64(process.current().vpid)
 
 
 def sys_gettid(f: Ptr[TrapFrame]) -> i64:
-    return i64(sched.current.tid)
+    return i64(sched.current.vtid)
 
 
 def sys_getppid(f: Ptr[TrapFrame]) -> i64:
+    """0 for a container's init, whose parent is outside its pid namespace (as on Linux)."""
     p: Ptr[Process] = process.current()
-    if p.parent == NULL:
-        return 0
-    return i64(p.parent.pid)
+    return i64(process.pid_of(p, p.parent))
 
 
 def sys_set_tid_address(f: Ptr[TrapFrame]) -> i64:
     sched.current.clear_child_tid = f.rdi
-    return i64(sched.current.tid)
+    return i64(sched.current.vtid)
 
 
 def sys_set_robust_list(f: Ptr[TrapFrame]) -> i64:
@@ -288,8 +287,8 @@ def sys_set_robust_list(f: Ptr[TrapFrame]) -> i64:
 def sys_get_robust_list(f: Ptr[TrapFrame]) -> i64:
     t: Ptr[task.Task] = sched.current
     if f.rdi != 0:
-        t = sched.find_thread(u32(f.rdi))
-        if t == NULL or t.process.container != process.current().container:
+        t = process.find_thread_visible(process.current(), u32(f.rdi))
+        if t == NULL:
             return -errno.ESRCH
     space: Ptr[uspace.AddressSpace] = process.current().space
     if uaccess.put_u64(space, f.rsi, t.robust_list) < 0 or uaccess.put_u64(space, f.rdx, t.robust_len) < 0:
@@ -369,7 +368,7 @@ def sys_setgroups(f: Ptr[TrapFrame]) -> i64:
 def target(pid: u64) -> Ptr[Process]:
     if i32(u32(pid)) == 0:
         return process.current()
-    return process.find(u32(pid))
+    return process.find_visible(process.current(), u32(pid))
 
 
 def sys_getpgid(f: Ptr[TrapFrame]) -> i64:
@@ -392,10 +391,12 @@ def sys_setpgid(f: Ptr[TrapFrame]) -> i64:
     pgid: i64 = i64(i32(u32(f.rsi)))
     if pgid < 0:
         return -errno.EINVAL
-    if p.sid == p.pid:
+    if p.sid == p.vpid:
         return -errno.EPERM  # a session leader stays in its group
     if pgid == 0:
-        pgid = i64(p.pid)
+        pgid = i64(p.vpid)
+    if pgid != i64(p.vpid) and not process.group_in_session(p, u32(pgid)):
+        return -errno.EPERM
     p.pgid = u32(pgid)
     return 0
 
@@ -409,16 +410,16 @@ def sys_getsid(f: Ptr[TrapFrame]) -> i64:
 
 def sys_setsid(f: Ptr[TrapFrame]) -> i64:
     p: Ptr[Process] = process.current()
-    if p.pgid == p.pid:
+    if p.pgid == p.vpid:
         return -errno.EPERM
     q: Ptr[Process] = process.table
     while q != NULL:
-        if q.pgid == p.pid:
+        if q.pgid == p.vpid and q.container == p.container:
             return -errno.EPERM
         q = q.next_in_table
-    p.sid = p.pid
-    p.pgid = p.pid
-    return i64(p.pid)
+    p.sid = p.vpid
+    p.pgid = p.vpid
+    return i64(p.vpid)
 
 
 def init() -> None:

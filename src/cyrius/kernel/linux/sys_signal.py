@@ -95,18 +95,29 @@ def may_signal(p: Ptr[Process]) -> bool:
     return permitted(process.current(), p) and p.abi == task.ABI_LINUX  # the host world is no target
 
 
+def shielded_init(p: Ptr[Process], sig: u32) -> bool:
+    """A container's init takes from its own container only the signals it handles (Linux's
+    SIGNAL_UNKILLABLE for a pid namespace's init): `kill -9 1` inside it does nothing."""
+    me: Ptr[Process] = process.current()
+    return (sig != 0 and p.container != 0 and p.vpid == 1 and me.container == p.container
+            and p.actions[sig - 1].handler == signal.SIG_DFL)
+
+
 def kill_one(p: Ptr[Process], sig: u32) -> i64:
     if not may_signal(p):
         return -errno.EPERM
-    signal.send_from(p, sig, process.current().pid)
+    if not shielded_init(p, sig):
+        signal.send_from(p, sig, process.pid_of(p, process.current()))
     return 0
 
 
 def do_kill(pid: i64, sig: u32) -> i64:
+    """kill(2): pid > 0 one process of the caller's pid namespace (ESRCH outside it), 0 and -pgid a
+    process group, -1 every process of the caller's container (or host world) but itself."""
     if sig > task.NSIG:
         return -errno.EINVAL
     if pid > 0:
-        p: Ptr[Process] = process.find(u32(pid))
+        p: Ptr[Process] = process.find_visible(process.current(), u32(pid))
         if p == NULL or p.state != task.PROC_ALIVE:
             return -errno.ESRCH
         return kill_one(p, sig)
@@ -136,12 +147,14 @@ def kill_thread(tgid: i64, tid: i64, sig: u64) -> i64:
     """tgkill (tkill: tgid 0, any process): sig for one thread."""
     if tid <= 0 or tgid < 0 or sig > task.NSIG:
         return -errno.EINVAL
-    t: Ptr[task.Task] = sched.find_thread(u32(tid))
-    if t == NULL or (tgid != 0 and i64(t.process.pid) != tgid) or t.process.state != task.PROC_ALIVE:
+    me: Ptr[Process] = process.current()
+    t: Ptr[task.Task] = process.find_thread_visible(me, u32(tid))
+    if t == NULL or (tgid != 0 and i64(process.pid_of(me, t.process)) != tgid) or t.process.state != task.PROC_ALIVE:
         return -errno.ESRCH
     if not may_signal(t.process):
         return -errno.EPERM
-    signal.send_to_thread(t, u32(sig), process.current().pid)
+    if not shielded_init(t.process, u32(sig)):
+        signal.send_to_thread(t, u32(sig), process.pid_of(t.process, me))
     return 0
 
 

@@ -148,10 +148,11 @@ def sys_getrusage(f: Ptr[TrapFrame]) -> i64:
     return put_rusage(f.rsi, user, system, resident * (PAGE // 1024))
 
 
-def affinity_target(pid: u64) -> Ptr[Process]:
-    if pid == 0:
-        return process.current()
-    return process.find(u32(pid))
+def affinity_target(tid: u64) -> Ptr[task.Task]:
+    """The thread sched_*affinity names (0: the caller), NULL if none the caller can see."""
+    if tid == 0:
+        return sched.current
+    return process.find_thread_visible(process.current(), u32(tid))
 
 
 def sys_sched_getaffinity(f: Ptr[TrapFrame]) -> i64:
@@ -183,7 +184,7 @@ def priority_target(which: u64, who: u64) -> i64:
     """0 if (which, who) names at least one process, else -errno."""
     if which > PRIO_USER:
         return -errno.EINVAL
-    if which == PRIO_PROCESS and who != 0 and process.find(u32(who)) == NULL:
+    if which == PRIO_PROCESS and who != 0 and process.find_visible(process.current(), u32(who)) == NULL:
         return -errno.ESRCH
     return 0
 

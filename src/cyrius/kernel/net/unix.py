@@ -98,7 +98,7 @@ class UnixSocket:
     accept_head: Ptr["UnixSocket"]
     accept_tail: Ptr["UnixSocket"]
     next_pending: Ptr["UnixSocket"]
-    peer_pid: u32  # SO_PEERCRED: the peer's credentials when it connected (or the listener's)
+    peer_pid: u32  # SO_PEERCRED: the peer's credentials when it connected (or the listener's); pids in its container's numbering (sockets do not cross containers)
     peer_uid: u32
     peer_gid: u32
     readers: WaitQueue  # data or a connection arrives, or the peer goes
@@ -158,7 +158,7 @@ def node_for(s: Ptr[UnixSocket]) -> Ptr[vfs.Inode]:
 def take_cred(s: Ptr[UnixSocket]) -> None:
     """SO_PEERCRED of s: the calling process, which is on the other end."""
     p: Ptr[Process] = process.current()
-    s.peer_pid = p.pid
+    s.peer_pid = p.vpid
     s.peer_uid = p.euid
     s.peer_gid = p.egid
 
@@ -443,7 +443,7 @@ def new_message(s: Ptr[UnixSocket], buf: Ptr[u8], n: u32, extra: Ptr[Ancillary])
     if n > 0:
         memcpy(cast(Ptr[None], data_of(m)), cast(Ptr[None], buf), usize(n))
     p: Ptr[Process] = process.current()
-    m.pid = p.pid
+    m.pid = p.vpid
     m.uid = p.euid
     m.gid = p.egid
     if extra != NULL:

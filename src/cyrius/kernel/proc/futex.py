@@ -210,11 +210,11 @@ def release_robust_list(space: Ptr[uspace.AddressSpace], t: Ptr[Task]) -> None:
         if uaccess.get_u64(space, entry, addr(nxt)) < 0:
             return
         if entry != pending:
-            owner_died(space, entry + head.futex_offset, t.tid)
+            owner_died(space, entry + head.futex_offset, t.vtid)
         entry = nxt[0] & ~u64(1)
         left -= 1
     if pending != 0:
-        owner_died(space, pending + head.futex_offset, t.tid)
+        owner_died(space, pending + head.futex_offset, t.vtid)
 
 
 def thread_exit(space: Ptr[uspace.AddressSpace], t: Ptr[Task]) -> None:

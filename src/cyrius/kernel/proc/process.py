@@ -49,12 +49,78 @@ def cred_of(p: Ptr[Process], out: Ptr[vfs.Cred]) -> Ptr[vfs.Cred]:
 
 
 def find(pid: u32) -> Ptr[Process]:
+    """The process with kernel-wide pid `pid` (the host world's view)."""
     p: Ptr[Process] = table
     while p != NULL:
         if p.pid == pid:
             return p
         p = p.next_in_table
     return NULL
+
+
+# Pid namespaces: each container numbers its processes and threads from 1 (vpid, vtid, from its
+# Quota.last_pid); the host world sees every process by its kernel-wide pid. A process in a
+# container sees only its container's processes (pid_of is 0 for the others, find_visible NULL).
+
+def sees(viewer: Ptr[Process], p: Ptr[Process]) -> bool:
+    return viewer.container == 0 or viewer.container == p.container
+
+
+def pid_of(viewer: Ptr[Process], p: Ptr[Process]) -> u32:
+    """p's pid as viewer sees it: 0 if it is outside viewer's namespace."""
+    if p == NULL or not sees(viewer, p):
+        return 0
+    return p.pid if viewer.container == 0 else p.vpid
+
+
+def tid_of(viewer: Ptr[Process], t: Ptr[Task]) -> u32:
+    if not sees(viewer, t.process):
+        return 0
+    return t.tid if viewer.container == 0 else t.vtid
+
+
+def find_visible(viewer: Ptr[Process], pid: u32) -> Ptr[Process]:
+    """The process viewer calls `pid` (kill, wait, /proc, prlimit...), NULL if none it can see."""
+    if viewer.container == 0:
+        return find(pid)
+    p: Ptr[Process] = table
+    while p != NULL:
+        if p.container == viewer.container and p.vpid == pid:
+            return p
+        p = p.next_in_table
+    return NULL
+
+
+def find_thread_visible(viewer: Ptr[Process], tid: u32) -> Ptr[Task]:
+    """The live thread viewer calls `tid` (tgkill, sched_setaffinity...), NULL if none it can see."""
+    p: Ptr[Process] = table
+    while p != NULL:
+        if sees(viewer, p):
+            t: Ptr[Task] = p.threads
+            while t != NULL:
+                if t.state != task.TASK_DEAD and tid_of(viewer, t) == tid:
+                    return t
+                t = t.group_next
+        p = p.next_in_table
+    return NULL
+
+
+def group_in_session(member: Ptr[Process], pgid: u32) -> bool:
+    """A live process group pgid exists in member's session (and pid namespace)."""
+    q: Ptr[Process] = table
+    while q != NULL:
+        if q.pgid == pgid and q.sid == member.sid and q.container == member.container and q.state == task.PROC_ALIVE:
+            return True
+        q = q.next_in_table
+    return False
+
+
+def next_vpid(q: Ptr[task.Quota], pid: u32) -> u32:
+    """The next number in q's container's namespace (the kernel-wide pid in the host world's)."""
+    if q == NULL:
+        return pid
+    q.last_pid += 1
+    return q.last_pid
 
 
 def allocate(parent: Ptr[Process]) -> Ptr[Process]:
@@ -68,6 +134,7 @@ def allocate(parent: Ptr[Process]) -> Ptr[Process]:
     if p == NULL:
         return NULL
     p.pid = next_pid
+    p.vpid = p.pid  # until join_quota numbers it in a container's namespace
     next_pid += 1
     p.exit_signal = SIGCHLD
     p.parent = parent
@@ -101,8 +168,9 @@ def allocate(parent: Ptr[Process]) -> Ptr[Process]:
 
 
 def join_quota(p: Ptr[Process], q: Ptr[task.Quota]) -> None:
-    """Count p against q (its container's)."""
+    """Count p against q (its container's) and number it in q's pid namespace."""
     p.quota = q
+    p.vpid = next_vpid(q, p.pid)
     if q != NULL:
         q.pids += 1
 
@@ -181,6 +249,7 @@ def attach_leader(p: Ptr[Process], t: Ptr[Task]) -> None:
     p.live_threads = 1
     t.process = p
     t.tid = p.pid
+    t.vtid = p.vpid
     t.group_next = NULL
 
 
@@ -254,7 +323,7 @@ def fork(parent: Ptr[Process], frame: Ptr[TrapFrame], share_space: bool, child_s
         t.altstack_size = me.altstack_size
         t.altstack_autodisarm = me.altstack_autodisarm
     out[0] = child
-    return i64(child.pid)
+    return i64(pid_of(parent, child))
 
 
 def start_child(child: Ptr[Process], vfork: bool) -> None:
@@ -278,6 +347,7 @@ def add_thread(p: Ptr[Process], frame: Ptr[TrapFrame], child_stack: u64, out: Pt
     t.process = p
     t.tid = next_pid
     next_pid += 1
+    t.vtid = next_vpid(p.quota, t.tid)
     t.group_next = p.threads
     p.threads = t
     p.live_threads += 1
@@ -286,7 +356,7 @@ def add_thread(p: Ptr[Process], frame: Ptr[TrapFrame], child_stack: u64, out: Pt
     memcpy(cast(Ptr[None], addr(t.comm)), cast(Ptr[None], thread_name(sched.current)), usize(task.NAME_LEN))
     copy_caller(t, frame, child_stack)
     out[0] = t
-    return i64(t.tid)
+    return i64(t.vtid)
 
 
 def thread_name(t: Ptr[Task]) -> Ptr[u8]:
@@ -421,7 +491,7 @@ def leave_resources(p: Ptr[Process]) -> None:
         c.next_sibling = heir.first_child
         heir.first_child = c
         if c.state == task.PROC_ZOMBIE:  # the heir has one more child to collect
-            notify_parent(heir, SIGCHLD, c.pid)
+            notify_parent(heir, SIGCHLD, pid_of(heir, c))
             sched.wake_all(addr(heir.child_exited))
         c = nxt
     p.first_child = NULL
@@ -435,7 +505,7 @@ def become_zombie(p: Ptr[Process], status: u32) -> None:
         exit_hook(p)
     parent: Ptr[Process] = p.parent
     if parent != NULL:
-        notify_parent(parent, p.exit_signal, p.pid)
+        notify_parent(parent, p.exit_signal, pid_of(parent, p))
         sched.wake_all(addr(parent.child_exited))
 
 
@@ -465,6 +535,7 @@ def become_only_thread(p: Ptr[Process]) -> i64:
         sched.free_task(leader)
         p.task = me
         me.tid = p.pid
+        me.vtid = p.vpid
     irq.restore(flags)
     return 0
 
@@ -521,7 +592,7 @@ def tell_parent_job_change(p: Ptr[Process]) -> None:
     if parent == NULL:
         return
     if (parent.actions[SIGCHLD - 1].flags & SA_NOCLDSTOP) == 0:
-        notify_parent(parent, SIGCHLD, p.pid)
+        notify_parent(parent, SIGCHLD, pid_of(parent, p))
     sched.wake_all(addr(parent.child_exited))
 
 
@@ -576,7 +647,7 @@ def release(p: Ptr[Process]) -> None:
 
 def matches(child: Ptr[Process], pid: i64, caller: Ptr[Process]) -> bool:
     if pid > 0:
-        return i64(child.pid) == pid
+        return i64(pid_of(caller, child)) == pid
     if pid == 0:
         return child.pgid == caller.pgid
     if pid < -1:
@@ -611,7 +682,7 @@ def wait(p: Ptr[Process], pid: i64, options: u32, status_out: Ptr[u32], interrup
                 if c.state == task.PROC_ZOMBIE and (options & WEXITED) != 0:
                     irq.restore(flags)
                     status_out[0] = c.exit_status
-                    found: i64 = i64(c.pid)
+                    found: i64 = i64(pid_of(p, c))
                     if (options & WNOWAIT) == 0:
                         collect_times(p, c)
                         release(c)
@@ -620,7 +691,7 @@ def wait(p: Ptr[Process], pid: i64, options: u32, status_out: Ptr[u32], interrup
                 if changed != 0:
                     irq.restore(flags)
                     status_out[0] = changed
-                    return i64(c.pid)
+                    return i64(pid_of(p, c))
             c = c.next_sibling
         if not any_match:
             irq.restore(flags)

@@ -70,13 +70,15 @@ class Quota:
     """What a container's processes may use together, and use now (the host world has none)."""
     pids_limit: u32  # processes, zombies included (as Linux's pids controller counts them)
     pids: u32
+    last_pid: u32  # the container's pid namespace: the last number given out there (its init is 1)
     memory: uspace.MemoryCharge
 
 
 @struct
 class Task:
     fpu: Array[u8, FPU_AREA]  # first: kalloc's 16-byte alignment is what FXSAVE needs
-    tid: u32
+    tid: u32  # kernel-wide (the host world's number)
+    vtid: u32  # in its process's pid namespace (process.tid_of)
     state: u32
     saved_rsp: u64  # while switched out (switch_context)
     stack_base: u64  # lowest address of the kernel stack (0: the boot stack, never freed)
@@ -114,7 +116,8 @@ class Task:
 
 @struct
 class Process:
-    pid: u32
+    pid: u32  # kernel-wide: the host world's number, the kernel's handle (process.find)
+    vpid: u32  # in its container's pid namespace (1 for the container's init; = pid in the host world)
     state: u32
     abi: u32
     exit_status: u32  # the wait status (Linux encoding) once a zombie
@@ -144,7 +147,7 @@ class Process:
     gid: u32
     euid: u32
     egid: u32
-    pgid: u32
+    pgid: u32  # process group and session: numbers of its own pid namespace (vpids)
     sid: u32
     umask: u32
     vfork_pending: bool  # a vfork parent sleeps until this child execs or exits

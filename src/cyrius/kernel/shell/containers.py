@@ -1,6 +1,6 @@
 """The host shell's `oci-runtime` command: the OCI runtime operations, through the host
 system-call table (host/syscalls.py)."""
-from cyrius.lang import Array, Final, Ptr, addr, cast, i64, u8, u32, u64, usize
+from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, u8, u32, u64, usize
 
 from .. import console, errno
 from . import processes
@@ -9,6 +9,7 @@ from ..container import runtime
 from ..lib import cstr
 from ..host import syscalls as host
 from ..proc import process, signal
+from ..proc.task import Process
 
 STATE_CAP: Final = 8192
 
@@ -57,7 +58,9 @@ def signal_number(name: Ptr[u8]) -> u32:
 def wait_for_init(id: Ptr[u8], pid: u32) -> None:
     """The container owns the terminal until its init exits; then one line says how it ended,
     unless it exited with status 0."""
-    ldisc.attach(pid, pid)
+    init: Ptr[Process] = process.find(pid)
+    if init != NULL:  # its session, in its container's pid numbering
+        ldisc.attach(init.pgid, init.sid, init.container)
     status: Array[u32, 1] = Array[u32, 1]()
     process.wait(process.host, i64(pid), u32(process.WEXITED), addr(status), False)
     ldisc.detach()

@@ -60,7 +60,7 @@ def cmd_run(argc: u32, args: Ptr[Ptr[u8]]) -> None:
         console.puts(b"\n")
         return
     pid: u32 = slot[0].pid
-    ldisc.attach(pid, pid)  # the program's session owns the terminal until it ends
+    ldisc.attach(pid, pid, u64(0))  # the program's session owns the terminal until it ends
     status: Array[u32, 1] = Array[u32, 1]()
     process.wait(process.host, i64(pid), u32(process.WEXITED), addr(status), False)
     ldisc.detach()

@@ -90,6 +90,7 @@ eof_pending: u32 = 0  # canonical EOFs that mark a zero-length read
 linux_session: bool = False
 foreground: u32 = 0  # the foreground process group while a Linux session owns the terminal
 session: u32 = 0
+world: u64 = 0  # whose pid namespace foreground and session are numbers of (a container; 0: host)
 dropped: u32 = 0
 readers: WaitQueue = WaitQueue()
 # Set by the process layer: send a signal to every process of a process group.
@@ -149,25 +150,28 @@ def flush_input() -> None:
     eof_pending = 0
 
 
-def attach(pgid: u32, sid: u32) -> None:
-    """A Linux session takes the terminal with fresh settings; pgid is in the foreground."""
-    global linux_session, foreground, session
+def attach(pgid: u32, sid: u32, owner: u64) -> None:
+    """A Linux session takes the terminal with fresh settings; pgid is in the foreground. Both are
+    numbers of the pid namespace of `owner` (a container, 0 for the host world)."""
+    global linux_session, foreground, session, world
     flags: u64 = irq.save()
     reset_termios()
     flush_input()
     linux_session = True
     foreground = pgid
     session = sid
+    world = owner
     irq.restore(flags)
 
 
 def detach() -> None:
     """The host shell takes the terminal back."""
-    global linux_session, foreground, session
+    global linux_session, foreground, session, world
     flags: u64 = irq.save()
     linux_session = False
     foreground = 0
     session = 0
+    world = 0
     flush_input()
     irq.restore(flags)
 

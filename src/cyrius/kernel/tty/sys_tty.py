@@ -39,7 +39,7 @@ def background_check(sig: u32) -> i64:
     """0 if the caller may use the terminal now; else SIGTTIN/SIGTTOU to its group (-ERESTARTSYS),
     or -EIO for a read that may not stop."""
     p: Ptr[Process] = process.current()
-    if ldisc.session == 0 or p.sid != ldisc.session or p.pgid == ldisc.foreground or ldisc.foreground == 0:
+    if not in_terminal_session(p) or p.pgid == ldisc.foreground or ldisc.foreground == 0:
         return 0
     if signal.ignored(p, sig) or (sched.current.sig_blocked & signal.bit(sig)) != 0:
         return -errno.EIO if sig == signal.SIGTTIN else i64(0)
@@ -68,21 +68,21 @@ def changes_terminal(request: u64) -> bool:
             or request == TIOCSWINSZ or request == TCFLSH)
 
 
+def in_terminal_session(p: Ptr[Process]) -> bool:
+    """The terminal is p's controlling terminal: p is of the session that owns it."""
+    return ldisc.session != 0 and p.sid == ldisc.session and p.container == ldisc.world
+
+
 def signal_group(pgid: u32, sig: u32) -> None:
+    """sig for process group pgid of the terminal's pid namespace."""
     p: Ptr[Process] = process.table
     while p != NULL:
-        if p.pgid == pgid and p.abi == task.ABI_LINUX:
+        if p.pgid == pgid and p.container == ldisc.world and p.abi == task.ABI_LINUX:
             signal.send(p, sig)
         p = p.next_in_table
 
 
-def group_exists(pgid: u32, sid: u32) -> bool:
-    p: Ptr[Process] = process.table
-    while p != NULL:
-        if p.pgid == pgid and p.sid == sid and p.state == task.PROC_ALIVE:
-            return True
-        p = p.next_in_table
-    return False
+
 
 
 def ioctl(request: u64, arg: u64) -> i64:
@@ -122,21 +122,22 @@ def ioctl(request: u64, arg: u64) -> i64:
         box: Array[u32, 1] = Array[u32, 1]()
         if uaccess.copy_in(p.space, cast(Ptr[u8], addr(box)), arg, u64(4)) < 0:
             return -errno.EFAULT
-        if p.sid != ldisc.session:
+        if not in_terminal_session(p):
             return -errno.ENOTTY
-        if not group_exists(box[0], p.sid):
+        if not process.group_in_session(p, box[0]):
             return -errno.EPERM
         ldisc.foreground = box[0]
         return 0
     if request == TIOCGSID:
-        if p.sid != ldisc.session:
+        if not in_terminal_session(p):
             return -errno.ENOTTY
         return uaccess.put_u32(p.space, arg, ldisc.session)
     if request == TIOCSCTTY:
-        if p.sid != p.pid:
+        if p.sid != p.vpid:
             return -errno.EPERM
         ldisc.session = p.sid
         ldisc.foreground = p.pgid
+        ldisc.world = p.container
         return 0
     if request == TIOCNOTTY:
         return 0
