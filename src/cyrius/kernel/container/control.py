@@ -7,7 +7,7 @@ them), logs (a detached container's output, log.py) and wait (the init's exit st
 from cyrius.lang import NULL, Array, Final, Ptr, addr, i64, struct, u8, u32, u64, usize
 
 from .. import errno
-from ..fs import file
+from ..fs import file, namespace, vfs
 from ..platform import clock
 from ..proc import process, sched, task
 from ..proc.task import Process
@@ -52,16 +52,20 @@ def exec(id: Ptr[u8], req: Ptr[ExecRequest]) -> i64:
         return -errno.EINVAL
     stdio: Array[Ptr[file.File], 3] = Array[Ptr[file.File], 3]()
     r: i64 = 0
-    if not req.terminal:
+    if not req.terminal:  # stdin at end of file; stdout and stderr the host's console, whatever the container's /dev
         r = log.open_null(addr(stdio))
+        if r == 0:
+            r = file.open(vfs.as_kernel(), namespace.host_root, namespace.host_root, b"/dev/console",
+                          u32(file.O_WRONLY), u32(0), addr(stdio) + 1)
         if r < 0:
-            say(b"out of memory")
+            runtime.close_stdio(addr(stdio))
+            say(b"cannot open the exec's stdio")
             return r
+        stdio[2] = stdio[1]
     slot: Array[Ptr[Process], 1] = Array[Ptr[Process], 1]()
     r = runtime.spawn(c, req.args, req.arg_count, req.env, req.env_count, req.cwd,
                       addr(stdio) if not req.terminal else NULL, addr(slot))
-    if stdio[0] != NULL:
-        file.close(stdio[0])
+    runtime.close_stdio(addr(stdio))
     if r < 0:
         return r
     return i64(slot[0].pid)

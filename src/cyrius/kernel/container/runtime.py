@@ -451,6 +451,8 @@ def start(id: Ptr[u8]) -> i64:
     kfree(cast(Ptr[None], argv))
     close_stdio(addr(stdio))
     if r < 0:
+        vfs.put(c.log)  # still created: a later start makes a new one
+        c.log = NULL
         return r
     c.pid = slot[0].pid
     c.status = STATUS_RUNNING
