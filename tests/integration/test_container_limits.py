@@ -11,7 +11,7 @@ import re
 import pytest
 
 from container_kit import FIXTURES, boot, build_static, make_disk, memory, status
-from qemu_console import Console
+from qemu_console import PROMPT, Console
 
 pytestmark = pytest.mark.integration
 
@@ -55,6 +55,12 @@ def container_processes(vm: Console, cid: str) -> list[str]:
     return [line for line in vm.run("ps").splitlines() if re.match(rf"\s*\d+\s+\d+ \w+\s+{re.escape(cid)} ", line)]
 
 
+def stop_following(vm: Console) -> None:
+    """Ctrl-C ends `oci-runtime logs -f` of a container whose init lives on."""
+    vm.child.send("\x03")
+    vm.child.expect(PROMPT, timeout=60)
+
+
 def host_answers(vm: Console) -> None:
     assert vm.run("echo alive") == "alive"
     assert "frames:" in vm.run("mem")
@@ -75,8 +81,10 @@ def kill_and_delete(vm: Console, cid: str) -> None:
 def run_bomb(vm: Console, cid: str, limit: int) -> None:
     before = memory(vm)
     assert vm.run(f"oci-runtime create {cid} {cid}") == f"container {cid} created"
-    vm.child.send(f"oci-runtime start {cid}\r")
+    assert vm.run(f"oci-runtime start {cid}") == ""  # detached: its output goes to its log
+    vm.child.send(f"oci-runtime logs -f {cid}\r")
     made = vm.expect(r"fork-bomb: (\d+) processes made, then fork failed: (\w+)\r", timeout=600)
+    stop_following(vm)
     assert (int(made.group(1)) + 1, made.group(2)) == (limit, "EAGAIN")  # the init counts too
     assert status(vm, cid) == "running"
     host_answers(vm)
@@ -99,10 +107,13 @@ def test_memory_hog_is_killed_inside_its_container(limits_vm, cid, mode, limit_m
     vm = limits_vm
     before = memory(vm)
     assert vm.run(f"oci-runtime create {cid} {cid}") == f"container {cid} created"
-    vm.child.send(f"oci-runtime start {cid}\r")
-    vm.expect(r"\[mm\] out of memory: killed process \d+ \(exhaust\)", timeout=900)
-    reached = [int(m) for m in re.findall(rf"{mode}: (\d+) MiB", vm.child.before)]
+    assert vm.run(f"oci-runtime start {cid}") == ""  # detached: its output goes to its log
+    vm.child.send(f"oci-runtime logs -f {cid}\r")
+    vm.expect(r"\[mm\] out of memory: killed process \d+ \(exhaust\)", timeout=900)  # the kernel's, on the console
+    shown = vm.child.before
     vm.expect(rf"{mode} hog exit 137", timeout=60)  # 128 + SIGKILL, from wait4
+    reached = [int(m) for m in re.findall(rf"{mode}: (\d+) MiB", shown + vm.child.before)]
+    stop_following(vm)
     if limit_mib is not None:
         assert reached and max(reached) < limit_mib
     else:

@@ -35,6 +35,7 @@ def cpu_log(machine, monkeypatch):
     sched.run_head = NULL
     sched.run_tail = NULL
     sched.all_tasks = NULL
+    sched.frozen_tasks = NULL
     sched.slice_left = u32(sched.SLICE_TICKS)
     sched.need_resched = False
     sched.next_tid = u32(1)
@@ -79,13 +80,17 @@ def queue() -> list[int]:
     return out
 
 
-def waiters(wq) -> list[int]:
+def chain(t) -> list[int]:
+    """The tasks linked by `next` from t."""
     out = []
-    t = wq.head
     while t != NULL:
         out.append(at(t))
         t = t.next
     return out
+
+
+def waiters(wq) -> list[int]:
+    return chain(wq.head)
 
 
 def all_tasks() -> list[int]:
@@ -375,3 +380,44 @@ def test_ticks_are_charged_to_user_system_or_idle_and_fold_into_the_load(cpu_log
         sched.account_tick(False)
     # One 5-second sample of 2 tasks: load = 2 * (1 - e^(-5/60)) and likewise for 5 and 15 minutes.
     assert [int(x) for x in sched.load] == [2 * (2048 - 1884), 2 * (2048 - 2014), 2 * (2048 - 2037)]
+
+
+def frozen() -> list[int]:
+    return chain(sched.frozen_tasks)
+
+
+def test_a_frozen_quota_runs_nothing_until_thawed_but_sigkill_ends_it(cpu_log):
+    """The freezer (container pause): queued tasks are parked at once, a woken one when it wakes;
+    thaw queues them again; SIGKILL gets a parked task to the CPU while frozen."""
+    boot = cpu_log.boot
+    quota = task.Quota()
+    a, b, other = runnable_tasks(3)
+    sleeper = sched.new_task()
+    procs = []
+    for t in (a, b, sleeper):
+        p = process.allocate(NULL)
+        process.attach_leader(p, t)
+        p.quota = addr(quota)
+        procs.append(p)
+    sched.freeze(addr(quota))
+    assert queue() == [at(other)] and frozen() == [at(b), at(a)]
+    assert a.state == task.TASK_FROZEN and other.state == task.TASK_RUNNABLE
+    sched.schedule()  # boot yields: only `other` may run
+    assert sched.current == other
+    become(boot)
+    sched.run_head = NULL
+    sched.run_tail = NULL
+    # A wake-up (I/O, a timer, an ordinary signal) parks the sleeper instead of running it.
+    sleeper.state = u32(task.TASK_BLOCKED)
+    sched.wake(sleeper)
+    assert sleeper.state == task.TASK_FROZEN and queue() == [] and len(frozen()) == 3
+    signal.send(procs[0], u32(signal.SIGTERM))
+    assert a.state == task.TASK_FROZEN and queue() == []
+    # SIGKILL: the task runs (to die) though its container stays frozen.
+    signal.send(procs[1], u32(signal.SIGKILL))
+    assert queue() == [at(b)] and b.state == task.TASK_RUNNABLE and quota.frozen
+    assert frozen() == [at(sleeper), at(a)]
+    sched.thaw(addr(quota))
+    assert not quota.frozen and frozen() == []
+    assert sorted(queue()) == sorted([at(b), at(sleeper), at(a)])
+    assert all(t.state == task.TASK_RUNNABLE for t in (a, b, sleeper))

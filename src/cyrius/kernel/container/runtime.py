@@ -1,5 +1,6 @@
 """Containers as kernel objects, and the OCI runtime operations on them (runtime-spec
-"Operations"): create, start, state, kill, delete, list.
+"Operations"): create, start, state, kill (one process or all), delete (or --force), list; the
+operations runc adds beyond the spec (exec, pause, resume, ps, stats, logs) are in control.py.
 
 A Container exists without any process: create reads and checks the bundle's config.json,
 resolves its root filesystem, mounts what the config asks for, and records everything (status
@@ -13,6 +14,10 @@ Each container has a quota (task.Quota): at most linux.resources.pids.limit proc
 (DEFAULT_PIDS_LIMIT when the config sets none), beyond which fork fails with EAGAIN, and at most
 linux.resources.memory.limit bytes of user pages, beyond which the faulting process is killed
 with SIGKILL (the kernel's reserve, mm/uspace.py, bounds containers without a limit).
+
+A container whose process.terminal is false runs detached: its stdin reads end of file and its
+stdout and stderr go to its log (log.py), which `oci-runtime logs` prints. When its init exits, the
+wait status is kept (`exit_status`) for `oci-runtime wait` and the state's annotations.
 """
 from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
 from cyrius.rt import fmt_u64, memcpy, memset, strlen
@@ -23,12 +28,13 @@ from ..lib import cstr, json
 from ..linux import launch
 from ..mm import phys
 from ..mm.heap import kalloc, kfree
-from ..proc import process, signal, task
+from ..platform import clock
+from ..proc import process, sched, signal, task
 from ..proc.task import Process
-from . import oci_config
+from . import log, oci_config
 from .oci_config import ContainerSpec
 
-MAX_CONTAINERS: Final = 16
+MAX_CONTAINERS: Final = 64
 ID_CAP: Final = 65
 PATH_CAP: Final = 4096
 HOST_CAP: Final = 65
@@ -41,6 +47,7 @@ STATUS_CREATING: Final = 1
 STATUS_CREATED: Final = 2
 STATUS_RUNNING: Final = 3
 STATUS_STOPPED: Final = 4
+STATUS_PAUSED: Final = 5  # running, every task frozen (sched.freeze)
 
 
 @struct
@@ -56,6 +63,10 @@ class Container:
     mount_count: u32
     mounted: Array[Ptr[vfs.Inode], MAX_CONTAINER_MOUNTS]  # mount points to uncover at delete
     quota: task.Quota  # shared by its processes: none may outlive the container
+    log: Ptr[vfs.Inode]  # a detached container's stdout and stderr (log.py); NULL with a terminal
+    exited: bool  # its init ran and exited with exit_status (a wait status)
+    gone_user_ticks: u64  # CPU time of its processes that have exited
+    gone_system_ticks: u64
 
 
 containers: Array[Container, MAX_CONTAINERS] = Array[Container, MAX_CONTAINERS]()
@@ -221,6 +232,7 @@ def release(c: Ptr[Container]) -> None:
     unmount_all(c)
     if c.root != NULL:
         vfs.put(c.root)
+    vfs.put(c.log)
     kfree(cast(Ptr[None], c.spec))
     memset(cast(Ptr[None], c), 0, usize(sizeof(Container)))
 
@@ -321,44 +333,66 @@ def lookup_program(c: Ptr[Container], name: Ptr[u8], out: Ptr[u8]) -> i64:
         first = end + 1
 
 
-def start(id: Ptr[u8]) -> i64:
-    c: Ptr[Container] = find_or_report(id)
-    if c == NULL:
-        return -errno.ESRCH
-    if c.status != STATUS_CREATED:
-        say(b"a container starts only once, from the created state")
-        return -errno.EINVAL
+def same_key(a: Ptr[u8], b: Ptr[u8]) -> bool:
+    """Whether environment entries a and b (NAME=value) name the same variable."""
+    i: usize = 0
+    while a[i] != 0 and a[i] != ord("=") and a[i] == b[i]:
+        i += 1
+    return (a[i] == 0 or a[i] == ord("=")) and (b[i] == 0 or b[i] == ord("="))
+
+
+def spawn(c: Ptr[Container], args: Ptr[Ptr[u8]], arg_count: u32, env: Ptr[Ptr[u8]], env_count: u32,
+          cwd_path: Ptr[u8], stdio: Ptr[Ptr[file.File]], out: Ptr[Ptr[Process]]) -> i64:
+    """A new process of container c (start's init, or exec's): args[0] found on the container's
+    PATH, in cwd_path (NULL: process.cwd), with process.env and then env (which overrides the
+    variables it names), the container's root, quota, user, umask and rlimits; fds 0-2 from
+    stdio (launch.open_stdio)."""
     program: Ptr[u8] = cast(Ptr[u8], kalloc(usize(PATH_CAP)))
-    argv: Ptr[Ptr[u8]] = cast(Ptr[Ptr[u8]], kalloc(usize(8 * (oci_config.MAX_ARGS + oci_config.MAX_ENV))))
-    if program == NULL or argv == NULL:
+    vector: Ptr[Ptr[u8]] = cast(Ptr[Ptr[u8]], kalloc(usize(8) * usize(arg_count + c.spec.env_count + env_count + 1)))
+    if program == NULL or vector == NULL:
         kfree(cast(Ptr[None], program))
-        kfree(cast(Ptr[None], argv))
+        kfree(cast(Ptr[None], vector))
         say(b"out of memory")
         return -errno.ENOMEM
-    r: i64 = lookup_program(c, spec_str(c, addr(c.spec.args[0])), program)
+    r: i64 = lookup_program(c, args[0], program)
     if r < 0:
-        say2(b"process.args[0]: not found in the container: ", spec_str(c, addr(c.spec.args[0])))
+        say2(b"not found in the container: ", args[0])
+    if cwd_path == NULL:
+        cwd_path = spec_str(c, addr(c.spec.cwd))
     cwd: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
     if r == 0:
-        r = vfs.lookup_path(vfs.as_kernel(), c.root, c.root, spec_str(c, addr(c.spec.cwd)), True, addr(cwd))
+        r = vfs.lookup_path(vfs.as_kernel(), c.root, c.root, cwd_path, True, addr(cwd))
+        if r == 0 and not vfs.is_dir(cwd[0]):
+            vfs.put(cwd[0])
+            r = -errno.ENOTDIR
         if r < 0:
-            say2(b"process.cwd: ", errno.message(r))
-    slot: Array[Ptr[Process], 1] = Array[Ptr[Process], 1]()
+            say2(b"cwd: ", errno.message(r))
     if r == 0:
-        for i in range(c.spec.arg_count):
-            argv[i] = spec_str(c, addr(c.spec.args[i]))
+        for i in range(arg_count):
+            vector[i] = args[i]
+        envc: u32 = 0
         for i in range(c.spec.env_count):
-            argv[c.spec.arg_count + i] = spec_str(c, addr(c.spec.env[i]))
-        r = launch.start(program, argv, c.spec.arg_count, argv + c.spec.arg_count, c.spec.env_count, c.root,
-                         cwd[0], handle(u64(c - addr(containers))), addr(c.quota), addr(slot))
+            var: Ptr[u8] = spec_str(c, addr(c.spec.env[i]))
+            replaced: bool = False
+            for k in range(env_count):
+                if same_key(var, env[k]):
+                    replaced = True
+            if not replaced:
+                vector[arg_count + envc] = var
+                envc += 1
+        for k in range(env_count):
+            vector[arg_count + envc] = env[k]
+            envc += 1
+        r = launch.start(program, vector, arg_count, vector + arg_count, envc, c.root, cwd[0],
+                         handle(u64(c - addr(containers))), addr(c.quota), stdio, out)
         vfs.put(cwd[0])
         if r < 0:
-            say2(b"cannot start the container's process: ", errno.message(r))
+            say2(b"cannot start the process: ", errno.message(r))
     kfree(cast(Ptr[None], program))
-    kfree(cast(Ptr[None], argv))
+    kfree(cast(Ptr[None], vector))
     if r < 0:
         return r
-    p: Ptr[Process] = slot[0]
+    p: Ptr[Process] = out[0]
     p.uid = c.spec.uid
     p.euid = c.spec.uid
     p.gid = c.spec.gid
@@ -370,27 +404,95 @@ def start(id: Ptr[u8]) -> i64:
         if lim.resource < task.RLIMIT_COUNT:
             p.rlimits[lim.resource].soft = lim.soft
             p.rlimits[lim.resource].hard = lim.hard
-    c.pid = p.pid
+    return 0
+
+
+def detached_stdio(node: Ptr[vfs.Inode], stdio: Ptr[Ptr[file.File]]) -> i64:
+    """stdin reading end of file and stdout, stderr writing to log node (the caller closes them)."""
+    r: i64 = log.open_file(node, u32(file.O_RDONLY), stdio)
+    if r == 0:
+        r = log.open_file(node, u32(file.O_WRONLY), stdio + 1)
+    if r == 0:
+        stdio[2] = stdio[1]
+    return r
+
+
+def close_stdio(stdio: Ptr[Ptr[file.File]]) -> None:
+    if stdio[0] != NULL:
+        file.close(stdio[0])
+    if stdio[1] != NULL:
+        file.close(stdio[1])
+
+
+def start(id: Ptr[u8]) -> i64:
+    c: Ptr[Container] = find_or_report(id)
+    if c == NULL:
+        return -errno.ESRCH
+    if c.status != STATUS_CREATED:
+        say(b"a container starts only once, from the created state")
+        return -errno.EINVAL
+    stdio: Array[Ptr[file.File], 3] = Array[Ptr[file.File], 3]()
+    r: i64 = 0
+    if not c.spec.terminal:
+        c.log = log.new_log(True)
+        r = detached_stdio(c.log, addr(stdio))
+        if r < 0:
+            say(b"out of memory for the container's log")
+    argv: Ptr[Ptr[u8]] = cast(Ptr[Ptr[u8]], kalloc(usize(8 * oci_config.MAX_ARGS)))
+    if argv == NULL and r == 0:
+        say(b"out of memory")
+        r = -errno.ENOMEM
+    slot: Array[Ptr[Process], 1] = Array[Ptr[Process], 1]()
+    if r == 0:
+        for i in range(c.spec.arg_count):
+            argv[i] = spec_str(c, addr(c.spec.args[i]))
+        r = spawn(c, argv, c.spec.arg_count, NULL, u32(0), NULL, addr(stdio) if not c.spec.terminal else NULL,
+                  addr(slot))
+    kfree(cast(Ptr[None], argv))
+    close_stdio(addr(stdio))
+    if r < 0:
+        vfs.put(c.log)  # still created: a later start makes a new one
+        c.log = NULL
+        return r
+    c.pid = slot[0].pid
     c.status = STATUS_RUNNING
     return 0
 
 
 def on_exit(p: Ptr[Process]) -> None:
-    """Every process exit: a container whose init ends is stopped, and its other processes are
-    killed."""
+    """Every process exit: its CPU time stays with its container; a container whose init ends is
+    stopped (thawed if paused), and its other processes are killed."""
     c: Ptr[Container] = of_process(p)
-    if c != NULL and c.status == STATUS_RUNNING and c.pid == p.pid:
+    if c == NULL:
+        return
+    c.gone_user_ticks += process.cpu_ticks(p, True)
+    c.gone_system_ticks += process.cpu_ticks(p, False)
+    if (c.status == STATUS_RUNNING or c.status == STATUS_PAUSED) and c.pid == p.pid:
+        if c.status == STATUS_PAUSED:
+            sched.thaw(addr(c.quota))
         c.status = STATUS_STOPPED
         c.exit_status = p.exit_status
-        h: u64 = p.container
-        q: Ptr[Process] = process.table
-        while q != NULL:
-            if q.container == h and q.state == task.PROC_ALIVE and q != p:
-                signal.send(q, u32(signal.SIGKILL))
-            q = q.next_in_table
+        c.exited = True
+        signal_all(c, u32(signal.SIGKILL))
 
 
-def kill(id: Ptr[u8], sig: u32) -> i64:
+def live(c: Ptr[Container]) -> bool:
+    """Whether the container has processes: running or paused."""
+    return c.status == STATUS_RUNNING or c.status == STATUS_PAUSED
+
+
+def signal_all(c: Ptr[Container], sig: u32) -> None:
+    """sig for every live process of the container (kill --all)."""
+    h: u64 = handle(u64(c - addr(containers)))
+    q: Ptr[Process] = process.table
+    while q != NULL:
+        if q.container == h and q.state == task.PROC_ALIVE:
+            signal.send(q, sig)
+        q = q.next_in_table
+
+
+def kill(id: Ptr[u8], sig: u32, every: bool) -> i64:
+    """sig for the container's init (all: for every process of the container, as runc kill --all)."""
     c: Ptr[Container] = find_or_report(id)
     if c == NULL:
         return -errno.ESRCH
@@ -400,21 +502,37 @@ def kill(id: Ptr[u8], sig: u32) -> i64:
     if c.status == STATUS_CREATED:
         c.status = STATUS_STOPPED  # no process yet: nothing to signal, and it will never run
         return 0
-    if c.status != STATUS_RUNNING:
+    if not live(c):
         say(b"kill needs a created or running container")
         return -errno.EINVAL
+    if every:
+        signal_all(c, sig)
+        return 0
     p: Ptr[Process] = process.find(c.pid)
     if p != NULL:
         signal.send(p, sig)
     return 0
 
 
-def delete(id: Ptr[u8]) -> i64:
+FORCE_POLL_NS: Final = 10000000  # delete --force looks every 10 ms whether the processes are gone
+FORCE_WAIT_NS: Final = 10000000000  # and gives up after 10 s
+
+
+def delete(id: Ptr[u8], force: bool) -> i64:
+    """Forget a stopped container. force: stop it first - SIGKILL for every process of a running
+    or paused one (a frozen task runs to die), then wait until they are all gone."""
     c: Ptr[Container] = find_or_report(id)
     if c == NULL:
         return -errno.ESRCH
+    if force and c.status == STATUS_CREATED:
+        c.status = STATUS_STOPPED
+    if force and (live(c) or live_processes(c) > 0):
+        signal_all(c, u32(signal.SIGKILL))
+        deadline: u64 = clock.now_ns() + FORCE_WAIT_NS
+        while live_processes(c) > 0 and clock.now_ns() < deadline:
+            sched.block_on(NULL, clock.now_ns() + FORCE_POLL_NS)
     if c.status != STATUS_STOPPED:
-        say(b"delete needs a stopped container (kill it first)")
+        say(b"delete needs a stopped container (kill it first, or delete --force)")
         return -errno.EINVAL
     if live_processes(c) > 0:
         say(b"processes of the container are still running")
@@ -450,6 +568,13 @@ def live_processes(c: Ptr[Container]) -> u32:
     return n
 
 
+def exit_code(status: u32) -> u32:
+    """A wait status as a shell's $? shows it: the exit status, or 128 + the killing signal."""
+    if (status & 0x7F) == 0:
+        return (status >> 8) & 0xFF
+    return 128 + (status & 0x7F)
+
+
 def status_name(status: u32) -> Ptr[u8]:
     if status == STATUS_CREATING:
         return b"creating"
@@ -457,6 +582,8 @@ def status_name(status: u32) -> Ptr[u8]:
         return b"created"
     if status == STATUS_RUNNING:
         return b"running"
+    if status == STATUS_PAUSED:
+        return b"paused"
     return b"stopped"
 
 
@@ -502,6 +629,15 @@ def put_number(buf: Ptr[u8], cap: usize, at: usize, value: u64) -> usize:
     return put(buf, cap, at, addr(digits))
 
 
+def finish(buf: Ptr[u8], cap: usize, at: usize) -> i64:
+    """End the text put in buf at `at`; its length, or -ERANGE if it did not fit."""
+    if at + 1 > cap:
+        say(b"the answer does not fit the buffer")
+        return -errno.ERANGE
+    buf[at] = 0
+    return i64(at)
+
+
 def state(id: Ptr[u8], buf: Ptr[u8], cap: usize) -> i64:
     """The runtime-spec state JSON (keys sorted), NUL-terminated in buf; its length."""
     c: Ptr[Container] = find_or_report(id)
@@ -515,6 +651,13 @@ def state(id: Ptr[u8], buf: Ptr[u8], cap: usize) -> i64:
         at = put_json_string(buf, cap, at, spec_str(c, addr(a.key)))
         at = put(buf, cap, at, b":")
         at = put_json_string(buf, cap, at, spec_str(c, addr(a.value)))
+    if c.exited:
+        if c.spec.annotation_count > 0:
+            at = put(buf, cap, at, b",")
+        at = put_json_string(buf, cap, at, b"org.cyrius.exit-status")  # the init's, once it exited
+        at = put(buf, cap, at, b":\"")
+        at = put_number(buf, cap, at, u64(exit_code(c.exit_status)))
+        at = put(buf, cap, at, b"\"")
     at = put(buf, cap, at, b"},\"bundle\":")
     at = put_json_string(buf, cap, at, addr(c.bundle))
     at = put(buf, cap, at, b",\"id\":")
@@ -522,7 +665,7 @@ def state(id: Ptr[u8], buf: Ptr[u8], cap: usize) -> i64:
     at = put(buf, cap, at, b",\"ociVersion\":")
     at = put_json_string(buf, cap, at, spec_str(c, addr(c.spec.oci_version)))
     at = put(buf, cap, at, b",\"pid\":")
-    if c.status == STATUS_RUNNING:
+    if live(c):
         at = put_number(buf, cap, at, u64(c.pid))
     else:
         at = put(buf, cap, at, b"null")
@@ -552,7 +695,7 @@ def list_all(buf: Ptr[u8], cap: usize) -> i64:
         while at < column + 9:
             at = put(buf, cap, at, b" ")
         column = at
-        if c.status == STATUS_RUNNING:
+        if live(c):
             at = put_number(buf, cap, at, u64(c.pid))
         else:
             at = put(buf, cap, at, b"-")
@@ -575,4 +718,5 @@ def hostname_of(p: Ptr[Process]) -> Ptr[u8]:
 
 
 def init() -> None:
+    log.init()
     process.exit_hook = on_exit

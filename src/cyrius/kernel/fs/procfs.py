@@ -406,7 +406,7 @@ def state_name(p: Ptr[Process], t: Ptr[task.Task]) -> Ptr[u8]:
         return b"Z (zombie)"
     if p.stopped:
         return b"T (stopped)"
-    if t.state == task.TASK_BLOCKED:
+    if t.state == task.TASK_BLOCKED or t.state == task.TASK_FROZEN:
         return b"S (sleeping)"
     return b"R (running)"
 

@@ -46,7 +46,7 @@ DT_SOCK: Final = 12
 NAME_MAX: Final = 255
 PATH_MAX: Final = 4096
 SYMLINK_LIMIT: Final = 40
-MAX_MOUNTS: Final = 64
+MAX_MOUNTS: Final = 256  # 64 containers with their /proc and /dev, and more
 
 
 @struct
@@ -152,6 +152,7 @@ def as_kernel() -> Ptr[Cred]:
 
 
 mounts: Array[Mount, MAX_MOUNTS] = Array[Mount, MAX_MOUNTS]()
+mounts_used: u32 = 0  # entries below this index may be in use: searches stop there (walks cross mounts often)
 next_dev: u64 = 1
 next_anon_ino: u64 = 1
 clock: Callable[[], u64] = NULL  # wall/monotonic nanoseconds for timestamps; set at boot
@@ -163,6 +164,12 @@ def init(clock_source: Callable[[], u64]) -> None:
     clock = clock_source
     for i in range(MAX_MOUNTS):
         mounts[i].used = False
+    set_mounts_used(u32(0))
+
+
+def set_mounts_used(n: u32) -> None:
+    global mounts_used
+    mounts_used = n
 
 
 def now_ns() -> u64:
@@ -265,7 +272,7 @@ def dtype_of(mode: u32) -> u8:
 
 def mount_at(node: Ptr[Inode]) -> Ptr[Mount]:
     """The mount whose mount point is this inode, or NULL."""
-    for i in range(MAX_MOUNTS):
+    for i in range(mounts_used):
         m: Ptr[Mount] = addr(mounts) + i
         if m.used and m.mountpoint == node:
             return m
@@ -274,7 +281,7 @@ def mount_at(node: Ptr[Inode]) -> Ptr[Mount]:
 
 def mount_of_root(node: Ptr[Inode]) -> Ptr[Mount]:
     """The mount whose root is this inode, or NULL."""
-    for i in range(MAX_MOUNTS):
+    for i in range(mounts_used):
         m: Ptr[Mount] = addr(mounts) + i
         if m.used and m.root == node:
             return m
@@ -299,6 +306,8 @@ def mount(mountpoint: Ptr[Inode], root: Ptr[Inode], source: Ptr[u8], fs_name: Pt
         m: Ptr[Mount] = addr(mounts) + i
         if not m.used:
             m.used = True
+            if u32(i) >= mounts_used:
+                set_mounts_used(u32(i) + 1)
             m.mountpoint = get(mountpoint)
             m.root = get(root)
             copy_name(addr(m.source), usize(64), source)
@@ -948,7 +957,7 @@ def statfs(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], ou
 def sync_filesystems() -> i64:
     """Ask every mounted filesystem to write its cached state to its device (sync, poweroff)."""
     result: i64 = 0
-    for i in range(MAX_MOUNTS):
+    for i in range(mounts_used):
         m: Ptr[Mount] = addr(mounts) + i
         if m.used and m.root.ops.fsync != NULL:
             err: i64 = m.root.ops.fsync(m.root)

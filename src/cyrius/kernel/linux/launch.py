@@ -11,10 +11,16 @@ from ..proc.task import Process
 from . import exec as execve_
 
 
-def open_console(p: Ptr[Process]) -> i64:
+def open_stdio(p: Ptr[Process], stdio: Ptr[Ptr[file.File]]) -> i64:
+    """fds 0-2: stdio's Files (each gets a reference of its own) or, where stdio is NULL or has
+    NULL, /dev/console."""
     for fd in range(3):
         slot: Array[Ptr[file.File], 1] = Array[Ptr[file.File], 1]()
-        r: i64 = file.open(vfs.as_kernel(), p.root, p.cwd, b"/dev/console", u32(file.O_RDWR), u32(0), addr(slot))
+        r: i64 = 0
+        if stdio != NULL and stdio[fd] != NULL:
+            slot[0] = file.dup(stdio[fd])
+        else:
+            r = file.open(vfs.as_kernel(), p.root, p.cwd, b"/dev/console", u32(file.O_RDWR), u32(0), addr(slot))
         if r < 0:
             return r
         r = process.fd_install(p, slot[0], False, i64(fd))
@@ -25,9 +31,9 @@ def open_console(p: Ptr[Process]) -> i64:
 
 def start(path: Ptr[u8], argv: Ptr[Ptr[u8]], argc: u32, envp: Ptr[Ptr[u8]], envc: u32,
           root: Ptr[vfs.Inode], cwd: Ptr[vfs.Inode], container: u64, quota: Ptr[task.Quota],
-          out: Ptr[Ptr[Process]]) -> i64:
+          stdio: Ptr[Ptr[file.File]], out: Ptr[Ptr[Process]]) -> i64:
     """A running Linux process for path (in container, 0 for the host world, counted against
-    its quota), or -errno with nothing left behind."""
+    its quota; fds 0-2 as open_stdio makes them), or -errno with nothing left behind."""
     a: execve_.Args = execve_.Args()
     r: i64 = execve_.args_init(addr(a))
     if r < 0:
@@ -61,7 +67,7 @@ def start(path: Ptr[u8], argv: Ptr[Ptr[u8]], argc: u32, envp: Ptr[Ptr[u8]], envc
         else:
             process.attach_leader(p, t)
     if r == 0:
-        r = open_console(p)
+        r = open_stdio(p, stdio)
     img: execve_.Image = execve_.Image()
     if r == 0:
         r = execve_.prepare(p, path, addr(a), addr(img))

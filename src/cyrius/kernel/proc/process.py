@@ -564,6 +564,8 @@ def wake_for_signal(t: Ptr[Task], sig: u32) -> None:
     """End t's sleep (its system call returns -EINTR) if sig may interrupt it."""
     if t.state == task.TASK_BLOCKED and ((t.sig_blocked & (u64(1) << u64(sig - 1))) == 0 or sig == SIGKILL):
         sched.wake(t)
+    elif t.state == task.TASK_FROZEN and sig == SIGKILL:
+        sched.wake(t)  # a paused container's task runs only to die (sched.parked)
 
 
 def notify_parent(parent: Ptr[Process], sig: u32, child: u32) -> None:

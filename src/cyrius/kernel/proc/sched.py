@@ -36,6 +36,7 @@ run_head: Ptr[Task] = NULL
 run_tail: Ptr[Task] = NULL
 all_tasks: Ptr[Task] = NULL
 dead_tasks: Ptr[Task] = NULL  # exited threads, freed once the CPU has left their stacks
+frozen_tasks: Ptr[Task] = NULL  # runnable tasks of paused containers (TASK_FROZEN), linked by next
 slice_left: u32 = SLICE_TICKS
 need_resched: bool = False
 next_tid: u32 = 1
@@ -54,8 +55,86 @@ load_countdown: u32 = LOAD_SAMPLE_TICKS
 alarm_hook: Callable[[Ptr[Task]], None] = NULL
 
 
+# --- the freezer (container pause): a task of a frozen Quota that could run is parked instead ----
+# Parking happens where a task becomes runnable (enqueue), so nothing - a wake-up by I/O, a timer,
+# a signal - runs it until thaw(). A task with SIGKILL pending, or whose process is exiting, is
+# never parked, so `kill -9` and `delete --force` end a paused container at once.
+
+KILL_BIT: Final = 1 << 8  # SIGKILL's pending bit
+
+
+def parked(t: Ptr[Task]) -> bool:
+    """Whether runnable t must wait for its container's thaw."""
+    p: Ptr[task.Process] = t.process
+    if p == NULL or p.quota == NULL or not p.quota.frozen or p.group_exiting:
+        return False
+    return ((t.sig_pending | p.sig_pending) & u64(KILL_BIT)) == 0
+
+
+def park(t: Ptr[Task]) -> None:
+    global frozen_tasks
+    t.state = task.TASK_FROZEN
+    t.next = frozen_tasks
+    frozen_tasks = t
+
+
+def unpark(t: Ptr[Task]) -> None:
+    """Take t out of the frozen list (interrupts off)."""
+    global frozen_tasks
+    if frozen_tasks == t:
+        frozen_tasks = t.next
+    else:
+        q: Ptr[Task] = frozen_tasks
+        while q != NULL and q.next != t:
+            q = q.next
+        if q != NULL:
+            q.next = t.next
+    t.next = NULL
+
+
+def freeze(quota: Ptr[task.Quota]) -> None:
+    """Pause every task that shares quota: the queued ones are parked now, the others as they
+    become runnable."""
+    flags: u64 = irq.save()
+    quota.frozen = True
+    keep_head: Ptr[Task] = NULL
+    keep_tail: Ptr[Task] = NULL
+    t: Ptr[Task] = dequeue()
+    while t != NULL:
+        if parked(t):
+            park(t)
+        else:
+            if keep_tail == NULL:
+                keep_head = t
+            else:
+                keep_tail.next = t
+            keep_tail = t
+        t = dequeue()
+    set_run_head(keep_head)
+    set_run_tail(keep_tail)
+    irq.restore(flags)
+
+
+def thaw(quota: Ptr[task.Quota]) -> None:
+    """Resume quota's tasks: the parked ones go back to the run queue."""
+    flags: u64 = irq.save()
+    quota.frozen = False
+    t: Ptr[Task] = frozen_tasks
+    while t != NULL:
+        nxt: Ptr[Task] = t.next
+        if t.process != NULL and t.process.quota == quota:
+            unpark(t)
+            enqueue(t)
+        t = nxt
+    request_resched()
+    irq.restore(flags)
+
+
 def enqueue(t: Ptr[Task]) -> None:
-    """Append t to the run queue (interrupts off)."""
+    """Append t to the run queue (interrupts off), or park it if its container is frozen."""
+    if parked(t):
+        park(t)
+        return
     t.state = task.TASK_RUNNABLE
     t.next = NULL
     if run_tail == NULL:
@@ -315,11 +394,15 @@ def unlink_waiter(t: Ptr[Task]) -> None:
 
 
 def wake(t: Ptr[Task]) -> None:
-    """Make a blocked task runnable (from any context)."""
+    """Make a blocked task runnable (from any context); a frozen one only if it is to die now."""
     flags: u64 = irq.save()
     if t.state == task.TASK_BLOCKED:
         unlink_waiter(t)
         t.wake_at_ns = 0
+        enqueue(t)
+        request_resched()
+    elif t.state == task.TASK_FROZEN and not parked(t):
+        unpark(t)
         enqueue(t)
         request_resched()
     irq.restore(flags)

@@ -17,6 +17,7 @@ TASK_RUNNABLE: Final = 0  # in the run queue
 TASK_RUNNING: Final = 1  # on the CPU
 TASK_BLOCKED: Final = 2  # in a wait queue (or sleeping until wake_at_ns)
 TASK_DEAD: Final = 3  # never runs again; its stack is freed when it is reaped
+TASK_FROZEN: Final = 4  # could run, but its container is paused: parked in sched's frozen list until thawed
 
 # Process.abi: which system-call table serves it. Zero is neither: a process whose world was never
 # set (a zero-filled Process) gets no system calls at all, never the host world's.
@@ -72,6 +73,7 @@ class Quota:
     pids: u32
     last_pid: u32  # the container's pid namespace: the last number given out there (its init is 1)
     memory: uspace.MemoryCharge
+    frozen: bool  # paused (the cgroup freezer's job): the scheduler runs none of its tasks
 
 
 @struct

@@ -4,12 +4,13 @@ word splitting and the read-execute loop.
 Commands are data: a table of (name, help, handler) filled at start-up; each family of commands has
 its module beside this one (files, processes, containers, network, machine).
 """
-from cyrius.lang import Array, Callable, Final, Ptr, addr, struct, u8, u32, usize
+from cyrius.lang import Array, Callable, Final, Ptr, addr, struct, u8, u32, u64, usize
+from cyrius.rt import fmt_u64
 
 from .. import console
 from ..lib import cstr
 from ..tty import ldisc
-from . import containers, files, lineedit, machine, network, processes
+from . import containers, files, lineedit, machine, network, processes, status
 
 MAX_ARGS: Final = 16
 MAX_COMMANDS: Final = 32
@@ -25,6 +26,7 @@ class Command:
 commands: Array[Command, MAX_COMMANDS] = Array[Command, MAX_COMMANDS]()
 command_count: u32 = 0
 line: Array[u8, lineedit.MAX_LINE] = Array[u8, lineedit.MAX_LINE]()
+expanded: Array[u8, lineedit.MAX_LINE] = Array[u8, lineedit.MAX_LINE]()
 argv: Array[Ptr[u8], MAX_ARGS] = Array[Ptr[u8], MAX_ARGS]()
 
 
@@ -74,6 +76,40 @@ def split(text: Ptr[u8], out: Ptr[Ptr[u8]]) -> u32:
     return argc
 
 
+def expand(text: Ptr[u8], out: Ptr[u8], cap: usize) -> None:
+    """Copy text to out with `$?` replaced by the last command's status, except inside '...' or
+    after a backslash, as a POSIX shell does; cut to fit cap."""
+    digits: Array[u8, 24] = Array[u8, 24]()
+    n: usize = fmt_u64(addr(digits), usize(23), u64(status.last), u32(10), u32(0), u8(0x20))
+    i: usize = 0
+    at: usize = 0
+    quote: u8 = 0
+    while text[i] != 0 and at + 1 < cap:
+        c: u8 = text[i]
+        if quote == 0 and c == ord("\\") and text[i + 1] != 0:
+            out[at] = c
+            out[at + 1] = text[i + 1]
+            at += 2
+            i += 2
+            continue
+        if c == ord("'") and quote != ord('"'):
+            quote = ord("'") if quote == 0 else u8(0)
+        elif c == ord('"') and quote != ord("'"):
+            quote = ord('"') if quote == 0 else u8(0)
+        if c == ord("$") and text[i + 1] == ord("?") and quote != ord("'") and at + n < cap:
+            for k in range(n):
+                out[at + k] = digits[k]
+            at += n
+            i += 2
+            continue
+        out[at] = c
+        at += 1
+        i += 1
+    if at >= cap:
+        at = cap - 1
+    out[at] = 0
+
+
 def cmd_help(argc: u32, args: Ptr[Ptr[u8]]) -> None:
     for i in range(command_count):
         console.puts(b"  ")
@@ -105,8 +141,9 @@ def init() -> None:
     register(b"sync", b"write cached disk sectors back", machine.cmd_sync)
     register(b"run", b"run PATH [ARGS...]: run a Linux program on the console and wait for it", processes.cmd_run)
     register(b"ps", b"list processes and their containers", processes.cmd_ps)
-    register(b"oci-runtime", b"oci-runtime create|start|state|kill|delete|list: manage containers",
+    register(b"oci-runtime", b"oci-runtime OPERATION ...: manage containers (usage: oci-runtime)",
              containers.cmd_oci_runtime)
+    register(b"cp", b"cp SOURCE DEST: copy a file (ID:PATH is a path in container ID)", files.cmd_cp)
     register(b"ifconfig", b"the network interface: addresses and counters", network.cmd_ifconfig)
     register(b"netstat", b"TCP connections and listeners, UDP ports", network.cmd_netstat)
     register(b"poweroff", b"sync and power the machine off (ACPI S5)", machine.cmd_poweroff)
@@ -114,15 +151,21 @@ def init() -> None:
 
 
 def execute(text: Ptr[u8]) -> None:
+    """Run one command line; its status is what $? shows next (an empty line keeps the last)."""
     argc: u32 = split(text, addr(argv))
     if argc == 0:
         return
+    status.begin()
+    found: bool = False
     for i in range(command_count):
-        if cstr.equal(argv[0], commands[i].name):
+        if not found and cstr.equal(argv[0], commands[i].name):
             commands[i].run(argc, addr(argv))
-            return
-    console.puts(argv[0])
-    console.puts(b": command not found (type `help`)\n")
+            found = True
+    if not found:
+        console.puts(argv[0])
+        console.puts(b": command not found (type `help`)\n")
+        status.fail(u32(127))
+    status.end()
 
 
 def run() -> None:
@@ -130,4 +173,5 @@ def run() -> None:
     while True:
         processes.reap_orphans()
         lineedit.read_line(b"$ ", addr(line), ldisc.read_byte)
-        execute(addr(line))
+        expand(addr(line), addr(expanded), usize(lineedit.MAX_LINE))
+        execute(addr(expanded))

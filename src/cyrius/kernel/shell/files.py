@@ -1,11 +1,14 @@
-"""Host-shell file commands: ls, cd, pwd, cat, mkdir, rm, write, mount.
+"""Host-shell file commands: ls, cd, pwd, cat, mkdir, rm, write, mount, tar, cp.
 
 They work on the host namespace (fs/namespace.py) relative to the shell's current directory,
-through the same VFS calls the syscalls use.
+through the same VFS calls the syscalls use. `cp` also takes ID:PATH, a path in container ID's
+root (its own mounts, such as a tmpfs, included), as `docker cp` does.
 """
 from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, u8, u32, u64, usize
 
 from .. import console, errno
+from . import status
+from ..container import runtime
 from ..fs import file, namespace, tar, tar_vfs, vfs
 from ..lib import cstr
 from ..mm.heap import kalloc, kfree
@@ -28,6 +31,7 @@ def fail(command: Ptr[u8], path: Ptr[u8], err: i64) -> None:
     console.puts(b": ")
     console.puts(errno.message(err))
     console.puts(b"\n")
+    status.fail(u32(1))
 
 
 def mode_string(mode: u32) -> None:
@@ -249,6 +253,7 @@ def cmd_write(argc: u32, argv: Ptr[Ptr[u8]]) -> None:
     """write PATH TEXT...: replace the file's contents with the words and a newline."""
     if argc < 2:
         console.puts(b"usage: write PATH TEXT...\n")
+        status.fail(u32(2))
         return
     slot: Array[Ptr[file.File], 1] = Array[Ptr[file.File], 1]()
     err: i64 = file.open(vfs.as_kernel(),
@@ -314,6 +319,7 @@ def cmd_tar(argc: u32, argv: Ptr[Ptr[u8]]) -> None:
     """tar ARCHIVE [DEST]: unpack a tar archive into DEST (created if missing; default: .)."""
     if argc < 2:
         console.puts(b"usage: tar ARCHIVE [DEST]\n")
+        status.fail(u32(2))
         return
     size: Array[u64, 1] = Array[u64, 1]()
     data: Ptr[u8] = read_whole(argv[1], addr(size))
@@ -350,6 +356,115 @@ def cmd_tar(argc: u32, argv: Ptr[Ptr[u8]]) -> None:
             console.puts(b": ")
             console.puts(addr(reader.error))
             console.puts(b"\n")
+            status.fail(u32(1))
     kfree(cast(Ptr[None], reader))
     vfs.put(slot[0])
     kfree(cast(Ptr[None], data))
+
+
+# --- cp ------------------------------------------------------------------------------------------
+
+def place(path: Ptr[u8], root: Ptr[Ptr[vfs.Inode]]) -> Ptr[u8]:
+    """Where path names a file: ID:PATH in container ID's root (root[0] = that root), else in the
+    host tree from the shell's directory (root[0] = NULL). The path within; NULL after saying that
+    there is no such container."""
+    root[0] = NULL
+    i: usize = 0
+    while path[i] != 0 and path[i] != ord(":") and path[i] != ord("/"):
+        i += 1
+    if path[i] != ord(":") or i == 0 or i >= runtime.ID_CAP:
+        return path
+    id: Array[u8, runtime.ID_CAP] = Array[u8, runtime.ID_CAP]()
+    for k in range(i):
+        id[k] = path[k]
+    id[i] = 0
+    c: Ptr[runtime.Container] = runtime.find(addr(id))
+    if c == NULL or c.root == NULL:
+        console.puts(b"cp: no container with id ")
+        console.puts(addr(id))
+        console.puts(b"\n")
+        status.fail(u32(1))
+        return NULL
+    root[0] = c.root
+    return path + i + 1
+
+
+def open_in(root: Ptr[vfs.Inode], path: Ptr[u8], flags: u32, mode: u32, out: Ptr[Ptr[file.File]]) -> i64:
+    if root == NULL:
+        return file.open(vfs.as_kernel(), namespace.host_root, cwd, path, flags, mode, out)
+    return file.open(vfs.as_kernel(), root, root, path, flags, mode, out)
+
+
+def last_name(path: Ptr[u8]) -> Ptr[u8]:
+    """The last component of path (trailing slashes aside, which cp's sources do not have)."""
+    start: usize = 0
+    i: usize = 0
+    while path[i] != 0:
+        if path[i] == ord("/") and path[i + 1] != 0:
+            start = i + 1
+        i += 1
+    return path + start
+
+
+def copy_data(src: Ptr[file.File], dst: Ptr[file.File]) -> i64:
+    while True:
+        n: i64 = file.read(src, addr(io_buffer), usize(len(io_buffer)))
+        if n <= 0:
+            return n
+        done: i64 = 0
+        while done < n:
+            w: i64 = file.write(dst, addr(io_buffer) + done, usize(n - done))
+            if w <= 0:
+                return w if w < 0 else i64(-errno.EIO)
+            done += w
+
+
+def cmd_cp(argc: u32, argv: Ptr[Ptr[u8]]) -> None:
+    """cp SOURCE DEST: copy a file (its permission bits too); DEST may be a directory. Either may
+    be ID:PATH, in container ID."""
+    if argc != 3:
+        console.puts(b"usage: cp SOURCE DEST (ID:PATH for a path in container ID)\n")
+        status.fail(u32(2))
+        return
+    roots: Array[Ptr[vfs.Inode], 2] = Array[Ptr[vfs.Inode], 2]()
+    src_path: Ptr[u8] = place(argv[1], addr(roots))
+    dst_path: Ptr[u8] = place(argv[2], addr(roots) + 1)
+    if src_path == NULL or dst_path == NULL:
+        return
+    src: Array[Ptr[file.File], 1] = Array[Ptr[file.File], 1]()
+    err: i64 = open_in(roots[0], src_path, u32(file.O_RDONLY), u32(0), addr(src))
+    if err == 0 and vfs.is_dir(src[0].inode):
+        file.close(src[0])
+        err = -errno.EISDIR
+    if err < 0:
+        fail(b"cp", argv[1], err)
+        return
+    target: Ptr[u8] = dst_path
+    joined: Ptr[u8] = NULL
+    probe: Array[Ptr[file.File], 1] = Array[Ptr[file.File], 1]()
+    if open_in(roots[1], dst_path, u32(file.O_RDONLY | file.O_DIRECTORY), u32(0), addr(probe)) == 0:
+        file.close(probe[0])
+        name: Ptr[u8] = last_name(src_path)
+        n: usize = cstr.length(dst_path)
+        m: usize = cstr.length(name)
+        joined = cast(Ptr[u8], kalloc(n + m + 2))
+        if joined == NULL:
+            file.close(src[0])
+            fail(b"cp", argv[2], i64(-errno.ENOMEM))
+            return
+        for k in range(n):
+            joined[k] = dst_path[k]
+        joined[n] = ord("/")
+        for k in range(m + 1):
+            joined[n + 1 + k] = name[k]
+        target = joined
+    dst: Array[Ptr[file.File], 1] = Array[Ptr[file.File], 1]()
+    err = open_in(roots[1], target, u32(file.O_WRONLY | file.O_CREAT | file.O_TRUNC), src[0].inode.mode & 0o7777,
+                  addr(dst))
+    if err == 0:
+        err = copy_data(src[0], dst[0])
+        file.close(dst[0])
+    if err < 0:
+        fail(b"cp", argv[2], err)
+    file.close(src[0])
+    kfree(cast(Ptr[None], joined))

@@ -3,7 +3,7 @@ and waits for it; `ps` lists processes."""
 from cyrius.lang import NULL, Array, Ptr, addr, i64, u8, u32, u64, usize
 
 from .. import console, errno
-from . import files
+from . import files, status
 from ..tty import ldisc
 from ..container import runtime
 from ..fs import namespace
@@ -16,21 +16,21 @@ from ..proc.task import Process
 env: Array[Ptr[u8], 2] = Array[Ptr[u8], 2]()
 
 
-def report(lead: Ptr[u8], subject: Ptr[u8], status: u32) -> None:
+def report(lead: Ptr[u8], subject: Ptr[u8], wstatus: u32) -> None:
     """How a waited-for process ended: nothing for a clean exit; otherwise one line, lead and
     subject first."""
-    if status == 0:
+    if wstatus == 0:
         return
     console.puts(lead)
     console.puts(subject)
-    if (status & 0x7F) == 0:
+    if (wstatus & 0x7F) == 0:
         console.puts(b" exited with status ")
-        console.put_dec(u64((status >> 8) & 0xFF))
+        console.put_dec(u64((wstatus >> 8) & 0xFF))
     else:
         console.puts(b" killed by signal ")
-        console.puts(signal.name(status & 0x7F))
+        console.puts(signal.name(wstatus & 0x7F))
         console.puts(b" (")
-        console.put_dec(u64(status & 0x7F))
+        console.put_dec(u64(wstatus & 0x7F))
         console.puts(b")")
     console.puts(b"\n")
 
@@ -38,33 +38,36 @@ def report(lead: Ptr[u8], subject: Ptr[u8], status: u32) -> None:
 def reap_orphans() -> None:
     """Collect orphans (and detached containers' inits) that ended while the host shell was
     busy or waiting for a command line."""
-    status: Array[u32, 1] = Array[u32, 1]()
-    while process.wait(process.host, i64(-1), u32(process.WNOHANG | process.WEXITED), addr(status), False) > 0:
+    wstatus: Array[u32, 1] = Array[u32, 1]()
+    while process.wait(process.host, i64(-1), u32(process.WNOHANG | process.WEXITED), addr(wstatus), False) > 0:
         pass
 
 
 def cmd_run(argc: u32, args: Ptr[Ptr[u8]]) -> None:
     if argc < 2:
         console.puts(b"usage: run PATH [ARGS...]\n")
+        status.fail(u32(2))
         return
     env[0] = b"PATH=/bin:/usr/bin:/sbin:/usr/sbin"
     env[1] = b"HOME=/"
     slot: Array[Ptr[Process], 1] = Array[Ptr[Process], 1]()
     r: i64 = launch.start(args[1], args + 1, argc - 1, addr(env), u32(2), namespace.host_root, files.cwd,
-                          u64(0), NULL, addr(slot))
+                          u64(0), NULL, NULL, addr(slot))
     if r < 0:
         console.puts(b"run: ")
         console.puts(args[1])
         console.puts(b": ")
         console.puts(errno.message(r))
         console.puts(b"\n")
+        status.fail(u32(127) if r == -errno.ENOENT else u32(126))
         return
     pid: u32 = slot[0].pid
     ldisc.attach(pid, pid, u64(0))  # the program's session owns the terminal until it ends
-    status: Array[u32, 1] = Array[u32, 1]()
-    process.wait(process.host, i64(pid), u32(process.WEXITED), addr(status), False)
+    wstatus: Array[u32, 1] = Array[u32, 1]()
+    process.wait(process.host, i64(pid), u32(process.WEXITED), addr(wstatus), False)
     ldisc.detach()
-    report(b"run: ", args[1], status[0])
+    report(b"run: ", args[1], wstatus[0])
+    status.fail(runtime.exit_code(wstatus[0]))
     reap_orphans()
 
 

@@ -302,6 +302,17 @@ def read_byte() -> u8:
         irq.restore(flags)
 
 
+def take_byte() -> i64:
+    """Host mode: the next input byte if one has come, else -1 (never sleeps): how the host shell
+    notices Ctrl-C while it waits for something else."""
+    flags: u64 = irq.save()
+    c: i64 = -1
+    if not queue_empty(addr(raw)):
+        c = i64(queue_get(addr(raw)))
+    irq.restore(flags)
+    return c
+
+
 def readable() -> bool:
     if (termios.lflag & ICANON) != 0:
         return lines_ready > 0
