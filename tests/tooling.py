@@ -35,6 +35,8 @@ SETUP_PACKAGES = {
     "tar": "tar",
     "/bin/busybox": "busybox-static",
     "/bin/ps": "procps",
+    "runc": "runc",  # only their `spec` subcommand: the config.json they generate
+    "crun": "crun",
 }
 
 # The CLI as the README's setup installs it: .venv/bin/cyrius, next to the Python running the tests.

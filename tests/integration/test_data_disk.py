@@ -53,7 +53,7 @@ def disk_vm(image, tmp_path_factory):
 def test_data_disk_is_mounted_at_mnt(disk_vm):
     assert "[blk] discovered 1 virtio block device(s)" in disk_vm.boot_output
     assert "[vfs] mounted FAT32 at /mnt from virtio-blk0 (" in disk_vm.boot_output
-    assert disk_vm.run("ls") == "d 0 dev\nd 0 mnt\nd 0 proc\nd 0 tmp"
+    assert disk_vm.run("ls") == "d 0 dev\nd 0 etc\nd 0 mnt\nd 0 proc\nd 0 sys\nd 0 tmp"
     assert disk_vm.run("cat mnt/notes.txt") == "from the host"
 
 

@@ -5,7 +5,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_root_layout(vm):
-    assert vm.run("ls /") == "d 0 dev\nd 0 mnt\nd 0 proc\nd 0 tmp"
+    assert vm.run("ls /") == "d 0 dev\nd 0 etc\nd 0 mnt\nd 0 proc\nd 0 sys\nd 0 tmp"
 
 
 def test_write_cat_ls_and_remove(vm):

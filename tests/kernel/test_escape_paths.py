@@ -56,14 +56,14 @@ def test_an_unmounted_tmpfs_gives_back_its_whole_tree(fs):
     write_file(tmpfs, b"/side/f", b"x" * 5000)
     _, held = lookup(tmpfs, b"/side")
     _, mnt = lookup(fs, b"/mnt")
-    assert vfs.mount(mnt, tmpfs, kstr(b"tmpfs"), kstr(b"tmpfs"), kstr(b"/mnt")) == 0
+    assert vfs.mount(fs, mnt, tmpfs, u32(0), kstr(b"tmpfs"), kstr(b"tmpfs"), kstr(b"/mnt")) == 0
     vfs.put(tmpfs)
     # The teardown must not recurse by depth (a deep tree would overflow a kernel stack): with room
     # for only a few dozen more Python frames, a recursive one fails here.
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(len(inspect.stack()) + 60)
     try:
-        assert vfs.unmount(mnt) == 0
+        assert vfs.unmount(fs, mnt) == 0
     finally:
         sys.setrecursionlimit(limit)
     assert lookup(fs, b"..", cwd=held) == (-errno.ENOENT, None)
@@ -94,6 +94,6 @@ def test_a_filesystem_root_is_mounted_in_one_place_only(fs):
     slot = Array[Ptr[vfs.Inode], 1]()
     _, one = lookup(root, b"/one")
     _, two = lookup(root, b"/two")
-    assert vfs.mount(one, other, kstr(b"m"), kstr(b"memfs"), kstr(b"/one")) == 0
-    assert vfs.mount(two, other, kstr(b"m"), kstr(b"memfs"), kstr(b"/two")) == -errno.EBUSY
+    assert vfs.mount(root, one, other, u32(0), kstr(b"m"), kstr(b"memfs"), kstr(b"/one")) == 0
+    assert vfs.mount(root, two, other, u32(0), kstr(b"m"), kstr(b"memfs"), kstr(b"/two")) == -errno.EBUSY
     assert vfs.lookup_path(vfs.as_kernel(), root, two, kstr(b".."), True, addr(slot)) == 0 and slot[0] == root

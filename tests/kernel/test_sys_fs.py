@@ -43,7 +43,7 @@ class Proc:
         dev = devfs.new_root()
         assert vfs.mkdir(vfs.as_kernel(), self.root, self.root, self.kstr(b"/dev"), u32(0o755)) == 0
         self.devdir = self.lookup(b"/dev")
-        assert vfs.mount(self.devdir, dev, self.kstr(b"devfs"), self.kstr(b"devfs"), self.kstr(b"/dev")) == 0
+        assert vfs.mount(self.root, self.devdir, dev, u32(0), self.kstr(b"devfs"), self.kstr(b"devfs"), self.kstr(b"/dev")) == 0
         pipe.init()
         sys_poll.init()
         t = cast(Ptr[task.Task], kalloc(usize(sizeof(task.Task))))

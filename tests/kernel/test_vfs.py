@@ -169,7 +169,7 @@ def test_mounts_and_getcwd(fs):
     vfs.mkdir(vfs.as_kernel(), fs, fs, cstr(b"/mnt"), u32(0o755))
     other = memfs.new_root()
     _, mnt = lookup(fs, b"/mnt")
-    assert vfs.mount(mnt, other, cstr(b"none"), cstr(b"memfs"), cstr(b"/mnt")) == 0
+    assert vfs.mount(fs, mnt, other, u32(0), cstr(b"none"), cstr(b"memfs"), cstr(b"/mnt")) == 0
     vfs.mkdir(vfs.as_kernel(), fs, fs, cstr(b"/mnt/deep"), u32(0o755))
     write_file(fs, b"/mnt/deep/f", b"on the mounted fs")
     assert read_file(other, b"/deep/f") == b"on the mounted fs"
@@ -201,7 +201,7 @@ def test_devfs_devices(fs):
     _, dev = lookup(fs, b"/dev")
     devroot = devfs.new_root()
     devfs.seed(u64(1234), u64(5678))
-    assert vfs.mount(dev, devroot, cstr(b"devfs"), cstr(b"devfs"), cstr(b"/dev")) == 0
+    assert vfs.mount(fs, dev, devroot, u32(0), cstr(b"devfs"), cstr(b"devfs"), cstr(b"/dev")) == 0
     assert {b"null", b"zero", b"full", b"random", b"urandom", b"tty", b"console", b"fd", b"stdin"} <= names(fs, b"/dev")
     slot = Array[Ptr[file.File], 1]()
     buf = buffer(64)

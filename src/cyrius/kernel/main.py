@@ -15,7 +15,7 @@ from .dev import pci, virtio_blk, virtio_net
 from .host import syscalls as host_syscalls
 from .linux import abi
 from .mm import frames, heap, paging, phys, uspace
-from .net import stack
+from .net import netif, stack
 from .proc import entry, process, sched
 from .panic import panic
 
@@ -73,6 +73,7 @@ def kernel_main(info: Ptr[BootInfo]) -> None:
         # The seed's log line names the first virtio disk this way.
         namespace.mount_data_disk(virtio_blk.block_device(u32(0)), b"virtio-blk0")
     process.init_host(sched.init(), namespace.host_root)
+    netif.dns_known = namespace.write_resolv_conf
     stack.start()  # the network thread, DHCP and the echo server; waits for an address
     entry.init()
     abi.init()

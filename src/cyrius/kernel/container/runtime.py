@@ -39,7 +39,7 @@ ID_CAP: Final = 65
 PATH_CAP: Final = 4096
 HOST_CAP: Final = 65
 MAX_CONFIG: Final = 1 << 20
-MAX_CONTAINER_MOUNTS: Final = 16
+MAX_CONTAINER_MOUNTS: Final = 48  # config.json's mounts (32 at most) and its masked and read-only paths
 DEFAULT_PIDS_LIMIT: Final = 256
 
 STATUS_FREE: Final = 0
@@ -62,6 +62,7 @@ class Container:
     hostname: Array[u8, HOST_CAP]
     mount_count: u32
     mounted: Array[Ptr[vfs.Inode], MAX_CONTAINER_MOUNTS]  # mount points to uncover at delete
+    mount_flags: Array[u32, MAX_CONTAINER_MOUNTS]  # what each gets once all are made (finish_flags)
     quota: task.Quota  # shared by its processes: none may outlive the container
     log: Ptr[vfs.Inode]  # a detached container's stdout and stderr (log.py); NULL with a terminal
     exited: bool  # its init ran and exited with exit_status (a wait status)
@@ -180,51 +181,310 @@ def spec_str(c: Ptr[Container], s: Ptr[oci_config.Str]) -> Ptr[u8]:
     return oci_config.spec_string(c.spec, s)
 
 
-def mount_one(c: Ptr[Container], m: Ptr[oci_config.MountSpec]) -> i64:
-    """Mount what Cyrius can provide: proc, tmpfs (memfs), and the device nodes (devfs) where a
-    tmpfs /dev is asked for, as runc fills it. sysfs, devpts, mqueue, cgroup and bind mounts,
-    and mounts whose directory cannot be made (/dev/shm in devfs), are left out until Cyrius has
-    those filesystems: the directories stay as the image has them."""
-    dest: Ptr[u8] = spec_str(c, addr(m.destination))
-    fs: Ptr[vfs.Inode] = NULL
-    if m.kind == oci_config.MOUNT_TMPFS and cstr.equal(dest, b"/dev"):
-        fs = devfs.new_root()
-    elif m.kind == oci_config.MOUNT_TMPFS:
-        fs = memfs.new_root()
-    elif m.kind == oci_config.MOUNT_PROC:
-        fs = procfs.new_root()
+# ---------------------------------------------------------------- mounts
+# Every mount of config.json is made in the container's own world (vfs.Mount.world is its root:
+# the host and other containers do not see it), or create fails naming it. Mount points missing
+# from the image are made (directories, or an empty file for a file bind). Flags (ro, nosuid,
+# nodev, noexec; root.readonly) are set once everything is mounted, as runc remounts at the end,
+# so that mount points can still be made under what becomes read-only.
+
+@struct
+class MountOptions:
+    flags: u32  # vfs.MNT_*
+    mode: u32  # tmpfs mode= (default 1777, as Linux's tmpfs)
+    size: u64  # tmpfs size= in bytes (0: no limit)
+    uid: u32
+    gid: u32
+
+
+def octal(text: Ptr[u8], out: Ptr[u32]) -> bool:
+    n: u32 = 0
+    i: usize = 0
+    while text[i] >= ord("0") and text[i] <= ord("7") and n < 0o10000:
+        n = n * 8 + u32(text[i] - ord("0"))
+        i += 1
+    out[0] = n
+    return i > 0 and text[i] == 0 and n < 0o10000
+
+
+def decimal(text: Ptr[u8], out: Ptr[u64]) -> usize:
+    """The digits at text as a number in out[0]; how many there were."""
+    n: u64 = 0
+    i: usize = 0
+    while text[i] >= ord("0") and text[i] <= ord("9") and n < (u64(1) << 50):
+        n = n * 10 + u64(text[i] - ord("0"))
+        i += 1
+    out[0] = n
+    return i
+
+
+def size_option(text: Ptr[u8], out: Ptr[u64]) -> bool:
+    """tmpfs size=: bytes, with k/m/g suffixes (a % of memory is not taken)."""
+    digits: usize = decimal(text, out)
+    if digits == 0:
+        return False
+    c: u8 = text[digits]
+    if c == ord("k") or c == ord("K"):
+        out[0] <<= 10
+    elif c == ord("m") or c == ord("M"):
+        out[0] <<= 20
+    elif c == ord("g") or c == ord("G"):
+        out[0] <<= 30
+    elif c != 0:
+        return False
+    return c == 0 or text[digits + 1] == 0
+
+
+def flag_option(o: Ptr[u8], opts: Ptr[MountOptions]) -> bool:
+    """The options that set or clear a flag, and those that ask nothing Cyrius would have to do:
+    bind (the kind), propagation other than shared (no mount events cross worlds here) and access
+    time policies (Cyrius's filesystems keep the access time a file was made or written with)."""
+    if cstr.equal(o, b"ro"):
+        opts.flags |= vfs.MNT_RDONLY
+    elif cstr.equal(o, b"rw"):
+        opts.flags &= ~u32(vfs.MNT_RDONLY)
+    elif cstr.equal(o, b"nosuid"):
+        opts.flags |= vfs.MNT_NOSUID
+    elif cstr.equal(o, b"nodev"):
+        opts.flags |= vfs.MNT_NODEV
+    elif cstr.equal(o, b"noexec"):
+        opts.flags |= vfs.MNT_NOEXEC
+    elif cstr.equal(o, b"suid"):
+        opts.flags &= ~u32(vfs.MNT_NOSUID)
+    elif cstr.equal(o, b"dev"):
+        opts.flags &= ~u32(vfs.MNT_NODEV)
+    elif cstr.equal(o, b"exec"):
+        opts.flags &= ~u32(vfs.MNT_NOEXEC)
     else:
-        return 0  # not provided yet: the directory stays as the image has it
-    if fs == NULL:
-        return -errno.ENOMEM
-    slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
-    r: i64 = vfs.lookup_path(vfs.as_kernel(), c.root, c.root, dest, True, addr(slot))
-    if r == -errno.ENOENT:
-        r = vfs.mkdir(vfs.as_kernel(), c.root, c.root, dest, u32(0o755))
-        if r < 0:
-            vfs.put(fs)
-            return 0  # e.g. /dev/shm inside the device filesystem, which has no such directory
-        r = vfs.lookup_path(vfs.as_kernel(), c.root, c.root, dest, True, addr(slot))
-    if r == 0 and c.mount_count == MAX_CONTAINER_MOUNTS:
-        vfs.put(slot[0])
-        r = -errno.ENOMEM
-    if r == 0:
-        r = vfs.mount(slot[0], fs, spec_str(c, addr(m.source)), spec_str(c, addr(m.type)), dest)
+        return (cstr.equal(o, b"bind") or cstr.equal(o, b"rbind") or cstr.equal(o, b"private")
+                or cstr.equal(o, b"rprivate") or cstr.equal(o, b"slave") or cstr.equal(o, b"rslave")
+                or cstr.equal(o, b"unbindable") or cstr.equal(o, b"runbindable") or cstr.equal(o, b"relatime")
+                or cstr.equal(o, b"norelatime") or cstr.equal(o, b"noatime") or cstr.equal(o, b"nodiratime")
+                or cstr.equal(o, b"strictatime"))
+    return True
+
+
+def fs_option(o: Ptr[u8], kind: u32, opts: Ptr[MountOptions]) -> bool:
+    """tmpfs's mode=, size=, uid=, gid=; devpts's, which concern pseudo-terminals there are none of."""
+    number: Array[u64, 1] = Array[u64, 1]()
+    if kind == oci_config.MOUNT_TMPFS:
+        if cstr.starts_with(o, b"mode="):
+            mode: Array[u32, 1] = Array[u32, 1]()
+            good: bool = octal(o + 5, addr(mode))
+            opts.mode = mode[0]
+            return good
+        if cstr.starts_with(o, b"size="):
+            good2: bool = size_option(o + 5, addr(number))
+            opts.size = number[0]
+            return good2
+        if cstr.starts_with(o, b"uid=") or cstr.starts_with(o, b"gid="):
+            digits: usize = decimal(o + 4, addr(number))
+            if digits == 0 or o[4 + digits] != 0 or number[0] > 0xFFFFFFFE:
+                return False
+            if o[0] == ord("u"):
+                opts.uid = u32(number[0])
+            else:
+                opts.gid = u32(number[0])
+            return True
+    if kind == oci_config.MOUNT_DEVPTS:
+        return (cstr.equal(o, b"newinstance") or cstr.starts_with(o, b"ptmxmode=") or cstr.starts_with(o, b"mode=")
+                or cstr.starts_with(o, b"gid="))
+    return False
+
+
+def mount_options(c: Ptr[Container], m: Ptr[oci_config.MountSpec], index: u32, opts: Ptr[MountOptions]) -> i64:
+    opts.mode = 0o1777
+    for i in range(m.option_count):
+        o: Ptr[u8] = spec_str(c, addr(c.spec.options[m.first_option + i]))
+        if not flag_option(o, opts) and not fs_option(o, m.kind, opts):
+            return refuse_mount(index, b"options: ", o, b": not an option Cyrius applies to this type")
+    return 0
+
+
+def refuse_mount(index: u32, what: Ptr[u8], value: Ptr[u8], why: Ptr[u8]) -> i64:
+    """`config.json: mounts[N].what value why`: the error create reports."""
+    digits: Array[u8, 24] = Array[u8, 24]()
+    digits[fmt_u64(addr(digits), usize(23), u64(index), u32(10), u32(0), u8(0x20))] = 0
+    say2(b"config.json: mounts[", addr(digits))
+    append(b"].")
+    append(what)
+    append(value)
+    append(why)
+    return -errno.EINVAL
+
+
+def append(text: Ptr[u8]) -> None:
+    cap: usize = usize(len(error_text))
+    at: usize = put(addr(error_text), cap, strlen(addr(error_text)), text)
+    if at > cap - 1:
+        at = cap - 1
+    error_text[at] = 0
+
+
+def new_filesystem(c: Ptr[Container], m: Ptr[oci_config.MountSpec], index: u32, opts: Ptr[MountOptions],
+                   out: Ptr[Ptr[vfs.Inode]]) -> i64:
+    """The tree a mount attaches (one reference in out[0]): a fresh instance, or for a bind mount
+    the host's file or directory at `source` (relative to the bundle)."""
+    kind: u32 = m.kind
+    dest: Ptr[u8] = spec_str(c, addr(m.destination))
+    out[0] = NULL
+    if kind == oci_config.MOUNT_BIND:
+        bundle: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
+        host: Ptr[Process] = process.host
+        r: i64 = vfs.lookup_path(vfs.as_kernel(), host.root, host.cwd, addr(c.bundle), True, addr(bundle))
         if r == 0:
-            c.mounted[c.mount_count] = slot[0]
-            c.mount_count += 1
+            r = vfs.lookup_path(vfs.as_kernel(), host.root, bundle[0], spec_str(c, addr(m.source)), True, out)
+            vfs.put(bundle[0])
+        if r < 0:
+            return refuse_mount(index, b"source: ", spec_str(c, addr(m.source)), errno_suffix(r))
+        return 0
+    if kind == oci_config.MOUNT_PROC:
+        out[0] = procfs.new_root()
+    elif kind == oci_config.MOUNT_TMPFS and cstr.equal(dest, b"/dev"):
+        out[0] = devfs.new_root()  # runc fills a tmpfs /dev with device nodes: devfs is that (no data: size= is met)
+        if out[0] != NULL:
+            out[0].mode = vfs.S_IFDIR | (opts.mode & 0o7777)
+    elif kind == oci_config.MOUNT_TMPFS:
+        out[0] = memfs.new_limited_root(opts.mode, opts.size)
+        if out[0] != NULL and (opts.uid != 0 or opts.gid != 0):
+            vfs.set_owner(out[0], opts.uid, opts.gid)
+    elif kind == oci_config.MOUNT_SYSFS or kind == oci_config.MOUNT_CGROUP:
+        out[0] = memfs.new_limited_root(u32(0o555), u64(0))  # no kernel objects or cgroups to show
+    elif kind == oci_config.MOUNT_MQUEUE:
+        out[0] = memfs.new_limited_root(u32(0o1777), u64(0))  # no POSIX message queues (mq_open: ENOSYS)
+    elif kind == oci_config.MOUNT_DEVPTS:
+        out[0] = memfs.new_limited_root(u32(0o755), u64(0))  # no pseudo-terminals yet: an empty /dev/pts
+    else:
+        return refuse_mount(index, b"type: ", spec_str(c, addr(m.type)), b": not a filesystem Cyrius has")
+    if out[0] == NULL:
+        return -errno.ENOMEM
+    return 0
+
+
+def errno_suffix(r: i64) -> Ptr[u8]:
+    if r == -errno.ENOENT:
+        return b": No such file or directory"
+    if r == -errno.ENOTDIR:
+        return b": Not a directory"
+    if r == -errno.EACCES:
+        return b": Permission denied"
+    return b": cannot be used"
+
+
+def mount_point(c: Ptr[Container], dest: Ptr[u8], directory: bool, out: Ptr[Ptr[vfs.Inode]]) -> i64:
+    """The inode at dest in the container's world, made if missing (its parents as directories)."""
+    r: i64 = vfs.lookup_path(vfs.as_kernel(), c.root, c.root, dest, True, out)
+    if r != -errno.ENOENT:
+        return r
+    path: Array[u8, 256] = Array[u8, 256]()
+    n: usize = strlen(dest)
+    if n >= 256:
+        return -errno.ENAMETOOLONG
+    memcpy(cast(Ptr[None], addr(path)), cast(Ptr[None], dest), n + 1)
+    for i in range(1, n + 1):
+        if path[i] != ord("/") and path[i] != 0:
+            continue
+        last: bool = path[i] == 0
+        path[i] = 0
+        if last and not directory:
+            made: Array[Ptr[file.File], 1] = Array[Ptr[file.File], 1]()
+            r = file.open(vfs.as_kernel(), c.root, c.root, addr(path), u32(file.O_CREAT | file.O_WRONLY), u32(0o644),
+                          addr(made))
+            if r == 0:
+                file.close(made[0])
         else:
-            vfs.put(slot[0])
-    vfs.put(fs)
+            r = vfs.mkdir(vfs.as_kernel(), c.root, c.root, addr(path), u32(0o755))
+        if r < 0 and r != -errno.EEXIST:
+            return r
+        if not last:
+            path[i] = ord("/")
+    return vfs.lookup_path(vfs.as_kernel(), c.root, c.root, dest, True, out)
+
+
+def attach(c: Ptr[Container], at: Ptr[vfs.Inode], tree: Ptr[vfs.Inode], flags: u32, source: Ptr[u8],
+           fs_name: Ptr[u8], dest: Ptr[u8]) -> i64:
+    """Mount tree at `at` in the container's world (flags applied later by finish_flags); takes the
+    reference to `at`."""
+    r: i64 = -errno.ENOMEM
+    if c.mount_count < MAX_CONTAINER_MOUNTS:
+        r = vfs.mount(c.root, at, tree, u32(0), source, fs_name, dest)
     if r < 0:
-        say2(b"cannot mount ", dest)
+        vfs.put(at)
+        return r
+    c.mounted[c.mount_count] = at
+    c.mount_flags[c.mount_count] = flags
+    c.mount_count += 1
+    return 0
+
+
+def mount_one(c: Ptr[Container], m: Ptr[oci_config.MountSpec], index: u32) -> i64:
+    opts: MountOptions = MountOptions()
+    r: i64 = mount_options(c, m, index, addr(opts))
+    tree: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
+    if r == 0:
+        r = new_filesystem(c, m, index, addr(opts), addr(tree))
+    if r < 0:
+        return r
+    dest: Ptr[u8] = spec_str(c, addr(m.destination))
+    at: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
+    r = mount_point(c, dest, vfs.is_dir(tree[0]), addr(at))
+    if r == 0:
+        r = attach(c, at[0], tree[0], opts.flags, spec_str(c, addr(m.source)), spec_str(c, addr(m.type)), dest)
+        if r == -errno.EBUSY or r == -errno.ENOTDIR:
+            r = refuse_mount(index, b"destination: ", dest, b": already a mount point, or not the same kind of file as the source")
+    if r < 0 and error_text[0] == 0:
+        refuse_mount(index, b"destination: ", dest, errno_suffix(r))
+    vfs.put(tree[0])
     return r
 
 
+def protect_paths(c: Ptr[Container]) -> i64:
+    """linux.readonlyPaths: each one read-only where it is (a self-bind); linux.maskedPaths: each
+    one covered by an empty read-only directory, or /dev/null for a file. Paths missing from the
+    container are skipped, as runc does."""
+    at: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
+    for i in range(c.spec.readonly_count):
+        path: Ptr[u8] = spec_str(c, addr(c.spec.readonly_paths[i]))
+        if vfs.lookup_path(vfs.as_kernel(), c.root, c.root, path, True, addr(at)) == 0:
+            r: i64 = attach(c, at[0], at[0], u32(vfs.MNT_RDONLY | vfs.MNT_NOSUID | vfs.MNT_NODEV | vfs.MNT_NOEXEC),
+                            b"readonly", b"bind", path)
+            if r < 0:
+                say2(b"linux.readonlyPaths: cannot protect ", path)
+                return r
+    for i in range(c.spec.masked_count):
+        path2: Ptr[u8] = spec_str(c, addr(c.spec.masked_paths[i]))
+        if vfs.lookup_path(vfs.as_kernel(), c.root, c.root, path2, True, addr(at)) != 0:
+            continue
+        cover: Ptr[vfs.Inode] = memfs.new_limited_root(u32(0o555), u64(0)) if vfs.is_dir(at[0]) else devfs.null_node()
+        r2: i64 = -errno.ENOMEM
+        if cover != NULL:
+            r2 = attach(c, at[0], cover, u32(vfs.MNT_RDONLY), b"masked", b"tmpfs", path2)
+            vfs.put(cover)
+        else:
+            vfs.put(at[0])
+        if r2 < 0:
+            say2(b"linux.maskedPaths: cannot mask ", path2)
+            return r2
+    return 0
+
+
+def finish_flags(c: Ptr[Container]) -> i64:
+    """Everything is mounted: the flags now act (a read-only root last)."""
+    for i in range(c.mount_count):
+        vfs.set_mount_flags(c.root, c.mounted[i], c.mount_flags[i])
+    if c.spec.root_readonly:
+        return vfs.mount(c.root, NULL, c.root, u32(vfs.MNT_RDONLY), b"rootfs", b"rootfs", b"/")
+    return 0
+
+
 def unmount_all(c: Ptr[Container]) -> None:
+    vfs.unmount(c.root, NULL)  # the root's flags, if it had any
     while c.mount_count > 0:
         c.mount_count -= 1
-        vfs.unmount(c.mounted[c.mount_count])
+        m: Ptr[vfs.Mount] = vfs.mount_at(c.root, c.mounted[c.mount_count])
+        if m != NULL:
+            memfs.forget_limit(m.root)  # a tmpfs size= budget (nothing for other trees)
+        vfs.unmount(c.root, c.mounted[c.mount_count])
         vfs.put(c.mounted[c.mount_count])
 
 
@@ -296,10 +556,13 @@ def setup(c: Ptr[Container], bundle_path: Ptr[u8]) -> i64:
     memcpy(cast(Ptr[None], addr(c.hostname)), cast(Ptr[None], hostname), n)
     c.hostname[n] = 0
     for i in range(c.spec.mount_count):
-        r = mount_one(c, addr(c.spec.mounts[i]))
+        r = mount_one(c, addr(c.spec.mounts[i]), u32(i))
         if r < 0:
             return r
-    return 0
+    r = protect_paths(c)
+    if r < 0:
+        return r
+    return finish_flags(c)
 
 
 def lookup_program(c: Ptr[Container], name: Ptr[u8], out: Ptr[u8]) -> i64:

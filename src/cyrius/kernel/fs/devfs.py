@@ -4,10 +4,12 @@ A fixed table of nodes (name, type, device number); one operation table serves t
 dispatches on the device number, as Linux's mem driver does. /dev/fd and /dev/std{in,out,err}
 are symlinks into /proc/self/fd, which procfs provides.
 """
-from cyrius.lang import NULL, Array, Callable, Final, Ptr, addr, i64, struct, u8, u32, u64, usize
-from cyrius.rt import memset
+from cyrius.lang import NULL, Array, Callable, Final, Ptr, addr, cast, i64, struct, u8, u32, u64, usize
+from cyrius.rt import memset, strlen
 
 from .. import errno
+from ..lib import cstr
+from ..mm.heap import kalloc, kfree
 from . import vfs
 
 DEV_NULL: Final = (1 << 8) | 3
@@ -19,6 +21,9 @@ DEV_TTY: Final = (5 << 8) | 0
 DEV_CONSOLE: Final = (5 << 8) | 1
 NODE_COUNT: Final = 11
 ROOT_INO: Final = 1
+# Empty directories of every /dev, for what containers mount there (runc's /dev/shm, /dev/pts,
+# /dev/mqueue): each instance keeps its own, so a mount finds the same inode each time.
+MOUNT_DIRS: Final = 3
 
 
 @struct
@@ -87,13 +92,41 @@ def node_inode(index: u32) -> Ptr[vfs.Inode]:
     return inode
 
 
+def mount_dir_name(i: u32) -> Ptr[u8]:
+    if i == 0:
+        return b"shm"
+    if i == 1:
+        return b"pts"
+    return b"mqueue"
+
+
+def mount_dirs(root: Ptr[vfs.Inode]) -> Ptr[Ptr[vfs.Inode]]:
+    return cast(Ptr[Ptr[vfs.Inode]], root.private)
+
+
+def is_root(dir: Ptr[vfs.Inode]) -> bool:
+    return dir.ino == ROOT_INO
+
+
+def null_node() -> Ptr[vfs.Inode]:
+    """A /dev/null inode (one reference): what a masked file is covered with."""
+    return node_inode(u32(0))
+
+
 def lookup(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, out: Ptr[Ptr[vfs.Inode]]) -> i64:
     if length == 1 and name[0] == ord("."):
         out[0] = vfs.get(dir)
         return 0
     if length == 2 and name[0] == ord(".") and name[1] == ord("."):
-        out[0] = vfs.get(dir)  # the mount makes `..` leave devfs
+        # the mount makes `..` leave devfs; a mount directory's is the root
+        out[0] = vfs.get(dir if is_root(dir) else cast(Ptr[vfs.Inode], dir.private))
         return 0
+    if not is_root(dir):
+        return -errno.ENOENT  # a mount directory nothing is mounted on is empty
+    for i in range(MOUNT_DIRS):
+        if cstr.is_name(name, length, mount_dir_name(u32(i))):
+            out[0] = vfs.get(mount_dirs(dir)[i])
+            return 0
     for i in range(NODE_COUNT):
         n: Ptr[DevNode] = addr(nodes) + i
         if usize(n.name_len) != length:
@@ -122,8 +155,20 @@ def readdir(dir: Ptr[vfs.Inode], cookie: u64, out: Ptr[vfs.DirEntry]) -> i64:
         out.name[cookie + 1] = 0
         out.next_cookie = cookie + 1
         return 1
-    if cookie - 2 >= NODE_COUNT:
+    if not is_root(dir):
         return 0
+    if cookie - 2 >= NODE_COUNT:
+        i: u64 = cookie - 2 - NODE_COUNT
+        if i >= MOUNT_DIRS:
+            return 0
+        entry_name: Ptr[u8] = mount_dir_name(u32(i))
+        out.ino = mount_dirs(dir)[i].ino
+        out.type = u8(vfs.DT_DIR)
+        out.name_len = u8(strlen(entry_name))
+        for j in range(usize(out.name_len) + 1):
+            out.name[j] = entry_name[j]
+        out.next_cookie = cookie + 1
+        return 1
     n: Ptr[DevNode] = addr(nodes) + (cookie - 2)
     out.ino = cookie
     out.type = vfs.dtype_of(n.mode)
@@ -213,7 +258,33 @@ def new_root() -> Ptr[vfs.Inode]:
     define(u32(8), b"stdin", u32(5), lnk_mode, u64(0), b"/proc/self/fd/0", u32(15))
     define(u32(9), b"stdout", u32(6), lnk_mode, u64(0), b"/proc/self/fd/1", u32(15))
     define(u32(10), b"stderr", u32(6), lnk_mode, u64(0), b"/proc/self/fd/2", u32(15))
+    ops.release = release
     root: Ptr[vfs.Inode] = vfs.new_inode(addr(ops), u32(vfs.S_IFDIR | 0o755), u64(ROOT_INO), dev)
-    if root != NULL:
-        root.nlink = 2
+    if root == NULL:
+        return NULL
+    root.nlink = 2 + MOUNT_DIRS
+    dirs: Ptr[Ptr[vfs.Inode]] = cast(Ptr[Ptr[vfs.Inode]], kalloc(usize(8 * MOUNT_DIRS)))
+    root.private = cast(Ptr[None], dirs)
+    if dirs == NULL:
+        vfs.put(root)
+        return NULL
+    for i in range(MOUNT_DIRS):
+        mode: u32 = u32(vfs.S_IFDIR | 0o1777) if i == 0 else u32(vfs.S_IFDIR | 0o755)
+        d: Ptr[vfs.Inode] = vfs.new_inode(addr(ops), mode, u64(NODE_COUNT + 2 + i), dev)
+        if d == NULL:
+            vfs.put(root)
+            return NULL
+        d.nlink = 2
+        d.private = cast(Ptr[None], root)  # `..` (not referenced: the root holds the directory)
+        dirs[i] = d
     return root
+
+
+def release(inode: Ptr[vfs.Inode]) -> None:
+    """The root's last reference is gone: its mount directories go with it."""
+    if is_root(inode) and inode.private != NULL:
+        dirs: Ptr[Ptr[vfs.Inode]] = mount_dirs(inode)
+        for i in range(MOUNT_DIRS):
+            if dirs[i] != NULL:
+                vfs.put(dirs[i])
+        kfree(cast(Ptr[None], dirs))

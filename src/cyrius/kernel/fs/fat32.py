@@ -365,7 +365,7 @@ def removable_dir(dir: Ptr[vfs.Inode], s: Ptr[Slot]) -> i64:
     if empty == 0:
         return -errno.ENOTEMPTY
     live: Ptr[vfs.Inode] = find_live(node_of(dir).fs, s.pos)
-    if live != NULL and vfs.mount_at(live) != NULL:
+    if live != NULL and vfs.mounted_anywhere(live):
         return -errno.EBUSY
     return 0
 

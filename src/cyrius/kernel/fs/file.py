@@ -91,11 +91,28 @@ def open(cred: Ptr[vfs.Cred], root: Ptr[vfs.Inode], cwd: Ptr[vfs.Inode], path: P
         return err
     err = may_open(cred, addr(w), flags)
     if err >= 0:
+        err = mount_allows(vfs.walk_flags(root, addr(w)), addr(w), flags)
+    if err >= 0:
         err = open_walked(cred, addr(w), flags, mode)
     if err < 0:
         vfs.done(addr(w))
         return err
     return wrap_walked(addr(w), flags & KEPT_FLAGS, out)
+
+
+def mount_allows(mount: u32, w: Ptr[vfs.Walk], flags: u32) -> i64:
+    """What the mount holding the file says: no writing, truncating or creating on a read-only
+    one (EROFS), no device node opened on a nodev one (EACCES)."""
+    if (flags & O_PATH) != 0:
+        return 0
+    writes: bool = (flags & O_ACCMODE) != O_RDONLY or (flags & O_TRUNC) != 0 or w.node == NULL
+    if writes and (mount & vfs.MNT_RDONLY) != 0:
+        return -errno.EROFS
+    if w.node != NULL and (mount & vfs.MNT_NODEV) != 0:
+        kind: u32 = w.node.mode & vfs.S_IFMT
+        if kind == vfs.S_IFCHR or kind == vfs.S_IFBLK:
+            return -errno.EACCES
+    return 0
 
 
 def may_open(cred: Ptr[vfs.Cred], w: Ptr[vfs.Walk], flags: u32) -> i64:

@@ -4,7 +4,7 @@ Directories keep a singly linked list of entries; each entry holds a reference t
 an inode lives while it has links or open references. File data is an array of 4 KiB pages where
 a NULL page is a hole that reads as zeros (sparse files cost nothing for their holes).
 """
-from cyrius.lang import NULL, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
+from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
 from cyrius.rt import memcpy, memset
 
 from .. import errno
@@ -37,8 +37,19 @@ class MemNode:
     target_len: u64
 
 
+@struct
+class Budget:
+    """A tmpfs mount's size= limit: the file pages of one instance (its dev) may not pass it."""
+    dev: u64
+    limit: u64  # pages
+    used: u64
+
+
+MAX_BUDGETS: Final = 128
 ops: vfs.InodeOps = vfs.InodeOps()
 next_ino: u64 = 1
+budgets: Array[Budget, MAX_BUDGETS] = Array[Budget, MAX_BUDGETS]()
+budget_count: u32 = 0  # entries in use are below this (a freed one has dev 0)
 
 
 def node_of(inode: Ptr[vfs.Inode]) -> Ptr[MemNode]:
@@ -76,6 +87,46 @@ def new_root() -> Ptr[vfs.Inode]:
         root.nlink = 2
         node_of(root).parent = root
     return root
+
+
+def new_limited_root(mode: u32, size: u64) -> Ptr[vfs.Inode]:
+    """A fresh instance (tmpfs `mode=`, `size=` in bytes, rounded up to pages; 0: no limit) whose
+    files may hold at most `size` bytes of pages together: past it, writes fail with ENOSPC."""
+    global budget_count
+    root: Ptr[vfs.Inode] = new_root()
+    if root == NULL:
+        return NULL
+    root.mode = vfs.S_IFDIR | (mode & 0o7777)
+    if size == 0:
+        return root
+    slot: Ptr[Budget] = NULL
+    for i in range(budget_count):
+        if budgets[i].dev == 0:
+            slot = addr(budgets) + i
+    if slot == NULL and budget_count < MAX_BUDGETS:
+        slot = addr(budgets) + budget_count
+        budget_count += 1
+    if slot == NULL:
+        vfs.put(root)
+        return NULL
+    slot.dev = root.dev
+    slot.limit = (size + PAGE - 1) // PAGE
+    slot.used = 0
+    return root
+
+
+def forget_limit(root: Ptr[vfs.Inode]) -> None:
+    """The instance is unmounted for good: its budget slot is free again (its files are gone with it)."""
+    b: Ptr[Budget] = budget_of(root.dev)
+    if b != NULL:
+        b.dev = 0
+
+
+def budget_of(dev: u64) -> Ptr[Budget]:
+    for i in range(budget_count):
+        if budgets[i].dev == dev:
+            return addr(budgets) + i
+    return NULL
 
 
 def find(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize) -> Ptr[MemEntry]:
@@ -265,7 +316,7 @@ def rmdir(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize) -> i64:
         return -errno.ENOTDIR
     if node_of(e.node).entry_count != 0:
         return -errno.ENOTEMPTY
-    if vfs.mount_at(e.node) != NULL:
+    if vfs.mounted_anywhere(e.node):
         return -errno.EBUSY
     e.node.nlink = 0
     node_of(e.node).parent = NULL
@@ -369,9 +420,12 @@ def new_page() -> Ptr[u8]:
     return page
 
 
-def free_page(page: Ptr[u8]) -> None:
+def free_page(inode: Ptr[vfs.Inode], page: Ptr[u8]) -> None:
     if page != NULL:
         uspace.drop_file_frame(phys.to_phys(cast(u64, page)))
+        b: Ptr[Budget] = budget_of(inode.dev) if budget_count > 0 else cast(Ptr[Budget], NULL)
+        if b != NULL:
+            b.used -= 1
 
 
 def page_frame(inode: Ptr[vfs.Inode], index: u64) -> u64:
@@ -400,10 +454,15 @@ def page_for(inode: Ptr[vfs.Inode], index: u64, allocate: bool) -> Ptr[u8]:
         node.page_slots = slots
     page: Ptr[u8] = node.pages[index]
     if page == NULL and allocate:
+        b: Ptr[Budget] = budget_of(inode.dev) if budget_count > 0 else cast(Ptr[Budget], NULL)
+        if b != NULL and b.used >= b.limit:
+            return NULL  # the instance is full: the write stops here (ENOSPC if nothing was written)
         page = new_page()
         node.pages[index] = page
         if page != NULL:
             inode.blocks += PAGE // 512
+            if b != NULL:
+                b.used += 1
     return page
 
 
@@ -458,7 +517,7 @@ def truncate(inode: Ptr[vfs.Inode], size: u64) -> i64:
     first_gone: u64 = (size + PAGE - 1) // PAGE
     for i in range(first_gone, node.page_slots):
         if node.pages[i] != NULL:
-            free_page(node.pages[i])
+            free_page(inode, node.pages[i])
             node.pages[i] = NULL
             inode.blocks -= PAGE // 512
     if size % PAGE != 0 and size // PAGE < node.page_slots:
@@ -499,7 +558,7 @@ def statfs(inode: Ptr[vfs.Inode], out: Ptr[vfs.StatFs]) -> i64:
 def release(inode: Ptr[vfs.Inode]) -> None:
     node: Ptr[MemNode] = node_of(inode)
     for i in range(node.page_slots):
-        free_page(node.pages[i])
+        free_page(inode, node.pages[i])
     kfree(cast(Ptr[None], node.pages))
     kfree(cast(Ptr[None], node.target))
     if vfs.is_dir(inode):

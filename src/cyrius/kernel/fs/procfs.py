@@ -22,6 +22,7 @@ from .. import errno, version
 from ..mm import frames, phys
 from ..proc import process, sched, task
 from ..proc.task import Process
+from ..lib import cstr
 from . import file, vfs
 
 ROOT: Final = 1
@@ -147,16 +148,9 @@ def parse_number(name: Ptr[u8], length: usize) -> i64:
     return n
 
 
-def is_name(name: Ptr[u8], length: usize, word: Ptr[u8]) -> bool:
-    for i in range(length):
-        if word[i] != name[i]:
-            return False
-    return word[length] == 0
-
-
 def lookup(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, out: Ptr[Ptr[vfs.Inode]]) -> i64:
     kind: u32 = kind_of(dir)
-    if is_name(name, length, b".."):
+    if cstr.is_name(name, length, b".."):
         if kind == FD_DIR or kind == TASK_DIR:
             return make(dir, u32(PID_DIR), pid_of(dir), u32(0), out)
         if kind == TID_DIR:
@@ -164,10 +158,10 @@ def lookup(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, out: Ptr[Ptr[vfs.I
         out[0] = vfs.get(root_of(dir))  # the mounted root itself: the VFS takes `..` on out of the mount
         return 0
     if kind == ROOT:
-        if is_name(name, length, b"self"):
+        if cstr.is_name(name, length, b"self"):
             return make(dir, u32(SELF), u32(0), u32(0), out)
         for kind_i in range(FIRST_SYSTEM_FILE, FIRST_SYSTEM_FILE + SYSTEM_FILES):
-            if is_name(name, length, system_file_name(u32(kind_i))):
+            if cstr.is_name(name, length, system_file_name(u32(kind_i))):
                 return make(dir, u32(kind_i), u32(0), u32(0), out)
         pid: i64 = parse_number(name, length)
         if pid <= 0:
@@ -180,23 +174,23 @@ def lookup(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, out: Ptr[Ptr[vfs.I
     if p2 == NULL:
         return -errno.ENOENT
     if kind == PID_DIR:
-        if is_name(name, length, b"exe"):
+        if cstr.is_name(name, length, b"exe"):
             return make(dir, u32(EXE), p2.pid, u32(0), out)
-        if is_name(name, length, b"cwd"):
+        if cstr.is_name(name, length, b"cwd"):
             return make(dir, u32(CWD), p2.pid, u32(0), out)
-        if is_name(name, length, b"root"):
+        if cstr.is_name(name, length, b"root"):
             return make(dir, u32(ROOT_LINK), p2.pid, u32(0), out)
-        if is_name(name, length, b"fd"):
+        if cstr.is_name(name, length, b"fd"):
             return make(dir, u32(FD_DIR), p2.pid, u32(0), out)
-        if is_name(name, length, b"stat"):
+        if cstr.is_name(name, length, b"stat"):
             return make(dir, u32(STAT), p2.pid, u32(0), out)
-        if is_name(name, length, b"status"):
+        if cstr.is_name(name, length, b"status"):
             return make(dir, u32(STATUS), p2.pid, u32(0), out)
-        if is_name(name, length, b"cmdline"):
+        if cstr.is_name(name, length, b"cmdline"):
             return make(dir, u32(CMDLINE), p2.pid, u32(0), out)
-        if is_name(name, length, b"comm"):
+        if cstr.is_name(name, length, b"comm"):
             return make(dir, u32(COMM), p2.pid, u32(0), out)
-        if is_name(name, length, b"task"):
+        if cstr.is_name(name, length, b"task"):
             return make(dir, u32(TASK_DIR), p2.pid, u32(0), out)
         return -errno.ENOENT
     if kind == TASK_DIR:
@@ -208,11 +202,11 @@ def lookup(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, out: Ptr[Ptr[vfs.I
     if kind == TID_DIR:
         if thread_of(p2, fd_of(dir)) == NULL:
             return -errno.ENOENT
-        if is_name(name, length, b"stat"):
+        if cstr.is_name(name, length, b"stat"):
             return make(dir, u32(TID_STAT), p2.pid, fd_of(dir), out)
-        if is_name(name, length, b"status"):
+        if cstr.is_name(name, length, b"status"):
             return make(dir, u32(TID_STATUS), p2.pid, fd_of(dir), out)
-        if is_name(name, length, b"comm"):
+        if cstr.is_name(name, length, b"comm"):
             return make(dir, u32(TID_COMM), p2.pid, fd_of(dir), out)
         return -errno.ENOENT
     if kind == FD_DIR:
@@ -502,12 +496,14 @@ def add_hundredths(buf: Ptr[u8], at: usize, value: u64) -> usize:
 
 
 def add_mounts(p: Ptr[Process], buf: Ptr[u8], at: usize) -> usize:
-    """One line per mount the caller can reach from its root, as `source path type rw 0 0`."""
-    at = add_text(buf, at, b"rootfs / rootfs rw 0 0\n")
+    """One line per mount of the caller's world, as `source path type options 0 0`."""
+    at = add_text(buf, at, b"rootfs / rootfs ")
+    at = add_text(buf, at, mount_options(vfs.mount_flags(p.root, p.root)))
+    at = add_text(buf, at, b" 0 0\n")
     path: Ptr[u8] = buf + TEXT_CAP // 2  # scratch in the page's second half; lines stay in the first
     for i in range(vfs.MAX_MOUNTS):
         m: Ptr[vfs.Mount] = addr(vfs.mounts) + i
-        if not m.used or at > TEXT_CAP // 2 - 256:
+        if not m.used or m.world != p.root or m.mountpoint == NULL or at > TEXT_CAP // 2 - 256:
             continue
         if vfs.path_of(p.root, m.mountpoint, path, usize(TEXT_CAP // 2)) < 0:
             continue
@@ -516,8 +512,25 @@ def add_mounts(p: Ptr[Process], buf: Ptr[u8], at: usize) -> usize:
         at = add_text(buf, at, path)
         at = add_text(buf, at, b" ")
         at = add_text(buf, at, addr(m.fs_name))
-        at = add_text(buf, at, b" rw 0 0\n")
+        at = add_text(buf, at, b" ")
+        at = add_text(buf, at, mount_options(m.flags))
+        at = add_text(buf, at, b" 0 0\n")
     return at
+
+
+def mount_options(flags: u32) -> Ptr[u8]:
+    """The options column of /proc/mounts for a mount's flags (the combinations Cyrius makes)."""
+    if (flags & vfs.MNT_RDONLY) != 0:
+        if (flags & (vfs.MNT_NOSUID | vfs.MNT_NODEV | vfs.MNT_NOEXEC)) == (vfs.MNT_NOSUID | vfs.MNT_NODEV | vfs.MNT_NOEXEC):
+            return b"ro,nosuid,nodev,noexec"
+        return b"ro"
+    if (flags & (vfs.MNT_NOSUID | vfs.MNT_NODEV | vfs.MNT_NOEXEC)) == (vfs.MNT_NOSUID | vfs.MNT_NODEV | vfs.MNT_NOEXEC):
+        return b"rw,nosuid,nodev,noexec"
+    if (flags & (vfs.MNT_NOSUID | vfs.MNT_NOEXEC)) == (vfs.MNT_NOSUID | vfs.MNT_NOEXEC):
+        return b"rw,nosuid,noexec"
+    if (flags & vfs.MNT_NOSUID) != 0:
+        return b"rw,nosuid"
+    return b"rw"
 
 
 def render_system(p: Ptr[Process], kind: u32, buf: Ptr[u8]) -> usize:

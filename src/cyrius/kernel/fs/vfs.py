@@ -126,11 +126,24 @@ class Inode:
     write_denied: u32
 
 
+# Mount.flags (Linux's MS_* meanings)
+MNT_RDONLY: Final = 1  # writes through it are EROFS
+MNT_NOSUID: Final = 2  # set-user/group-id bits do not act (Cyrius's execve never honours them)
+MNT_NODEV: Final = 4  # device nodes on it cannot be opened (EACCES)
+MNT_NOEXEC: Final = 8  # programs on it cannot be run or mapped executable
+
+
 @struct
 class Mount:
+    """A filesystem (or a part of one: a bind mount) attached at a place of one world's tree. Each
+    world (the host's, each container's) has its own: `world` is the root its walks start from,
+    and only those walks see the mount (Linux's mount namespaces). A mount with no mount point
+    gives the world's root itself its flags (a read-only container root)."""
     used: bool
-    mountpoint: Ptr[Inode]  # the directory covered (holds a reference)
-    root: Ptr[Inode]  # the mounted filesystem's root (holds a reference)
+    world: Ptr[Inode]  # the root of the tree it belongs to (not referenced: the world outlives it)
+    mountpoint: Ptr[Inode]  # what it covers (holds a reference): a directory, or a file for a file
+    root: Ptr[Inode]  # the mounted tree's root (holds a reference); the mount point itself for a self-bind
+    flags: u32  # MNT_*
     source: Array[u8, 64]
     fs_name: Array[u8, 16]
     path: Array[u8, 128]
@@ -270,22 +283,88 @@ def dtype_of(mode: u32) -> u8:
 
 # ---------------------------------------------------------------- mounts
 
-def mount_at(node: Ptr[Inode]) -> Ptr[Mount]:
-    """The mount whose mount point is this inode, or NULL."""
+def mount_at(world: Ptr[Inode], node: Ptr[Inode]) -> Ptr[Mount]:
+    """The mount of `world` whose mount point is this inode, or NULL."""
+    for i in range(mounts_used):
+        m: Ptr[Mount] = addr(mounts) + i
+        if m.used and m.world == world and m.mountpoint == node:
+            return m
+    return NULL
+
+
+def mount_of_root(world: Ptr[Inode], node: Ptr[Inode]) -> Ptr[Mount]:
+    """The mount of `world` whose root is this inode and sits elsewhere (`..` from it leaves it), or NULL."""
+    for i in range(mounts_used):
+        m: Ptr[Mount] = addr(mounts) + i
+        if m.used and m.world == world and m.root == node and m.mountpoint != NULL and m.mountpoint != node:
+            return m
+    return NULL
+
+
+def mounted_anywhere(node: Ptr[Inode]) -> bool:
+    """Some world has a mount on this inode: it cannot be removed (EBUSY)."""
     for i in range(mounts_used):
         m: Ptr[Mount] = addr(mounts) + i
         if m.used and m.mountpoint == node:
-            return m
-    return NULL
+            return True
+    return False
 
 
-def mount_of_root(node: Ptr[Inode]) -> Ptr[Mount]:
-    """The mount whose root is this inode, or NULL."""
+def mount_flags(world: Ptr[Inode], dir: Ptr[Inode]) -> u32:
+    """The flags of the mount directory `dir` is in, as `world` sees it: of the nearest mount root
+    above it (a self-bind counts), or of the world's root. Most worlds restrict nothing: then 0
+    without a walk up the tree."""
+    restricted: bool = False
     for i in range(mounts_used):
         m: Ptr[Mount] = addr(mounts) + i
-        if m.used and m.root == node:
-            return m
-    return NULL
+        if m.used and m.world == world and m.flags != 0:
+            restricted = True
+    if not restricted or dir == NULL:
+        return 0
+    current: Ptr[Inode] = get(dir)
+    flags: u32 = 0
+    slot: Array[Ptr[Inode], 1] = Array[Ptr[Inode], 1]()
+    while True:
+        found: Ptr[Mount] = NULL
+        for i in range(mounts_used):
+            m: Ptr[Mount] = addr(mounts) + i
+            if m.used and m.world == world and m.root == current:
+                found = m
+        if found != NULL:
+            flags = found.flags
+            break
+        if current == world or not is_dir(current) or current.ops.lookup == NULL:
+            break
+        if current.ops.lookup(current, b"..", usize(2), addr(slot)) < 0:
+            break
+        if slot[0] == current:  # the top of its filesystem
+            put(slot[0])
+            break
+        put(current)
+        current = slot[0]
+    put(current)
+    return flags
+
+
+def node_flags(world: Ptr[Inode], node: Ptr[Inode]) -> u32:
+    """The flags that act on `node` where world sees it, when no walk says where that is (an
+    operation on a descriptor, or on a file by path once resolved): a directory's own mount; for
+    another file, the flags every mount of its filesystem in world shares (a file of a filesystem
+    the world reaches read-only everywhere is read-only)."""
+    if is_dir(node):
+        return mount_flags(world, node)
+    shared: u32 = 0xFFFFFFFF
+    seen: bool = False
+    for i in range(mounts_used):
+        m: Ptr[Mount] = addr(mounts) + i
+        if m.used and m.world == world and m.root.dev == node.dev:
+            shared &= m.flags
+            seen = True
+    if world.dev == node.dev and mount_at(world, NULL) == NULL:
+        shared = 0  # the world's root, which has no flags of its own
+    if not seen:
+        return 0
+    return shared
 
 
 def copy_name(dst: Ptr[u8], cap: usize, src: Ptr[u8]) -> None:
@@ -296,11 +375,14 @@ def copy_name(dst: Ptr[u8], cap: usize, src: Ptr[u8]) -> None:
     dst[n] = 0
 
 
-def mount(mountpoint: Ptr[Inode], root: Ptr[Inode], source: Ptr[u8], fs_name: Ptr[u8], path: Ptr[u8]) -> i64:
-    """Cover the directory `mountpoint` with the filesystem whose root is `root` (both referenced)."""
-    if not is_dir(mountpoint) or not is_dir(root):
+def mount(world: Ptr[Inode], mountpoint: Ptr[Inode], root: Ptr[Inode], flags: u32, source: Ptr[u8],
+          fs_name: Ptr[u8], path: Ptr[u8]) -> i64:
+    """Cover `mountpoint` in `world`'s tree with the tree whose root is `root` (both referenced): a
+    directory with a directory, a file with a file (a bind mount of one file). mountpoint NULL:
+    give the world's root (root == world) its flags."""
+    if mountpoint != NULL and is_dir(mountpoint) != is_dir(root):
         return -errno.ENOTDIR
-    if mount_at(mountpoint) != NULL or mount_of_root(root) != NULL:
+    if mount_at(world, mountpoint) != NULL or mount_of_root(world, root) != NULL:
         return -errno.EBUSY  # `..` from a mounted root finds its mount point by the root: one root, one place
     for i in range(MAX_MOUNTS):
         m: Ptr[Mount] = addr(mounts) + i
@@ -308,8 +390,10 @@ def mount(mountpoint: Ptr[Inode], root: Ptr[Inode], source: Ptr[u8], fs_name: Pt
             m.used = True
             if u32(i) >= mounts_used:
                 set_mounts_used(u32(i) + 1)
-            m.mountpoint = get(mountpoint)
+            m.world = world
+            m.mountpoint = get(mountpoint) if mountpoint != NULL else NULL
             m.root = get(root)
+            m.flags = flags
             copy_name(addr(m.source), usize(64), source)
             copy_name(addr(m.fs_name), usize(16), fs_name)
             copy_name(addr(m.path), usize(128), path)
@@ -317,16 +401,25 @@ def mount(mountpoint: Ptr[Inode], root: Ptr[Inode], source: Ptr[u8], fs_name: Pt
     return -errno.ENOMEM
 
 
-def unmount(mountpoint: Ptr[Inode]) -> i64:
-    """Uncover mountpoint (the caller makes sure nothing still uses the mounted tree)."""
-    m: Ptr[Mount] = mount_at(mountpoint)
+def set_mount_flags(world: Ptr[Inode], mountpoint: Ptr[Inode], flags: u32) -> None:
+    m: Ptr[Mount] = mount_at(world, mountpoint)
+    if m != NULL:
+        m.flags = flags
+
+
+def unmount(world: Ptr[Inode], mountpoint: Ptr[Inode]) -> i64:
+    """Uncover mountpoint in world's tree (NULL: drop the world root's flags); the caller makes sure
+    nothing still uses the mounted tree."""
+    m: Ptr[Mount] = mount_at(world, mountpoint)
     if m == NULL:
         return -errno.EINVAL
     m.used = False
     put(m.root)
-    put(m.mountpoint)
+    if m.mountpoint != NULL:
+        put(m.mountpoint)
     m.root = NULL
     m.mountpoint = NULL
+    m.world = NULL
     return 0
 
 
@@ -353,8 +446,16 @@ def done(w: Ptr[Walk]) -> None:
     w.node = NULL
 
 
-def lookup_in(dir: Ptr[Inode], name: Ptr[u8], length: usize, out: Ptr[Ptr[Inode]]) -> i64:
-    """One component in one directory, continuing onto a filesystem mounted there."""
+def walk_flags(world: Ptr[Inode], w: Ptr[Walk]) -> u32:
+    """The flags of the mount holding what walk w named (a directory's own mount, else its parent's)."""
+    if w.node != NULL and is_dir(w.node):
+        return mount_flags(world, w.node)
+    return mount_flags(world, w.parent)
+
+
+
+def lookup_in(world: Ptr[Inode], dir: Ptr[Inode], name: Ptr[u8], length: usize, out: Ptr[Ptr[Inode]]) -> i64:
+    """One component in one directory, continuing onto what world has mounted there."""
     if not is_dir(dir):
         return -errno.ENOTDIR
     if dir.ops.lookup == NULL:
@@ -362,7 +463,7 @@ def lookup_in(dir: Ptr[Inode], name: Ptr[u8], length: usize, out: Ptr[Ptr[Inode]
     err: i64 = dir.ops.lookup(dir, name, length, out)
     if err < 0:
         return err
-    m: Ptr[Mount] = mount_at(out[0])
+    m: Ptr[Mount] = mount_at(world, out[0])
     if m != NULL:
         covered: Ptr[Inode] = out[0]
         out[0] = get(m.root)
@@ -374,11 +475,11 @@ def parent_of(root: Ptr[Inode], dir: Ptr[Inode], out: Ptr[Ptr[Inode]]) -> i64:
     """`..` of dir, which never goes above root and crosses back over mount points."""
     current: Ptr[Inode] = get(dir)
     while current != root:
-        m: Ptr[Mount] = mount_of_root(current)
+        m: Ptr[Mount] = mount_of_root(root, current)
         if m != NULL and m.mountpoint == root:
             break
         if m == NULL:
-            err: i64 = lookup_in(current, b"..", usize(2), out)
+            err: i64 = lookup_in(root, current, b"..", usize(2), out)
             put(current)
             return err
         put(current)
@@ -463,7 +564,7 @@ def walk_path(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8],
         if not is_dir(current):
             put(current)
             return -errno.ENOTDIR
-        err2: i64 = lookup_in(current, component, n, addr(slot))
+        err2: i64 = lookup_in(root, current, component, n, addr(slot))
         child: Ptr[Inode] = slot[0] if err2 == 0 else cast(Ptr[Inode], NULL)
         if last:
             w.parent = current
@@ -542,6 +643,9 @@ def walk_to_change(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr
     err: i64 = resolve(cred, root, cwd, path, flags, w)
     if err < 0:
         return err
+    if (mount_flags(root, w.parent if w.parent != NULL else w.node) & MNT_RDONLY) != 0:
+        done(w)
+        return -errno.EROFS
     if not can_change_dir(cred, w):
         done(w)
         return -errno.EACCES
@@ -554,7 +658,7 @@ def own_entry(cred: Ptr[Cred], w: Ptr[Walk]) -> None:
     if cred.uid == 0 and cred.gid == 0:
         return
     slot: Array[Ptr[Inode], 1] = Array[Ptr[Inode], 1]()
-    if lookup_in(w.parent, addr(w.name), w.name_len, addr(slot)) == 0:
+    if w.parent.ops.lookup(w.parent, addr(w.name), w.name_len, addr(slot)) == 0:
         set_owner(slot[0], cred.uid, cred.gid)
         put(slot[0])
 
@@ -623,7 +727,7 @@ def rmdir(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8]) -> 
     err: i64 = walk_to_change(cred, root, cwd, path, u32(0), addr(w))
     if err < 0:
         return err
-    if w.parent == NULL or w.node == root or mount_of_root(w.node) != NULL:
+    if w.parent == NULL or w.node == root or mount_of_root(root, w.node) != NULL or mounted_anywhere(w.node):
         err = -errno.EBUSY
     elif not is_dir(w.node):
         err = -errno.ENOTDIR
@@ -759,13 +863,13 @@ def path_of(root: Ptr[Inode], node: Ptr[Inode], buf: Ptr[u8], cap: usize) -> i64
     current: Ptr[Inode] = get(node)
     err: i64 = 0
     while current != root:
-        m: Ptr[Mount] = mount_of_root(current)
+        m: Ptr[Mount] = mount_of_root(root, current)
         if m != NULL:
             put(current)
             current = get(m.mountpoint)
             if current == root:
                 break
-        err = lookup_in(current, b"..", usize(2), addr(slot))
+        err = lookup_in(root, current, b"..", usize(2), addr(slot))
         if err < 0:
             break
         parent: Ptr[Inode] = slot[0]

@@ -18,6 +18,14 @@ def equal(a: Ptr[u8], b: Ptr[u8]) -> bool:
     return False
 
 
+def is_name(name: Ptr[u8], length: usize, word: Ptr[u8]) -> bool:
+    """The counted name (a path component, not NUL-terminated) is exactly `word`."""
+    for i in range(length):
+        if word[i] != name[i]:
+            return False
+    return word[length] == 0
+
+
 def starts_with(s: Ptr[u8], prefix: Ptr[u8]) -> bool:
     i: usize = 0
     while prefix[i] != 0:

@@ -138,15 +138,21 @@ def read_header(node: Ptr[vfs.Inode], buf: Ptr[u8]) -> i64:
 
 
 def open_program(p: Ptr[Process], path: Ptr[u8], out: Ptr[Ptr[vfs.Inode]]) -> i64:
+    """The program file at path (one reference in out[0]): -EACCES unless it is a regular file with an
+    execute bit on a mount that is not noexec."""
     who: vfs.Cred = vfs.Cred()
-    r: i64 = vfs.lookup_path(process.cred_of(p, addr(who)), p.root, p.cwd, path, True, out)
+    w: vfs.Walk = vfs.Walk()
+    r: i64 = vfs.resolve(process.cred_of(p, addr(who)), p.root, p.cwd, path, u32(vfs.FOLLOW), addr(w))
     if r < 0:
         return r
-    node: Ptr[vfs.Inode] = out[0]
+    noexec: bool = (vfs.walk_flags(p.root, addr(w)) & vfs.MNT_NOEXEC) != 0
+    node: Ptr[vfs.Inode] = vfs.get(w.node)
+    vfs.done(addr(w))
+    out[0] = node
     err: i64 = 0
     if vfs.is_dir(node) or (node.mode & vfs.S_IFMT) != vfs.S_IFREG or node.ops.read == NULL:
         err = -errno.EACCES
-    elif (node.mode & EXEC_BITS) == 0:
+    elif (node.mode & EXEC_BITS) == 0 or noexec:
         err = -errno.EACCES
     if err < 0:
         vfs.put(node)

@@ -3,7 +3,7 @@ from cyrius.lang import NULL, Array, Final, Ptr, addr, i64, u8, u32, u64
 
 from .. import errno
 from ..arch.x86_64.trapframe import TrapFrame
-from ..fs import file
+from ..fs import file, vfs
 from ..mm import paging, phys, uaccess, uspace
 from ..proc import process
 from .syscalls import FULL, PARTIAL, define
@@ -45,6 +45,8 @@ def do_mmap(addr_hint: u64, length: u64, prot: u32, flags: u32, fd: i64, offset:
             return -errno.EACCES
         if kind == MAP_SHARED and (prot & uspace.PROT_WRITE) != 0:
             return -errno.ENODEV  # writes would have to reach the file: not supported
+        if (prot & uspace.PROT_EXEC) != 0 and (vfs.node_flags(process.current().root, f.inode) & vfs.MNT_NOEXEC) != 0:
+            return -errno.EPERM  # a file of a noexec mount is never run
     start: u64 = 0
     if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0:
         if (addr_hint & (phys.PAGE - 1)) != 0 or addr_hint + size > uspace.USER_TOP or addr_hint + size < addr_hint:

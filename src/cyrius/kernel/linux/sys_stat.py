@@ -181,8 +181,15 @@ def access_at(dirfd: u64, user_path: u64, mode: u64, flags: u64) -> i64:
     return err
 
 
+def read_only(node: Ptr[vfs.Inode]) -> bool:
+    """node is on a read-only mount of the caller's world: its attributes cannot change (EROFS)."""
+    return (vfs.node_flags(process.current().root, node) & vfs.MNT_RDONLY) != 0
+
+
 def chmod_node(node: Ptr[vfs.Inode], mode: u64) -> i64:
     p: Ptr[Process] = process.current()
+    if read_only(node):
+        return -errno.EROFS
     if p.euid != 0 and p.euid != node.uid:
         return -errno.EPERM
     return vfs.set_mode(node, u32(mode))
@@ -193,6 +200,8 @@ def chown_node(node: Ptr[vfs.Inode], uid: u64, gid: u64) -> i64:
     p: Ptr[Process] = process.current()
     u: u32 = u32(uid)
     g: u32 = u32(gid)
+    if read_only(node):
+        return -errno.EROFS
     if p.euid != 0:
         if u != vfs.KEEP_ID and u != node.uid:
             return -errno.EPERM
@@ -228,6 +237,8 @@ def times_node(node: Ptr[vfs.Inode], user_times: u64) -> i64:
     UTIME_NOW or UTIME_OMIT; 0 means both now. Explicit times need the owner (or root); "now" also
     suits anyone who may write the file."""
     p: Ptr[Process] = process.current()
+    if read_only(node):
+        return -errno.EROFS
     ts: Array[u64, 4] = Array[u64, 4]()  # sec, nsec, sec, nsec
     if user_times == 0:
         ts[1] = UTIME_NOW
@@ -280,6 +291,8 @@ def truncate_node(node: Ptr[vfs.Inode], length: u64) -> i64:
         return -errno.EISDIR
     if (node.mode & vfs.S_IFMT) != vfs.S_IFREG or node.ops.truncate == NULL:
         return -errno.EINVAL
+    if read_only(node):
+        return -errno.EROFS
     if node.write_denied != 0:
         return -errno.ETXTBSY
     return node.ops.truncate(node, length)

@@ -55,6 +55,7 @@ class NetIf:
 
 primary: Ptr[NetIf] = NULL  # the interface the stack uses (one for now)
 clock: Callable[[], u64] = NULL  # nanoseconds; clock.now_ns in the kernel, a fake in tests
+dns_known: Callable[[u32], None] = NULL  # told the DNS server an interface was configured with
 
 
 def now() -> u64:
@@ -99,3 +100,5 @@ def configure(nif: Ptr[NetIf], ip: u32, mask: u32, gateway: u32, dns: u32, how: 
     nif.gateway = gateway
     nif.dns = dns
     nif.configured_by = how
+    if dns != 0 and dns_known != NULL:
+        dns_known(dns)

@@ -57,7 +57,7 @@ def mode_string(mode: u32) -> None:
 def show(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, long: bool) -> None:
     """One `ls` line in the seed's format (`d 0 mnt`, ` 3181 config.json`) or -l format."""
     slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
-    if vfs.lookup_in(dir, name, length, addr(slot)) < 0:
+    if vfs.lookup_in(namespace.host_root, dir, name, length, addr(slot)) < 0:
         return
     node: Ptr[vfs.Inode] = slot[0]
     size: u64 = 0 if vfs.is_dir(node) else node.size
@@ -278,7 +278,7 @@ def cmd_mount(argc: u32, argv: Ptr[Ptr[u8]]) -> None:
     console.puts(b"memfs on / type memfs\n")
     for i in range(vfs.MAX_MOUNTS):
         m: Ptr[vfs.Mount] = addr(vfs.mounts) + i
-        if m.used:
+        if m.used and m.world == namespace.host_root:  # the host world's; each container has its own
             console.puts(addr(m.source))
             console.puts(b" on ")
             console.puts(addr(m.path))
