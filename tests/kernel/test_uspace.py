@@ -102,6 +102,34 @@ def test_munmap_splits_and_mprotect_changes_access(space):
     assert uspace.protect(space, u64(BASE + 4096), u64(BASE + 2 * 4096), u32(RW)) == -errno.ENOMEM  # a hole
 
 
+def test_mremap_was_missing_grows_in_place_moves_pages_and_shrinks(space):
+    """mremap (glibc's realloc of a large block under Debian's python3) was ENOSYS."""
+    P = 4096
+    uspace.add(space, u64(BASE), u64(BASE + 2 * P), u32(RW), NULL, u64(0), u64(0))
+    put(space, BASE, b"first")
+    put(space, BASE + P, b"second")
+    assert uspace.remap(space, u64(BASE), u64(2 * P), u64(4 * P), False, False, u64(0)) == BASE  # in place
+    assert put(space, BASE + 3 * P, b"grown") == 0 and get(space, BASE + P, 6) == b"second"
+    uspace.add(space, u64(BASE + 4 * P), u64(BASE + 5 * P), u32(RW), NULL, u64(0), u64(0))  # a neighbour
+    assert uspace.remap(space, u64(BASE), u64(4 * P), u64(8 * P), False, False, u64(0)) == -errno.ENOMEM
+    resident, free = int(space.resident), int(frames.free_frames)
+    moved = int(uspace.remap(space, u64(BASE), u64(4 * P), u64(8 * P), True, False, u64(0)))
+    assert moved > BASE + 5 * P and moved % P == 0
+    assert get(space, moved, 5) == b"first" and get(space, moved + 3 * P, 5) == b"grown"  # the same frames
+    assert int(space.resident) == resident and free - int(frames.free_frames) <= 3  # page tables, no page copied
+    assert get(space, moved + 7 * P, 1) == b"\0"
+    assert get(space, BASE, 1) == -errno.EFAULT  # the old range is gone
+    assert uspace.remap(space, u64(moved), u64(8 * P), u64(P), False, False, u64(0)) == moved  # shrunk
+    assert get(space, moved + P, 1) == -errno.EFAULT and get(space, moved, 5) == b"first"
+    target = BASE + 16 * P
+    assert uspace.remap(space, u64(moved), u64(P), u64(2 * P), True, True, u64(target)) == target  # fixed
+    assert get(space, target, 5) == b"first"
+    overlapping = uspace.remap(space, u64(target), u64(2 * P), u64(2 * P), True, True, u64(target + P))
+    assert overlapping == -errno.EINVAL
+    assert uspace.remap(space, u64(target), u64(4 * P), u64(P), True, False, u64(0)) == -errno.EFAULT  # past the end
+    assert uspace.remap(space, u64(BASE + 40 * P), u64(P), u64(P), True, False, u64(0)) == -errno.EFAULT  # unmapped
+
+
 def test_brk_grows_and_shrinks(space):
     space.brk_start = u64(0x600000)
     space.brk = u64(0x600000)
