@@ -35,6 +35,10 @@ SETUP_PACKAGES = {
     "tar": "tar",
     "/bin/busybox": "busybox-static",
     "/bin/ps": "procps",
+    "/usr/bin/python3": "python3",
+    "go": "golang-go",
+    "/usr/bin/redis-server": "redis-server",
+    "/usr/bin/redis-cli": "redis-tools",
 }
 
 # The CLI as the README's setup installs it: .venv/bin/cyrius, next to the Python running the tests.

@@ -1,15 +1,13 @@
 """Debian's own dynamically linked tools (dash, coreutils, grep, findutils, procps) with the host's glibc and
 loader, put into a BusyBox bundle's rootfs, run as a container's processes: the everyday calls of a glibc
 userland (statx, xattrs for ls -l, fadvise, /proc for ps, locale and NSS lookups) work as on Linux."""
-import os
 import re
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from busybox_bundles import busybox_disk
+from busybox_bundles import busybox_disk, host_programs
 from qemu_console import Console
 from tooling import needs
 
@@ -33,18 +31,10 @@ echo "== end"
 """
 
 
-def libraries(binary: str) -> set[str]:
-    """The loader and libraries `ldd` names for a host binary."""
-    out = subprocess.run(["ldd", binary], capture_output=True, text=True, check=True).stdout
-    return set(re.findall(r"(/\S+)", out))
-
-
 @pytest.fixture(scope="module")
 def sections(image, tmp_path_factory):
     tools = [t for t in TOOLS if Path(t).exists()]
-    files = {f"usr/debian/{Path(t).name}": Path(t) for t in tools}
-    for lib in set().union(*(libraries(t) for t in tools)):
-        files[lib.lstrip("/")] = Path(os.path.realpath(lib))
+    files = host_programs(tools, under="usr/debian")
     work = tmp_path_factory.mktemp("debian")
     disk = busybox_disk(work, {"deb": {"terminal": True, "args": ["/usr/debian/dash", "-c", SCRIPT],
                                        "env": ["PATH=/usr/debian:/bin", "HOME=/root"]}}, files=files)
