@@ -28,10 +28,19 @@ def python() -> Path:
     return Path(os.path.realpath("/usr/bin/python3"))
 
 
+def stdlib() -> Path:
+    return Path("/usr/lib") / python().name
+
+
+# A module the script imports and its compiled form, whose times the container's stat reports after the run.
+TAG = "cpython-" + python().name.removeprefix("python").replace(".", "")  # cpython-311
+MTIMES = [str(stdlib() / "threading.py"), str(stdlib() / "__pycache__" / f"threading.{TAG}.pyc")]
+
+
 def stdlib_files() -> dict[str, Path]:
     """Rootfs paths -> host files of the interpreter's standard library (compiled .pyc files
     included, so nothing is compiled under TCG), without PRUNE and the static libpython (config-*)."""
-    root = Path("/usr/lib") / python().name
+    root = stdlib()
     files = {}
     for dirpath, dirs, names in os.walk(root):
         dirs[:] = [d for d in dirs if d not in PRUNE and not d.startswith("config-")]
@@ -52,24 +61,33 @@ def run(image, tmp_path_factory):
     """The script's output in the container and dmesg after."""
     files = host_programs([str(python())]) | stdlib_files() | {"py_threads.py": SCRIPT}
     work = tmp_path_factory.mktemp("python")
-    disk = busybox_disk(work, {"py": {"terminal": True, "args": [f"/usr/bin/{python().name}", "/py_threads.py"],
+    script = f"/usr/bin/{python().name} /py_threads.py; echo '== mtimes'; stat -c %Y {' '.join(MTIMES)}"
+    disk = busybox_disk(work, {"py": {"terminal": True, "args": ["sh", "-c", script],
                                       "env": ["PATH=/usr/bin:/bin", "HOME=/root"]}}, files=files)
     console = boot(image, work, disk, ("py",), timeout=600, memory_mib=1024)
     assert console.run("oci-runtime create py py") == "container py created"
     out = console.run("oci-runtime start py", timeout=600)
     log = console.run("dmesg")
     console.close()
-    return out, log
+    out, mtimes = out.split("== mtimes\n")
+    return out, mtimes.split(), log
 
 
 def test_threaded_script_prints_what_it_prints_on_the_host(run):
-    out, _ = run
+    out, _, _ = run
     expected = host_output()
     assert expected.endswith("python threads done\n")
-    assert out + "\n" == expected  # the console's last line end belongs to the prompt
+    assert out == expected
+
+
+def test_the_compiled_standard_library_was_used_not_rewritten(run):
+    """The modules' and their .pyc files' times are the host's after the run: tar kept them, so the
+    .pyc files were valid and python did not compile the modules again (and write new ones)."""
+    _, mtimes, _ = run
+    assert mtimes == [str(int(Path(f).stat().st_mtime)) for f in MTIMES]
 
 
 def test_no_system_call_is_missing(run):
-    _, log = run
+    _, _, log = run
     assert "[shell] ready" in log
     assert not re.search(r"unimplemented system call", log), log
