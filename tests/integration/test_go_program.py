@@ -55,8 +55,8 @@ def served(image, tmp_path_factory):
     """The binary, the program's output, the replies to the host's requests, and dmesg after."""
     work = tmp_path_factory.mktemp("go")
     binary = build(work)
-    disk = busybox_disk(work, {"go": {"terminal": True, "args": ["/goserver", str(PORT)]}},
-                        files={"goserver": binary})
+    init = f"GOGC=1 GOMAXPROCS=4 /goserver none && echo '== serve' && /goserver {PORT}"  # a stressed run first
+    disk = busybox_disk(work, {"go": {"terminal": True, "args": ["sh", "-c", init]}}, files={"goserver": binary})
     vm = boot(image, work, disk, ("go",), forwards=(PORT,))
     assert vm.run("oci-runtime create go go") == "container go created"
     vm.child.send("oci-runtime start go\r")
@@ -86,8 +86,15 @@ def test_the_binary_is_static(served):
 
 def test_goroutines_timers_signals_and_exec_work(served):
     out = served[1]
-    start = out.index("GOMAXPROCS:")
-    assert out[start:].startswith(BEFORE_SERVING), out
+    serving = out.split("== serve\n")[1]
+    assert serving.startswith(BEFORE_SERVING), out
+
+
+def test_they_work_with_a_collection_after_every_allocation_and_four_threads_running_go(served):
+    """GOGC=1 (the collector runs all the time: its workers, write barriers and stack scans that
+    preempt goroutines with SIGURG) and GOMAXPROCS=4 (four threads running Go code on one CPU)."""
+    stressed = served[1].split("== serve\n")[0]
+    assert stressed[stressed.index("GOMAXPROCS:"):] == BEFORE_SERVING.rsplit("\n", 1)[0] + "\n", stressed
 
 
 def test_net_http_answers_the_host(served):
