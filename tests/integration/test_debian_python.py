@@ -1,7 +1,8 @@
 """Debian's own python3 (the host's interpreter, the libraries ldd names and its standard library) in a
 BusyBox container: a script with threads, locks, conditions and events with timeouts, a thread pool and
-queues prints what the same interpreter prints on the host. Underneath: clone with the thread flags,
-futex waits with timeouts (glibc's sem_clockwait, pthread_cond_clockwait), thread exits and joins."""
+queues, subprocesses and signals among threads, and asyncio prints what the same interpreter prints on
+the host. Underneath: clone with the thread flags, futex waits with timeouts (glibc's sem_clockwait,
+pthread_cond_clockwait), thread exits and joins, fork and close_range, epoll."""
 import os
 import re
 import subprocess

@@ -40,7 +40,7 @@ REQUESTS = 24
 def build(out: Path) -> Path:
     """main.go built static, with the Go cache and path in `out` (no network: standard library only)."""
     env = {**os.environ, "CGO_ENABLED": "0", "GOCACHE": str(out / "cache"), "GOPATH": str(out / "gopath"),
-           "GO111MODULE": "off", "GOFLAGS": "", "HOME": str(out)}
+           "GO111MODULE": "off", "GOFLAGS": "", "GOPROXY": "off", "GOTOOLCHAIN": "local", "HOME": str(out)}
     binary = out / "goserver"
     subprocess.run(["go", "build", "-o", str(binary), str(SOURCE)], cwd=out, env=env, check=True, timeout=600)
     return binary
