@@ -1,5 +1,7 @@
 """User address spaces under CPython: demand paging, copy-on-write fork, munmap/mprotect/brk,
 and the checked copy-in/copy-out path."""
+import random
+
 import pytest
 
 from cyrius.kernel import errno
@@ -128,6 +130,42 @@ def test_mremap_was_missing_grows_in_place_moves_pages_and_shrinks(space):
     assert overlapping == -errno.EINVAL
     assert uspace.remap(space, u64(target), u64(4 * P), u64(P), True, False, u64(0)) == -errno.EFAULT  # past the end
     assert uspace.remap(space, u64(BASE + 40 * P), u64(P), u64(P), True, False, u64(0)) == -errno.EFAULT  # unmapped
+
+
+def test_mremap_in_random_sequences_keeps_each_pages_data_and_returns_every_frame(space):
+    """Random mmap, writes, mremap (in place, moved, fixed; grown and shrunk) and munmap against a model
+    of which page holds what; destroy gives back every frame."""
+    P, rng, before = 4096, random.Random(25), held_or_free()
+    model = {}  # mapped page -> the byte written at its start (0: never written)
+    for _ in range(300):
+        op, page = rng.randrange(4), BASE + rng.randrange(64) * P
+        if op == 0 and not uspace.overlaps(space, u64(page), u64(page + 2 * P)):
+            assert uspace.add(space, u64(page), u64(page + 2 * P), u32(RW), NULL, u64(0), u64(0)) == 0
+            model.update({page: 0, page + P: 0})
+        elif op == 1 and model:
+            at = rng.choice(sorted(model))
+            model[at] = rng.randrange(1, 256)
+            assert put(space, at, bytes([model[at]])) == 0
+        elif op == 2 and model:
+            v = uspace.find(space, u64(rng.choice(sorted(model))))
+            old, size, new = int(v.start), int(v.end - v.start), rng.randrange(1, 6) * P
+            fixed = rng.randrange(3) == 0
+            r = int(uspace.remap(space, u64(old), u64(size), u64(new), rng.randrange(2) == 1, fixed, u64(page)))
+            if r < 0:
+                continue
+            if fixed:
+                model = {a: b for a, b in model.items() if not page <= a < page + new}
+            moved = {a: b for a, b in model.items() if old <= a < old + size}
+            model = {a: b for a, b in model.items() if not old <= a < old + size}
+            model.update({r + i: moved.get(old + i, 0) for i in range(0, new, P)})
+        elif op == 3:
+            assert uspace.unmap(space, u64(page), u64(page + 3 * P)) == 0
+            model = {a: b for a, b in model.items() if not page <= a < page + 3 * P}
+        for at, byte in model.items():
+            assert get(space, at, 1) == bytes([byte]), hex(at)
+        assert int(space.resident) <= len(model)
+    uspace.destroy(space)
+    assert held_or_free() == before + 1  # and the root table, made before `before`
 
 
 def test_brk_grows_and_shrinks(space):
