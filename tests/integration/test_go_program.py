@@ -2,7 +2,7 @@
 only) in a BusyBox container: the Go runtime's threads (clone with the thread flags), futexes,
 signals (rt_sigaction for every signal, sigaltstack per thread, SIGURG preemption by tgkill), timers,
 os/exec (clone with CLONE_VFORK, waitid), then net/http serving the host's requests through a
-forwarded port with the epoll netpoller."""
+forwarded port with the epoll netpoller, and fetching a page from the host."""
 import os
 import re
 import subprocess
@@ -15,6 +15,7 @@ from elftools.elf.elffile import ELFFile
 
 from busybox_bundles import busybox_disk
 from container_kit import boot
+from host_web import host_web_server
 from tooling import needs
 
 pytestmark = [pytest.mark.integration,
@@ -33,7 +34,9 @@ signal: user defined signal 1
 exec: "hello from a child\\n" <nil>
 exit status: exit status 3
 exec missing: fork/exec /nonexistent: no such file or directory
-serving on 8080"""
+"""
+CLIENT = 'client: 200 OK "host page for /from-go\\n" <nil>\n'
+
 REQUESTS = 24
 
 
@@ -51,11 +54,18 @@ def go_version() -> str:
 
 
 @pytest.fixture(scope="module")
-def served(image, tmp_path_factory):
+def host_web():
+    """A page on the host, which the guest reaches as 10.0.2.2."""
+    with host_web_server() as port:
+        yield f"http://10.0.2.2:{port}/from-go"
+
+
+@pytest.fixture(scope="module")
+def served(image, tmp_path_factory, host_web):
     """The binary, the program's output, the replies to the host's requests, and dmesg after."""
     work = tmp_path_factory.mktemp("go")
     binary = build(work)
-    init = f"GOGC=1 GOMAXPROCS=4 /goserver none && echo '== serve' && /goserver {PORT}"  # a stressed run first
+    init = f"GOGC=1 GOMAXPROCS=4 /goserver none && echo '== serve' && /goserver {PORT} {host_web}"  # stressed first
     disk = busybox_disk(work, {"go": {"terminal": True, "args": ["sh", "-c", init]}}, files={"goserver": binary})
     vm = boot(image, work, disk, ("go",), forwards=(PORT,))
     assert vm.run("oci-runtime create go go") == "container go created"
@@ -94,7 +104,12 @@ def test_they_work_with_a_collection_after_every_allocation_and_four_threads_run
     """GOGC=1 (the collector runs all the time: its workers, write barriers and stack scans that
     preempt goroutines with SIGURG) and GOMAXPROCS=4 (four threads running Go code on one CPU)."""
     stressed = served[1].split("== serve\n")[0]
-    assert stressed[stressed.index("GOMAXPROCS:"):] == BEFORE_SERVING.rsplit("\n", 1)[0] + "\n", stressed
+    assert stressed[stressed.index("GOMAXPROCS:"):] == BEFORE_SERVING, stressed
+
+
+def test_net_http_fetches_from_the_host(served):
+    serving = served[1].split("== serve\n")[1]
+    assert serving[len(BEFORE_SERVING):].startswith(CLIENT + f"serving on {PORT}\n"), serving
 
 
 def test_net_http_answers_the_host(served):
