@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 
 # procps and tar: tests copy /bin/ps into a container and compare with GNU tar's archives; Debian images
 # without them would otherwise skip those tests. runc and crun: tests start the config.json their
-# `spec` writes.
+# `spec` writes. golang-go, redis-server and redis-tools: Debian programs the integration tests run in
+# containers (a Go binary built at test time, redis-server with redis-cli).
 PACKAGES="gcc binutils make python3 python3-venv python3-pip qemu-system-x86 ovmf gnu-efi mtools dosfstools
-busybox-static umoci musl-tools gdb procps tar runc crun"
+busybox-static umoci musl-tools gdb procps tar runc crun golang-go redis-server redis-tools"
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
 missing=""

@@ -37,6 +37,10 @@ SETUP_PACKAGES = {
     "/bin/ps": "procps",
     "runc": "runc",  # only their `spec` subcommand: the config.json they generate
     "crun": "crun",
+    "/usr/bin/python3": "python3",
+    "go": "golang-go",
+    "/usr/bin/redis-server": "redis-server",
+    "/usr/bin/redis-cli": "redis-tools",
 }
 
 # The CLI as the README's setup installs it: .venv/bin/cyrius, next to the Python running the tests.

@@ -52,12 +52,13 @@ def make_disk(work: Path, programs: dict[str, Path], variants: dict[str, Callabl
     return make_data_disk(disk_files, work / "data.img", log=lambda line: None)
 
 
-def boot(image: Path, work: Path, disk: Path, unpack: tuple[str, ...]) -> Console:
-    """A VM with the disk at /mnt and each named tarball unpacked into a directory of that name."""
-    console = Console(image, work, data_disk=disk)
+def boot(image: Path, work: Path, disk: Path, unpack: tuple[str, ...], timeout: float = 180, **config) -> Console:
+    """A VM with the disk at /mnt and each named tarball unpacked into a directory of that name
+    (`config`: Console's, e.g. forwards or memory_mib)."""
+    console = Console(image, work, data_disk=disk, **config)
     console.wait_for_prompt()
     for name in unpack:
-        assert console.run(f"tar mnt/{name}.tar {name}", timeout=180) == ""
+        assert console.run(f"tar mnt/{name}.tar {name}", timeout=timeout) == ""
     return console
 
 

@@ -1,9 +1,7 @@
 """Sockets for containers: BusyBox httpd serves the host, wget fetches from the host, nc talks both
 ways - real clients and servers on both sides of QEMU's user network (the host is 10.0.2.2)."""
-import http.server
 import json
 import socket
-import socketserver
 import threading
 import time
 import urllib.request
@@ -12,6 +10,7 @@ import pytest
 
 from cyrius.bundle import make_busybox_bundle, write_tarball
 from cyrius.image.disk import make_data_disk
+from host_web import host_web_server
 from qemu_console import Console
 from tooling import needs
 
@@ -20,18 +19,6 @@ pytestmark = [pytest.mark.integration,
 
 SH_PROMPT = "/ # "
 PAGE = "<h1>served by BusyBox httpd in a Cyrius container</h1>\n"
-
-
-class Page(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 (the http.server API)
-        body = f"host page for {self.path}\n".encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +73,6 @@ def test_busybox_httpd_in_a_container_serves_the_host(net_vm):
 @pytest.fixture
 def host_services():
     """An HTTP server and a TCP server on the host, reachable from the guest as 10.0.2.2."""
-    web = socketserver.TCPServer(("0.0.0.0", 0), Page)
     received = []
 
     def talk():
@@ -102,11 +88,9 @@ def host_services():
             received.append(data)
 
     listener = socket.create_server(("0.0.0.0", 0))
-    threads = [threading.Thread(target=web.serve_forever, daemon=True), threading.Thread(target=talk, daemon=True)]
-    for t in threads:
-        t.start()
-    yield web.server_address[1], listener.getsockname()[1], received
-    web.shutdown()
+    threading.Thread(target=talk, daemon=True).start()
+    with host_web_server() as web_port:
+        yield web_port, listener.getsockname()[1], received
     listener.close()
 
 

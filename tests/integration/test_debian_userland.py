@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from busybox_bundles import busybox_disk, with_libraries
+from busybox_bundles import busybox_disk, host_programs
 from qemu_console import Console
 from tooling import needs
 
@@ -34,7 +34,7 @@ echo "== end"
 @pytest.fixture(scope="module")
 def sections(image, tmp_path_factory):
     tools = [t for t in TOOLS if Path(t).exists()]
-    files = with_libraries({f"usr/debian/{Path(t).name}": t for t in tools})
+    files = host_programs(tools, under="usr/debian")
     work = tmp_path_factory.mktemp("debian")
     disk = busybox_disk(work, {"deb": {"terminal": True, "args": ["/usr/debian/dash", "-c", SCRIPT],
                                        "env": ["PATH=/usr/debian:/bin", "HOME=/root"]}}, files=files)

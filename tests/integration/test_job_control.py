@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from busybox_bundles import busybox_disk, with_libraries
+from busybox_bundles import busybox_disk, host_programs
 from container_kit import SH_PROMPT, start_attached
 from qemu_console import PROMPT, Console
 from tooling import needs
@@ -21,7 +21,7 @@ CTRL_Z, CTRL_C = "\x1a", "\x03"
 @pytest.fixture(scope="module")
 def vm(image, tmp_path_factory):
     work = tmp_path_factory.mktemp("jobs")
-    files = with_libraries({"usr/debian/bash": "/bin/bash"})
+    files = host_programs(["/bin/bash"], under="usr/debian")
     disk = busybox_disk(work, {
         "sh": {"terminal": True},
         "bash": {"terminal": True, "args": ["/usr/debian/bash", "--norc", "--noprofile", "-i"],

@@ -640,3 +640,21 @@ def test_a_write_to_dev_null_does_not_read_the_buffer_as_on_linux(proc):
     assert call(sys_rw.sys_write, zero, 0, 4096) == -errno.EFAULT
     reader = openat(proc, b"/dev/null", O_RDONLY)
     assert call(sys_rw.sys_write, reader, 0, 4096) == -errno.EBADF  # still not open for writing
+
+
+def test_close_range_was_missing_closes_marks_and_checks_its_arguments(proc):
+    """close_range was ENOSYS: Python's subprocess calls it in every child it starts."""
+    fds = proc.alloc(8)
+    assert call(sys_fd.sys_pipe, fds) == 0
+    for fd in (10, 11, 20, 40):
+        assert call(sys_fd.sys_dup2, 1, fd) == fd
+    assert call(sys_fd.sys_close_range, 11, 20, 0) == 0
+    assert [call(sys_fd.sys_fcntl, fd, 1) for fd in (10, 11, 20, 40)] == [0, -errno.EBADF, -errno.EBADF, 0]
+    assert call(sys_fd.sys_close_range, 10, 40, 4) == 0  # CLOSE_RANGE_CLOEXEC
+    assert [call(sys_fd.sys_fcntl, fd, 1) for fd in (10, 40)] == [1, 1]
+    assert call(sys_fd.sys_close_range, 20, 10, 0) == -errno.EINVAL
+    assert call(sys_fd.sys_close_range, 10, 20, 1) == -errno.EINVAL
+    assert call(sys_fd.sys_close_range, 10, 20, 1 << 40) == 0  # flags are an unsigned int: the high bits go
+    assert call(sys_fd.sys_close_range, 3, 0xFFFFFFFF, 2) == 0  # CLOSE_RANGE_UNSHARE: the table is its own
+    assert [call(sys_fd.sys_fcntl, fd, 1) for fd in (0, 1, 10, 40)] == [0, 0, -errno.EBADF, -errno.EBADF]
+    assert call(sys_fd.sys_close_range, 0xFFFFFFFF, 0xFFFFFFFF, 0) == 0  # past every descriptor: nothing

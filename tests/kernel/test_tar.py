@@ -234,7 +234,7 @@ class FakeFs:
             return i64(-errno.ENOTDIR)
         return self.add(path, ("dir", int(mode), None))
 
-    def create_file(self, sink, path, n, mode, data, size):
+    def create_file(self, sink, path, n, mode, data, size, mtime):
         content = memory.read(data.address, int(size)) if size else b""
         return self.add(self.path(path, n), ("file", int(mode), content))
 

@@ -4,17 +4,18 @@ import tarfile
 
 from cyrius.kernel.fs import memfs, tar, tar_vfs, vfs
 from cyrius.kernel.mm import uspace
-from cyrius.lang import NULL, Ptr, addr, memory, u8, usize
+from cyrius.lang import NULL, Ptr, addr, i64, memory, u8, usize
 
 from test_vfs import lookup, names, read_file
 
 
-def archive(members) -> bytes:
+def archive(members, mtime: int = 0) -> bytes:
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as t:
         for name, kind, payload, mode in members:
             info = tarfile.TarInfo(name)
             info.mode = mode
+            info.mtime = mtime
             if kind == "dir":
                 info.type = tarfile.DIRTYPE
                 t.addfile(info)
@@ -74,6 +75,18 @@ def test_bundle_layout_extracts(machine):
     # the absolute symlink resolves against the extraction root, here the memfs root: /etc/passwd
     # does not exist at the top, so it dangles instead of escaping
     assert lookup(root, b"/bundle/rootfs/abs")[0] < 0
+
+
+def test_extracted_files_kept_the_archives_mtime_which_was_dropped(machine):
+    """Files got the time of extraction, so Debian's python3 found every .pyc of its standard library
+    stale (its source's mtime differs) and compiled the module again at each first import."""
+    root = fresh(machine)
+    stamp = 1682691108  # 2023-04-28
+    assert extract(root, archive([("lib.py", "file", b"x = 1\n", 0o644)], mtime=stamp))[0] > 0
+    _, node = lookup(root, b"/lib.py")
+    assert int(node.mtime_ns) == stamp * 1_000_000_000
+    for seconds, expected in ((-5, 0), (1 << 62, tar_vfs.MAX_SECONDS * 1_000_000_000)):  # clamped, never wrapped
+        assert int(tar_vfs.mtime_ns(i64(seconds))) == expected
 
 
 def test_corrupt_archive_leaves_nothing(machine):

@@ -1,5 +1,7 @@
 """User address spaces under CPython: demand paging, copy-on-write fork, munmap/mprotect/brk,
 and the checked copy-in/copy-out path."""
+import random
+
 import pytest
 
 from cyrius.kernel import errno
@@ -100,6 +102,70 @@ def test_munmap_splits_and_mprotect_changes_access(space):
     assert get(space, BASE + 3 * 4096, 4) == b"kept"  # the contents survived PROT_NONE
     assert put(space, BASE + 3 * 4096, b"x") == -errno.EFAULT
     assert uspace.protect(space, u64(BASE + 4096), u64(BASE + 2 * 4096), u32(RW)) == -errno.ENOMEM  # a hole
+
+
+def test_mremap_was_missing_grows_in_place_moves_pages_and_shrinks(space):
+    """mremap (glibc's realloc of a large block under Debian's python3) was ENOSYS."""
+    P = 4096
+    uspace.add(space, u64(BASE), u64(BASE + 2 * P), u32(RW), NULL, u64(0), u64(0))
+    put(space, BASE, b"first")
+    put(space, BASE + P, b"second")
+    assert uspace.remap(space, u64(BASE), u64(2 * P), u64(4 * P), False, False, u64(0)) == BASE  # in place
+    assert put(space, BASE + 3 * P, b"grown") == 0 and get(space, BASE + P, 6) == b"second"
+    uspace.add(space, u64(BASE + 4 * P), u64(BASE + 5 * P), u32(RW), NULL, u64(0), u64(0))  # a neighbour
+    assert uspace.remap(space, u64(BASE), u64(4 * P), u64(8 * P), False, False, u64(0)) == -errno.ENOMEM
+    resident, free = int(space.resident), int(frames.free_frames)
+    moved = int(uspace.remap(space, u64(BASE), u64(4 * P), u64(8 * P), True, False, u64(0)))
+    assert moved > BASE + 5 * P and moved % P == 0
+    assert get(space, moved, 5) == b"first" and get(space, moved + 3 * P, 5) == b"grown"  # the same frames
+    assert int(space.resident) == resident and free - int(frames.free_frames) <= 3  # page tables, no page copied
+    assert get(space, moved + 7 * P, 1) == b"\0"
+    assert get(space, BASE, 1) == -errno.EFAULT  # the old range is gone
+    assert uspace.remap(space, u64(moved), u64(8 * P), u64(P), False, False, u64(0)) == moved  # shrunk
+    assert get(space, moved + P, 1) == -errno.EFAULT and get(space, moved, 5) == b"first"
+    target = BASE + 16 * P
+    assert uspace.remap(space, u64(moved), u64(P), u64(2 * P), True, True, u64(target)) == target  # fixed
+    assert get(space, target, 5) == b"first"
+    overlapping = uspace.remap(space, u64(target), u64(2 * P), u64(2 * P), True, True, u64(target + P))
+    assert overlapping == -errno.EINVAL
+    assert uspace.remap(space, u64(target), u64(4 * P), u64(P), True, False, u64(0)) == -errno.EFAULT  # past the end
+    assert uspace.remap(space, u64(BASE + 40 * P), u64(P), u64(P), True, False, u64(0)) == -errno.EFAULT  # unmapped
+
+
+def test_mremap_in_random_sequences_keeps_each_pages_data_and_returns_every_frame(space):
+    """Random mmap, writes, mremap (in place, moved, fixed; grown and shrunk) and munmap against a model
+    of which page holds what; destroy gives back every frame."""
+    P, rng, before = 4096, random.Random(25), held_or_free()
+    model = {}  # mapped page -> the byte written at its start (0: never written)
+    for _ in range(300):
+        op, page = rng.randrange(4), BASE + rng.randrange(64) * P
+        if op == 0 and not uspace.overlaps(space, u64(page), u64(page + 2 * P)):
+            assert uspace.add(space, u64(page), u64(page + 2 * P), u32(RW), NULL, u64(0), u64(0)) == 0
+            model.update({page: 0, page + P: 0})
+        elif op == 1 and model:
+            at = rng.choice(sorted(model))
+            model[at] = rng.randrange(1, 256)
+            assert put(space, at, bytes([model[at]])) == 0
+        elif op == 2 and model:
+            v = uspace.find(space, u64(rng.choice(sorted(model))))
+            old, size, new = int(v.start), int(v.end - v.start), rng.randrange(1, 6) * P
+            fixed = rng.randrange(3) == 0
+            r = int(uspace.remap(space, u64(old), u64(size), u64(new), rng.randrange(2) == 1, fixed, u64(page)))
+            if r < 0:
+                continue
+            if fixed:
+                model = {a: b for a, b in model.items() if not page <= a < page + new}
+            moved = {a: b for a, b in model.items() if old <= a < old + size}
+            model = {a: b for a, b in model.items() if not old <= a < old + size}
+            model.update({r + i: moved.get(old + i, 0) for i in range(0, new, P)})
+        elif op == 3:
+            assert uspace.unmap(space, u64(page), u64(page + 3 * P)) == 0
+            model = {a: b for a, b in model.items() if not page <= a < page + 3 * P}
+        for at, byte in model.items():
+            assert get(space, at, 1) == bytes([byte]), hex(at)
+        assert int(space.resident) <= len(model)
+    uspace.destroy(space)
+    assert held_or_free() == before + 1  # and the root table, made before `before`
 
 
 def test_brk_grows_and_shrinks(space):

@@ -121,7 +121,8 @@ class TarSink:
     undoes any of the others: unlink, or rmdir of a directory (empty by then). The sink's
     functions get the sink itself first, to reach `private`."""
     mkdir: Callable[[Ptr["TarSink"], Ptr[u8], usize, u32], i64]  # (sink, path, len, mode)
-    create_file: Callable[[Ptr["TarSink"], Ptr[u8], usize, u32, Ptr[u8], u64], i64]  # (..., mode, data, size)
+    # (sink, path, len, mode, data, size, mtime: the member's, in seconds since the epoch)
+    create_file: Callable[[Ptr["TarSink"], Ptr[u8], usize, u32, Ptr[u8], u64, i64], i64]
     symlink: Callable[[Ptr["TarSink"], Ptr[u8], usize, Ptr[u8], usize], i64]  # (sink, path, len, target, tlen)
     hardlink: Callable[[Ptr["TarSink"], Ptr[u8], usize, Ptr[u8], usize], i64]  # (sink, path, len, target, tlen)
     remove: Callable[[Ptr["TarSink"], Ptr[u8], usize], i64]
@@ -738,7 +739,7 @@ def make_member(r: Ptr[TarReader], sink: Ptr[TarSink], log: Ptr[UndoLog], m: Ptr
         return fail_extract(r, -errno.ENOMEM, path, length)
     err: i64 = 0
     if m.kind == TAR_FILE:
-        err = sink.create_file(sink, path, length, m.mode, m.data, m.size)
+        err = sink.create_file(sink, path, length, m.mode, m.data, m.size, m.mtime)
     elif m.kind == TAR_SYMLINK:
         err = sink.symlink(sink, path, length, addr(m.link), m.link_len)
     else:

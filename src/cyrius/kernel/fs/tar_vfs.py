@@ -1,12 +1,16 @@
 """A TarSink that extracts into a VFS directory, treating that directory as the root.
 
 Because every path is resolved with the destination as root and cwd, an archive's absolute
-symlinks and `..` components land inside the destination, never outside it.
+symlinks and `..` components land inside the destination, never outside it. Files keep the
+archive's modification time and exact mode.
 """
-from cyrius.lang import Array, Ptr, addr, cast, i64, struct, u8, u32, u64, usize
+from cyrius.lang import Array, Final, Ptr, addr, cast, i64, struct, u8, u32, u64, usize
 
 from .. import errno
 from . import file, tar, vfs
+
+NS: Final = 1000000000
+MAX_SECONDS: Final = 18446744073  # (2**64 - 1) // NS
 
 
 @struct
@@ -34,8 +38,18 @@ def sink_mkdir(sink: Ptr[tar.TarSink], path: Ptr[u8], length: usize, mode: u32) 
     return err
 
 
+def mtime_ns(seconds: i64) -> u64:
+    """A member's modification time for the VFS: before 1970 is 1970, past what nanoseconds in 64 bits
+    hold (the year 2554) is that."""
+    if seconds <= 0:
+        return 0
+    if u64(seconds) > MAX_SECONDS:
+        return MAX_SECONDS * NS
+    return u64(seconds) * NS
+
+
 def sink_create_file(sink: Ptr[tar.TarSink], path: Ptr[u8], length: usize, mode: u32, data: Ptr[u8],
-                     size: u64) -> i64:
+                     size: u64, mtime: i64) -> i64:
     d: Ptr[vfs.Inode] = dest_of(sink)
     slot: Array[Ptr[file.File], 1] = Array[Ptr[file.File], 1]()
     flags: u32 = u32(file.O_WRONLY | file.O_CREAT | file.O_EXCL | file.O_NOFOLLOW)
@@ -51,6 +65,8 @@ def sink_create_file(sink: Ptr[tar.TarSink], path: Ptr[u8], length: usize, mode:
             done += u64(err)
     if err >= 0:
         err = vfs.set_mode(slot[0].inode, mode)  # the exact mode, setuid bits included
+    if err >= 0:  # the archive's time, as tar and umoci keep it (Python checks a .pyc against its source's)
+        err = vfs.set_times(slot[0].inode, u64(0), False, mtime_ns(mtime), True)
     file.close(slot[0])
     if err < 0:
         vfs.unlink(vfs.as_kernel(), d, d, path)  # the contract: a failed call leaves nothing behind

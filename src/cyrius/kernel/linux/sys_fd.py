@@ -10,8 +10,8 @@ from ..proc import process, task
 from ..proc.task import Process
 from ..tty import sys_tty
 from .syscalls import FULL, PARTIAL, define
-from .syscall_names import (SYS_CLOSE, SYS_CREAT, SYS_DUP, SYS_DUP2, SYS_DUP3, SYS_FCNTL, SYS_IOCTL, SYS_OPEN,
-                            SYS_OPENAT, SYS_PIPE, SYS_PIPE2)
+from .syscall_names import (SYS_CLOSE, SYS_CLOSE_RANGE, SYS_CREAT, SYS_DUP, SYS_DUP2, SYS_DUP3, SYS_FCNTL,
+                            SYS_IOCTL, SYS_OPEN, SYS_OPENAT, SYS_PIPE, SYS_PIPE2)
 from .fsargs import AT_FDCWD, Path, fd_limit, get_file, int_arg, min_u64, path_done, path_in
 
 
@@ -205,6 +205,26 @@ def sys_close(f: Ptr[TrapFrame]) -> i64:
     return process.fd_close(process.current(), int_arg(f.rdi))
 
 
+CLOSE_RANGE_UNSHARE: Final = 2
+CLOSE_RANGE_CLOEXEC: Final = 4
+
+
+def sys_close_range(f: Ptr[TrapFrame]) -> i64:
+    """close_range(first, last, flags), all unsigned ints (glibc's closefrom, Python's subprocess in the
+    child). CLOSE_RANGE_UNSHARE gives the caller a table of its own: it has one unless it is one of
+    several threads, which share theirs (that is refused)."""
+    first: u64 = u64(u32(f.rdi))
+    last: u64 = u64(u32(f.rsi))
+    flags: u32 = u32(f.rdx)
+    if (flags & ~u32(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) != 0 or first > last:
+        return -errno.EINVAL
+    p: Ptr[Process] = process.current()
+    if (flags & CLOSE_RANGE_UNSHARE) != 0 and p.threads != NULL and p.threads.group_next != NULL:
+        return -errno.EINVAL
+    process.fd_close_range(p, first, last, (flags & CLOSE_RANGE_CLOEXEC) != 0)
+    return 0
+
+
 def sys_pipe(f: Ptr[TrapFrame]) -> i64:
     return make_pipe(f.rdi, u64(0))
 
@@ -239,6 +259,7 @@ def init() -> None:
     pipe.init()
     define(SYS_OPEN, sys_open, PARTIAL, b"O_TMPFILE: EOPNOTSUPP")
     define(SYS_CLOSE, sys_close, FULL, NULL)
+    define(SYS_CLOSE_RANGE, sys_close_range, PARTIAL, b"CLOSE_RANGE_UNSHARE from one of several threads: EINVAL")
     define(SYS_IOCTL, sys_ioctl, PARTIAL, b"terminal (termios, job control, window size), FIONREAD, FIONBIO, FIOCLEX")
     define(SYS_PIPE, sys_pipe, FULL, NULL)
     define(SYS_DUP, sys_dup, FULL, NULL)

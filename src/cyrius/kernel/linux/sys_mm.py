@@ -1,4 +1,4 @@
-"""Memory system calls: brk, mmap, munmap, mprotect, madvise."""
+"""Memory system calls: brk, mmap, munmap, mremap, mprotect, madvise, mincore."""
 from cyrius.lang import NULL, Array, Final, Ptr, addr, i64, u8, u32, u64
 
 from .. import errno
@@ -7,7 +7,7 @@ from ..fs import file, vfs
 from ..mm import paging, phys, uaccess, uspace
 from ..proc import process
 from .syscalls import FULL, PARTIAL, define
-from .syscall_names import SYS_BRK, SYS_MADVISE, SYS_MINCORE, SYS_MMAP, SYS_MPROTECT, SYS_MUNMAP
+from .syscall_names import SYS_BRK, SYS_MADVISE, SYS_MINCORE, SYS_MMAP, SYS_MPROTECT, SYS_MREMAP, SYS_MUNMAP
 
 MAP_SHARED: Final = 0x01
 MAP_PRIVATE: Final = 0x02
@@ -15,6 +15,9 @@ MAP_FIXED: Final = 0x10
 MAP_ANONYMOUS: Final = 0x20
 MAP_FIXED_NOREPLACE: Final = 0x100000
 MADV_DONTNEED: Final = 4
+MREMAP_MAYMOVE: Final = 1
+MREMAP_FIXED: Final = 2
+MREMAP_DONTUNMAP: Final = 4
 PROT_ALL: Final = 7
 
 
@@ -108,6 +111,27 @@ def sys_munmap(f: Ptr[TrapFrame]) -> i64:
     return uspace.unmap(space(), f.rdi, end[0])
 
 
+def sys_mremap(f: Ptr[TrapFrame]) -> i64:
+    """mremap(old, old_len, new_len, flags, new_addr): resize or move a mapping (glibc's realloc of a
+    large block). MREMAP_DONTUNMAP and an old_len of 0 (a second view of a shared mapping) are refused."""
+    old: u64 = f.rdi
+    flags: u32 = u32(f.r10)
+    if (flags & ~u32(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) != 0 or (old & (phys.PAGE - 1)) != 0:
+        return -errno.EINVAL
+    if (flags & MREMAP_FIXED) != 0 and (flags & MREMAP_MAYMOVE) == 0:
+        return -errno.EINVAL
+    if (flags & MREMAP_DONTUNMAP) != 0:
+        return -errno.EINVAL
+    old_size: u64 = uspace.page_up(f.rsi)
+    new_size: u64 = uspace.page_up(f.rdx)
+    if old_size == 0 or new_size == 0:
+        return -errno.EINVAL
+    if new_size >= uspace.USER_TOP:
+        return -errno.ENOMEM
+    return uspace.remap(space(), old, old_size, new_size, (flags & MREMAP_MAYMOVE) != 0,
+                        (flags & MREMAP_FIXED) != 0, f.r8)
+
+
 def sys_mprotect(f: Ptr[TrapFrame]) -> i64:
     end: Array[u64, 1] = Array[u64, 1]()
     r: i64 = checked_range(f.rdi, f.rsi, addr(end))
@@ -159,6 +183,8 @@ def init() -> None:
     define(SYS_MMAP, sys_mmap, PARTIAL, b"writable MAP_SHARED file mappings: ENODEV; shared anonymous memory is "
            b"allocated at mmap time")
     define(SYS_MUNMAP, sys_munmap, FULL, NULL)
+    define(SYS_MREMAP, sys_mremap, PARTIAL, b"MREMAP_DONTUNMAP and old_len 0 (a second view of a shared mapping): "
+           b"EINVAL")
     define(SYS_MPROTECT, sys_mprotect, FULL, NULL)
     define(SYS_MINCORE, sys_mincore, FULL, NULL)
     define(SYS_MADVISE, sys_madvise, PARTIAL, b"MADV_DONTNEED drops pages; other advice is accepted and ignored")

@@ -473,6 +473,97 @@ def protect(s: Ptr[AddressSpace], start: u64, end: u64, prot: u32) -> i64:
     return 0
 
 
+def move_pages(s: Ptr[AddressSpace], start: u64, end: u64, to: u64) -> i64:
+    """Move the present pages of [start, end) to the same offsets from `to` (a free range of the same
+    space: the frames, their sharers and the resident count stay as they are); -ENOMEM, with nothing
+    moved, when a page table for the destination cannot be had."""
+    a: u64 = next_present(s, start, end)
+    while a < end:
+        if paging.entry_at(s.root, to + (a - start), u64(1), True) == NULL:
+            return -errno.ENOMEM
+        a = next_present(s, a + PAGE, end)
+    a = next_present(s, start, end)
+    while a < end:
+        e: Ptr[u64] = leaf(s, a)
+        moved: Ptr[u64] = paging.entry_at(s.root, to + (a - start), u64(1), True)
+        moved[0] = e[0]
+        e[0] = 0
+        paging.flush(s.root, a)
+        a = next_present(s, a + PAGE, end)
+    return 0
+
+
+def move(s: Ptr[AddressSpace], old: u64, old_size: u64, to: u64, new_size: u64) -> i64:
+    """mremap's move: the mapping [old, old+old_size) with its pages becomes [to, to+new_size) (a free
+    range); returns `to` or -ENOMEM."""
+    r: i64 = isolate(s, old, old + old_size)
+    if r < 0:
+        return r
+    r = move_pages(s, old, old + old_size, to)
+    if r < 0:
+        return r
+    v: Ptr[Vma] = find(s, old)
+    prev: Ptr[Vma] = NULL
+    cur: Ptr[Vma] = s.vmas
+    while cur != v:
+        prev = cur
+        cur = cur.next
+    if prev == NULL:
+        s.vmas = v.next
+    else:
+        prev.next = v.next
+    v.start = to
+    v.end = to + new_size  # file_offset and file_bytes count from start: they move with it
+    insert(s, v)
+    return grown_shared(s, v, to + old_size, to)
+
+
+def grown_shared(s: Ptr[AddressSpace], v: Ptr[Vma], added: u64, result: u64) -> i64:
+    """v grew from `added` on: shared anonymous memory has its pages from the start (make_shared)."""
+    if v.shared and added < v.end:
+        r: i64 = make_shared(s, added, v.end)
+        if r < 0:
+            return r
+    return i64(result)
+
+
+def remap(s: Ptr[AddressSpace], old: u64, old_size: u64, new_size: u64, may_move: bool, fixed: bool,
+          to: u64) -> i64:
+    """mremap: [old, old+old_size), inside one mapping (else -EFAULT), resized to new_size (sizes page
+    aligned, not zero): shrunk where it is, grown where it is when the range after it is free, else
+    moved (with may_move) to a free range or, `fixed`, to `to` (whatever was there is unmapped).
+    Returns the mapping's address or -errno."""
+    v: Ptr[Vma] = find(s, old)
+    if v == NULL or old + old_size < old or old + old_size > v.end:
+        return -errno.EFAULT
+    if fixed:
+        if (to & (PAGE - 1)) != 0 or to + new_size < to or to + new_size > USER_TOP:
+            return -errno.EINVAL
+        if to < old + old_size and old < to + new_size:
+            return -errno.EINVAL
+        r: i64 = unmap(s, to, to + new_size)
+        if r == 0 and new_size < old_size:
+            r = unmap(s, old + new_size, old + old_size)
+            old_size = new_size
+        if r < 0:
+            return r
+        return move(s, old, old_size, to, new_size)
+    if new_size <= old_size:
+        r2: i64 = unmap(s, old + new_size, old + old_size)
+        return r2 if r2 < 0 else i64(old)
+    grown: u64 = old + new_size
+    if old + old_size == v.end and grown > old and grown <= USER_TOP and not overlaps(s, v.end, grown):
+        added: u64 = v.end
+        v.end = grown
+        return grown_shared(s, v, added, old)
+    if not may_move:
+        return -errno.ENOMEM
+    dest: u64 = find_free(s, new_size)
+    if dest == 0:
+        return -errno.ENOMEM
+    return move(s, old, old_size, dest, new_size)
+
+
 def find_free(s: Ptr[AddressSpace], length: u64) -> u64:
     """The highest free range of `length` bytes below MMAP_TOP, or 0."""
     top: u64 = MMAP_TOP

@@ -234,6 +234,18 @@ def fd_close(p: Ptr[Process], fd: i64) -> i64:
     return 0
 
 
+def fd_close_range(p: Ptr[Process], first: u64, last: u64, cloexec: bool) -> None:
+    """close_range: close every open descriptor from first to last, or (cloexec) mark it close-on-exec."""
+    fd: u64 = first
+    while fd <= last and fd < task.MAX_FDS:
+        if p.files[fd] != NULL:
+            if cloexec:
+                p.fd_flags[fd] = p.fd_flags[fd] | u8(task.FD_CLOEXEC)
+            else:
+                fd_close(p, i64(fd))
+        fd += 1
+
+
 def close_on_exec(p: Ptr[Process]) -> None:
     for fd in range(task.MAX_FDS):
         if p.files[fd] != NULL and (p.fd_flags[fd] & task.FD_CLOEXEC) != 0:
