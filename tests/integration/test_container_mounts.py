@@ -50,6 +50,23 @@ def ours(config):
     return config
 
 
+def with_mount(mount):
+    def change(config):
+        config["mounts"] = config["mounts"] + [mount]
+        return config
+    return change
+
+
+REFUSED = {  # bundle: (the mount added to umoci's config, the error create reports)
+    "nfs": ({"destination": "/n", "type": "nfs", "source": "server:/x"},
+            "config.json: mounts[7].type: nfs: not a filesystem Cyrius has"),
+    "shared": ({"destination": "/s", "type": "tmpfs", "source": "tmpfs", "options": ["rshared"]},
+               "config.json: mounts[7].options: rshared: not an option Cyrius applies to this type"),
+    "nosrc": ({"destination": "/v", "type": "bind", "source": "/no/such/dir", "options": ["bind"]},
+              "config.json: mounts[7].source: /no/such/dir: No such file or directory"),
+}
+
+
 def writable_root_readonly_etc(config):
     config["linux"]["readonlyPaths"] = ["/etc"]
     return config
@@ -60,7 +77,8 @@ def vm(image, tmp_path_factory):
     work = tmp_path_factory.mktemp("mounts")
     (work / "disk").mkdir()
     for name, change in (("ours", ours), ("etc", writable_root_readonly_etc),
-                         ("runc", generated_spec("runc", work)), ("crun", generated_spec("crun", work))):
+                         ("runc", generated_spec("runc", work)), ("crun", generated_spec("crun", work)),
+                         *((name, with_mount(mount)) for name, (mount, _) in REFUSED.items())):
         bundle_with(work, name, change)
     (work / "disk" / "vol").mkdir()
     (work / "disk" / "vol" / "fromhost").write_text("written by the host\n")
@@ -69,7 +87,7 @@ def vm(image, tmp_path_factory):
     disk = make_data_disk(work / "disk", work / "data.img", log=lambda line: None)
     console = Console(image, work, data_disk=disk)
     console.wait_for_prompt()
-    for name in ("ours", "etc", "runc", "crun"):
+    for name in ("ours", "etc", "runc", "crun", *REFUSED):
         assert console.run(f"tar mnt/{name}.tar {name}", timeout=300) == ""
     assert console.run("write ours/rootfs/secret top secret") == ""
     assert console.run("mkdir ours/rootfs/hidden") == ""
@@ -145,3 +163,10 @@ def test_the_unmodified_generated_config_creates_and_starts(vm, tool):
     assert in_container(vm, "touch /etc/x 2>&1; echo $?").endswith("Read-only file system\n1")
     leave_container(vm)
     assert vm.run(f"oci-runtime delete {tool}c") == ""
+
+
+@pytest.mark.parametrize("bundle", list(REFUSED))
+def test_a_mount_cyrius_cannot_apply_is_refused_and_leaves_no_container(vm, bundle):
+    assert vm.run(f"oci-runtime create x {bundle}") == f"oci-runtime: create x: {REFUSED[bundle][1]}"
+    assert vm.run("oci-runtime state x").startswith("oci-runtime: state x: ")  # no such container
+    assert vm.run(f"oci-runtime create x {bundle}") == f"oci-runtime: create x: {REFUSED[bundle][1]}"  # no trace
