@@ -5,8 +5,12 @@ through fs/poll.events(). The list holds no reference on the files it watches (o
 the last descriptor of a file removes it from every epoll set); instead an entry is live only while
 its descriptor still refers to the same open file (same serial: a new file may reuse the address)
 in the scanning process, and stale entries are dropped when found.
-EPOLLET is treated as level-triggered: a program that reads until EAGAIN, as edge-triggered
-programs must, sees no difference.
+EPOLLET reports a ready entry once, and again only after some readiness source changed
+(poll.changes moved: data came or went, an end closed) or one of its events became ready that was
+not: a program that reads until EAGAIN, as edge-triggered programs must, sees Linux's behaviour,
+and an always-writable socket no longer keeps an edge-triggered waiter (Go's netpoller) spinning.
+Unlike Linux, a change of another file is also taken as an edge (a spurious wake-up, which
+edge-triggered programs must tolerate). EPOLLONESHOT disarms an entry once it reported.
 """
 from cyrius.lang import NULL, Final, Ptr, addr, cast, i32, i64, sizeof, struct, u32, u64, usize
 
@@ -39,6 +43,8 @@ class Interest:
     events: u32
     data: u64
     disarmed: bool  # EPOLLONESHOT fired; EPOLL_CTL_MOD arms it again
+    seen: u32  # EPOLLET: the events ready when the entry was last looked at ...
+    seen_changes: u32  # ... and poll.changes then
     next: Ptr["Interest"]
 
 
@@ -152,6 +158,8 @@ def control(ep: Ptr[file.File], op: u32, fd: i32, target: Ptr[file.File], events
     e.events = events
     e.data = data
     e.disarmed = False
+    e.seen = 0
+    e.seen_changes = poll.changes
     poll.notify()  # a waiter may now have something to report
     return 0
 
@@ -185,6 +193,14 @@ def ready_mask(e: Ptr[Interest]) -> u32:
                                      | ALWAYS)
 
 
+def edge(e: Ptr[Interest], mask: u32) -> bool:
+    """Whether ready events `mask` are to be reported: any, or for EPOLLET some not seen before or
+    any after a change."""
+    if mask == 0 or (e.events & EPOLLET) == 0:
+        return mask != 0
+    return (mask & ~e.seen) != 0 or e.seen_changes != poll.changes
+
+
 def collect(ep: Ptr[file.File], out: Ptr[Event], max_events: u32) -> u32:
     """Fill out[] with up to max_events ready entries (with interrupts off); how many."""
     es: Ptr[EpollSet] = set_of(ep.inode)
@@ -193,7 +209,10 @@ def collect(ep: Ptr[file.File], out: Ptr[Event], max_events: u32) -> u32:
     e: Ptr[Interest] = es.first
     while e != NULL and n < max_events:
         mask: u32 = ready_mask(e)
-        if mask != 0:
+        report: bool = edge(e, mask)
+        e.seen = mask
+        e.seen_changes = poll.changes
+        if report:
             (out + n).events = mask
             (out + n).data_low = u32(e.data & 0xFFFFFFFF)
             (out + n).data_high = u32(e.data >> 32)
@@ -210,7 +229,7 @@ def poll_self(node: Ptr[vfs.Inode], flags: u32) -> u32:
     e: Ptr[Interest] = es.first
     p: Ptr[Process] = process.current()
     while e != NULL:
-        if live(e, p) and ready_mask(e) != 0:
+        if live(e, p) and edge(e, ready_mask(e)):
             return u32(poll.READABLE)
         e = e.next
     return 0

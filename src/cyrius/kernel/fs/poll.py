@@ -28,10 +28,13 @@ READABLE: Final = POLLIN | POLLRDNORM
 WRITABLE: Final = POLLOUT | POLLWRNORM
 
 poll_waiters: WaitQueue = WaitQueue()
+changes: u32 = 0  # how many times notify() ran: an EPOLLET entry is reported again after one (epoll.py)
 
 
 def notify() -> None:
     """Something may have become ready: every poll/select sleeper scans again."""
+    global changes
+    changes += 1
     sched.wake_all(addr(poll_waiters))
 
 

@@ -456,9 +456,9 @@ def init() -> None:
     define(SYS_EPOLL_CREATE, sys_epoll_create, FULL, NULL)
     define(SYS_EPOLL_CREATE1, sys_epoll_create1, FULL, NULL)
     define(SYS_EPOLL_CTL, sys_epoll_ctl, PARTIAL,
-           b"level-triggered only (EPOLLET acts level-triggered); no nested epoll sets")
+           b"EPOLLET may wake spuriously after another file's change; EPOLLEXCLUSIVE wakes every waiter; no nested epoll sets")
     define(SYS_EPOLL_WAIT, sys_epoll_wait, FULL, NULL)
     define(SYS_EPOLL_PWAIT, sys_epoll_pwait, FULL, NULL)
     define(SYS_EVENTFD, sys_eventfd, FULL, NULL)
     define(SYS_EVENTFD2, sys_eventfd2, FULL, NULL)
-    ldisc.poll_waiters = addr(poll.poll_waiters)
+    ldisc.notify_pollers = poll.notify

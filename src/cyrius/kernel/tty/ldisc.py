@@ -96,7 +96,7 @@ readers: WaitQueue = WaitQueue()
 # Set by the process layer: send a signal to every process of a process group.
 signal_group: Callable[[u32, u32], None] = NULL
 # Woken on every input so poll() can re-check (the fs layer sets it).
-poll_waiters: Ptr[WaitQueue] = NULL
+notify_pollers: Callable[[], None] = NULL  # poll/select/epoll look again (fs/poll.notify)
 
 
 def queue_put(q: Ptr[Queue], c: u8) -> bool:
@@ -279,8 +279,8 @@ def on_serial_irq(frame: Ptr[TrapFrame]) -> None:
         elif not queue_put(addr(raw), c):
             dropped += 1
     sched.wake_all(addr(readers))
-    if poll_waiters != NULL:
-        sched.wake_all(poll_waiters)
+    if notify_pollers != NULL:
+        notify_pollers()
 
 
 def init() -> None:
