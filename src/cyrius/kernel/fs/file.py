@@ -91,7 +91,7 @@ def open(cred: Ptr[vfs.Cred], root: Ptr[vfs.Inode], cwd: Ptr[vfs.Inode], path: P
         return err
     err = may_open(cred, addr(w), flags)
     if err >= 0:
-        err = mount_allows(vfs.walk_flags(root, addr(w)), addr(w), flags)
+        err = mount_allows(root, addr(w), flags)
     if err >= 0:
         err = open_walked(cred, addr(w), flags, mode)
     if err < 0:
@@ -100,18 +100,24 @@ def open(cred: Ptr[vfs.Cred], root: Ptr[vfs.Inode], cwd: Ptr[vfs.Inode], path: P
     return wrap_walked(addr(w), flags & KEPT_FLAGS, out)
 
 
-def mount_allows(mount: u32, w: Ptr[vfs.Walk], flags: u32) -> i64:
+def mount_allows(root: Ptr[vfs.Inode], w: Ptr[vfs.Walk], flags: u32) -> i64:
     """What the mount holding the file says: no writing, truncating or creating on a read-only
-    one (EROFS), no device node opened on a nodev one (EACCES)."""
+    one (EROFS), no device node opened on a nodev one (EACCES). Asked only when it matters: most
+    opens read a regular file."""
     if (flags & O_PATH) != 0:
         return 0
     writes: bool = (flags & O_ACCMODE) != O_RDONLY or (flags & O_TRUNC) != 0 or w.node == NULL
+    device: bool = False
+    if w.node != NULL:
+        kind: u32 = w.node.mode & vfs.S_IFMT
+        device = kind == vfs.S_IFCHR or kind == vfs.S_IFBLK
+    if not writes and not device:
+        return 0
+    mount: u32 = vfs.walk_flags(root, w)
     if writes and (mount & vfs.MNT_RDONLY) != 0:
         return -errno.EROFS
-    if w.node != NULL and (mount & vfs.MNT_NODEV) != 0:
-        kind: u32 = w.node.mode & vfs.S_IFMT
-        if kind == vfs.S_IFCHR or kind == vfs.S_IFBLK:
-            return -errno.EACCES
+    if device and (mount & vfs.MNT_NODEV) != 0:
+        return -errno.EACCES
     return 0
 
 
