@@ -14,7 +14,8 @@ from ..mm.heap import kalloc, kfree
 from .syscalls import FULL, PARTIAL, define
 from .fsargs import get_file, int_arg, min_u64
 from .syscall_names import (SYS_FADVISE64, SYS_FDATASYNC, SYS_FSYNC, SYS_LSEEK, SYS_PREAD64, SYS_PWRITE64, SYS_READ,
-                            SYS_READV, SYS_SENDFILE, SYS_SYNC, SYS_SYNCFS, SYS_WRITE, SYS_WRITEV)
+                            SYS_PREADV, SYS_PREADV2, SYS_PWRITEV, SYS_PWRITEV2, SYS_READV, SYS_SENDFILE, SYS_SYNC,
+                            SYS_SYNCFS, SYS_WRITE, SYS_WRITEV)
 
 
 POSIX_FADV_NOREUSE: Final = 5
@@ -195,7 +196,8 @@ def iov_in(user_iov: u64, count: u64, out: Ptr[Ptr[IoVec]]) -> i64:
     return i64(total)
 
 
-def rw_vector(fd: u64, user_iov: u64, iovcnt: u64, writing: bool) -> i64:
+def rw_vector(fd: u64, user_iov: u64, iovcnt: u64, writing: bool, offset: i64) -> i64:
+    """readv/writev (offset -1: the file position), preadv/pwritev and their v2 forms (at offset)."""
     f: Ptr[File] = get_file(fd)
     if f == NULL:
         return -errno.EBADF
@@ -205,7 +207,7 @@ def rw_vector(fd: u64, user_iov: u64, iovcnt: u64, writing: bool) -> i64:
     iov: Array[Ptr[IoVec], 1] = Array[Ptr[IoVec], 1]()
     r: i64 = iov_in(user_iov, u64(count), addr(iov))
     if r >= 0 and count > 0:
-        r = transfer(f, iov[0], u64(count), min_u64(u64(r), u64(MAX_RW)), writing, i64(-1))
+        r = transfer(f, iov[0], u64(count), min_u64(u64(r), u64(MAX_RW)), writing, offset)
     kfree(cast(Ptr[None], iov[0]))
     return r
 
@@ -291,11 +293,38 @@ def sys_pwrite64(f: Ptr[TrapFrame]) -> i64:
 
 
 def sys_readv(f: Ptr[TrapFrame]) -> i64:
-    return rw_vector(f.rdi, f.rsi, f.rdx, False)
+    return rw_vector(f.rdi, f.rsi, f.rdx, False, i64(-1))
 
 
 def sys_writev(f: Ptr[TrapFrame]) -> i64:
-    return rw_vector(f.rdi, f.rsi, f.rdx, True)
+    return rw_vector(f.rdi, f.rsi, f.rdx, True, i64(-1))
+
+
+def vector_at(f: Ptr[TrapFrame], writing: bool, v2: bool) -> i64:
+    """preadv/pwritev(fd, iov, iovcnt, pos_l, pos_h) at pos_l (x86_64 keeps the whole offset there);
+    the v2 forms take flags (none is supported: EOPNOTSUPP) and offset -1 for the file position."""
+    offset: i64 = i64(f.r10)
+    if v2 and f.r9 != 0:
+        return -errno.EOPNOTSUPP
+    if offset < 0 and not (v2 and offset == -1):
+        return -errno.EINVAL
+    return rw_vector(f.rdi, f.rsi, f.rdx, writing, offset)
+
+
+def sys_preadv(f: Ptr[TrapFrame]) -> i64:
+    return vector_at(f, False, False)
+
+
+def sys_pwritev(f: Ptr[TrapFrame]) -> i64:
+    return vector_at(f, True, False)
+
+
+def sys_preadv2(f: Ptr[TrapFrame]) -> i64:
+    return vector_at(f, False, True)
+
+
+def sys_pwritev2(f: Ptr[TrapFrame]) -> i64:
+    return vector_at(f, True, True)
 
 
 def sys_sendfile(f: Ptr[TrapFrame]) -> i64:
@@ -338,6 +367,10 @@ def init() -> None:
     define(SYS_PWRITE64, sys_pwrite64, FULL, NULL)
     define(SYS_READV, sys_readv, FULL, NULL)
     define(SYS_WRITEV, sys_writev, FULL, NULL)
+    define(SYS_PREADV, sys_preadv, FULL, NULL)
+    define(SYS_PWRITEV, sys_pwritev, FULL, NULL)
+    define(SYS_PREADV2, sys_preadv2, PARTIAL, b"no RWF_* flags (EOPNOTSUPP)")
+    define(SYS_PWRITEV2, sys_pwritev2, PARTIAL, b"no RWF_* flags (EOPNOTSUPP)")
     define(SYS_FSYNC, sys_fsync, FULL, NULL)
     define(SYS_FDATASYNC, sys_fsync, FULL, NULL)
     define(SYS_SYNC, sys_sync, FULL, NULL)
