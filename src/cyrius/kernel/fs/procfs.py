@@ -6,6 +6,7 @@
     /proc/PID/root    -> /
     /proc/PID/fd/N    -> what descriptor N refers to
     /proc/PID/stat, status, cmdline, comm   what ps and top read
+    /proc/PID/maps    its mappings (glibc finds the main thread's stack there)
     /proc/PID/task/TID/stat, status, comm  each thread
     /proc/meminfo, uptime, loadavg, stat, mounts, version   what free, uptime, top, df and mount read
 
@@ -19,7 +20,7 @@ from cyrius.rt import fmt_u64, memcpy
 
 from ..platform import clock
 from .. import errno, version
-from ..mm import frames, phys
+from ..mm import frames, phys, uspace
 from ..proc import process, sched, task
 from ..proc.task import Process
 from ..lib import cstr
@@ -51,6 +52,8 @@ TID_DIR: Final = 20
 TID_STAT: Final = 21  # the thread's own files: the tid is where an fd would be
 TID_STATUS: Final = 22
 TID_COMM: Final = 23
+MAPS: Final = 24
+MAPS_PAGES: Final = 8  # /proc/PID/maps is rendered into 32 KiB: ~500 mappings
 FIRST_PID_COOKIE: Final = 3 + SYSTEM_FILES  # readdir of /proc: ".", "..", "self", the files, then pids
 TEXT_CAP: Final = 4096  # a rendered file is at most one page
 PID_SHIFT: Final = 32
@@ -116,7 +119,7 @@ def make(dir: Ptr[vfs.Inode], kind: u32, pid: u32, fd: u32, out: Ptr[Ptr[vfs.Ino
 
 def is_text(kind: u32) -> bool:
     return (kind == STAT or kind == STATUS or kind == CMDLINE or kind == COMM or kind == TID_STAT
-            or kind == TID_STATUS or kind == TID_COMM or is_system_file(kind))
+            or kind == TID_STATUS or kind == TID_COMM or kind == MAPS or is_system_file(kind))
 
 
 def is_system_file(kind: u32) -> bool:
@@ -190,6 +193,8 @@ def lookup(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, out: Ptr[Ptr[vfs.I
             return make(dir, u32(CMDLINE), p2.pid, u32(0), out)
         if cstr.is_name(name, length, b"comm"):
             return make(dir, u32(COMM), p2.pid, u32(0), out)
+        if cstr.is_name(name, length, b"maps"):
+            return make(dir, u32(MAPS), p2.pid, u32(0), out)
         if cstr.is_name(name, length, b"task"):
             return make(dir, u32(TASK_DIR), p2.pid, u32(0), out)
         return -errno.ENOENT
@@ -355,6 +360,8 @@ def readdir(dir: Ptr[vfs.Inode], cookie: u64, out: Ptr[vfs.DirEntry]) -> i64:
             return entry(out, ino_of(q.pid, u32(COMM), u32(0)), u32(vfs.DT_REG), b"comm", u64(10))
         if cookie == 10:
             return entry(out, ino_of(q.pid, u32(TASK_DIR), u32(0)), u32(vfs.DT_DIR), b"task", u64(11))
+        if cookie == 11:
+            return entry(out, ino_of(q.pid, u32(MAPS), u32(0)), u32(vfs.DT_REG), b"maps", u64(12))
         return 0
     if kind == TASK_DIR:
         # By tid: the cookie is the last tid shown + 2.
@@ -593,13 +600,16 @@ def read(node: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64) -> i64:
             t = thread_of(p, fd_of(node))
             if t == NULL:
                 return -errno.ESRCH
-    page: u64 = frames.alloc()
+    pages: u64 = u64(MAPS_PAGES) if kind == MAPS else u64(1)
+    page: u64 = frames.alloc_contiguous(pages)
     if page == 0:
         return -errno.ENOMEM
     text: Ptr[u8] = phys.bytes_at(page)
     n: usize = 0
     if is_system_file(kind):
         n = render_system(p, kind, text)
+    elif kind == MAPS:
+        n = render_maps(p, text, usize(pages * phys.PAGE))
     else:
         n = render(p, t, kind, text)
     k: usize = 0
@@ -608,8 +618,49 @@ def read(node: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64) -> i64:
         if k > count:
             k = count
         memcpy(cast(Ptr[None], buf), cast(Ptr[None], text + offset), k)
-    frames.free(page)
+    for i in range(pages):
+        frames.free(page + i * phys.PAGE)
     return i64(k)
+
+
+def render_maps(p: Ptr[Process], buf: Ptr[u8], cap: usize) -> usize:
+    """/proc/PID/maps: `start-end perms offset 00:00 inode name` per mapping, as Linux prints it;
+    the name is the program's path for its own file, [heap] for the break's area, [stack] for the
+    initial stack, empty for others (Cyrius does not keep a mapped file's path)."""
+    s: Ptr[uspace.AddressSpace] = p.space
+    at: usize = 0
+    if s == NULL:
+        return 0
+    v: Ptr[uspace.Vma] = s.vmas
+    while v != NULL and at + 256 < cap:
+        at += usize(fmt_u64(buf + at, cap - at, v.start, u32(16), u32(8), u8(0x30)))
+        buf[at] = ord("-")
+        at += 1
+        at += usize(fmt_u64(buf + at, cap - at, v.end, u32(16), u32(8), u8(0x30)))
+        buf[at] = ord(" ")
+        buf[at + 1] = ord("r") if (v.prot & uspace.PROT_READ) != 0 else ord("-")
+        buf[at + 2] = ord("w") if (v.prot & uspace.PROT_WRITE) != 0 else ord("-")
+        buf[at + 3] = ord("x") if (v.prot & uspace.PROT_EXEC) != 0 else ord("-")
+        buf[at + 4] = ord("s") if v.shared else ord("p")
+        buf[at + 5] = ord(" ")
+        at += 6
+        at += usize(fmt_u64(buf + at, cap - at, v.file_offset if v.inode != NULL else u64(0), u32(16), u32(8), u8(0x30)))
+        at += usize(put_text(buf + at, cap - at, b" 00:00 "))
+        at += usize(put_decimal(buf + at, cap - at, v.inode.ino if v.inode != NULL else u64(0)))
+        name: Ptr[u8] = b""
+        if v.inode != NULL and v.inode == s.program:
+            name = addr(p.exe)
+        elif v.inode == NULL and v.start <= s.brk_start and s.brk_start < v.end:
+            name = b"[heap]"
+        elif v.inode == NULL and v.end == uspace.STACK_TOP:
+            name = b"[stack]"
+        if name[0] != 0:
+            at += usize(put_text(buf + at, cap - at, b"  "))
+            at += usize(put_text(buf + at, cap - at, name))
+        buf[at] = ord("\n")
+        at += 1
+        v = v.next
+    return at
 
 
 def release(node: Ptr[vfs.Inode]) -> None:
