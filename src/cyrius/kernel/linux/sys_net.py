@@ -25,11 +25,14 @@ from ..net.socket import Socket
 from ..net.unix import Ancillary, UnixSocket
 from ..proc import process, signal
 from ..proc.task import Process
+from ..platform import clock
+from . import sys_info
 from .fsargs import int_arg, min_u64
 from .sys_rw import IOV_MAX, IoVec, iov_copy, iov_in
 from .syscalls import FULL, PARTIAL, define
 from .syscall_names import (SYS_ACCEPT, SYS_ACCEPT4, SYS_BIND, SYS_CONNECT, SYS_GETPEERNAME, SYS_GETSOCKNAME,
-                            SYS_GETSOCKOPT, SYS_LISTEN, SYS_RECVFROM, SYS_RECVMSG, SYS_SENDMSG, SYS_SENDTO,
+                            SYS_GETSOCKOPT, SYS_LISTEN, SYS_RECVFROM, SYS_RECVMMSG, SYS_RECVMSG, SYS_SENDMMSG,
+                            SYS_SENDMSG, SYS_SENDTO,
                             SYS_SETSOCKOPT, SYS_SHUTDOWN, SYS_SOCKET, SYS_SOCKETPAIR)
 
 AF_UNIX: Final = 1
@@ -113,6 +116,9 @@ class MsgHdr:  # struct msghdr
     pad2: u32
 
 
+MMSGHDR_SIZE: Final = 64  # struct mmsghdr: a msghdr, then msg_len (and padding)
+MMSG_LEN: Final = 56
+MSG_WAITFORONE: Final = 0x10000
 MSG_NAMELEN: Final = 8  # offsets of the msghdr fields recvmsg writes back
 MSG_CONTROLLEN: Final = 40
 MSG_FLAGS: Final = 48
@@ -762,24 +768,74 @@ def message(user: u64, m: Ptr[MsgHdr], out: Ptr[Ptr[IoVec]]) -> i64:
     return iov_in(m.iov, m.iovlen, out)
 
 
-def sys_sendmsg(f: Ptr[TrapFrame]) -> i64:
+def send_message(fd: u64, user: u64, flags: u64) -> i64:
+    """sendmsg of the msghdr at user."""
     m: MsgHdr = MsgHdr()
     iov: Array[Ptr[IoVec], 1] = Array[Ptr[IoVec], 1]()
-    r: i64 = message(f.rsi, addr(m), addr(iov))
+    r: i64 = message(user, addr(m), addr(iov))
     if r >= 0:
-        r = send_to(f.rdi, iov[0], m.iovlen, u64(r), f.rdx, m.name, u64(m.namelen), m.control, m.controllen)
+        r = send_to(fd, iov[0], m.iovlen, u64(r), flags, m.name, u64(m.namelen), m.control, m.controllen)
     kfree(cast(Ptr[None], iov[0]))
     return r
+
+
+def receive_message(fd: u64, user: u64, flags: u64) -> i64:
+    """recvmsg into the msghdr at user (its name length, control length and flags written back)."""
+    m: MsgHdr = MsgHdr()
+    iov: Array[Ptr[IoVec], 1] = Array[Ptr[IoVec], 1]()
+    r: i64 = message(user, addr(m), addr(iov))
+    if r >= 0:
+        r = recv_from(fd, iov[0], m.iovlen, u64(r), flags, m.name, user + MSG_NAMELEN, user, addr(m))
+    kfree(cast(Ptr[None], iov[0]))
+    return r
+
+
+def sys_sendmsg(f: Ptr[TrapFrame]) -> i64:
+    return send_message(f.rdi, f.rsi, f.rdx)
 
 
 def sys_recvmsg(f: Ptr[TrapFrame]) -> i64:
-    m: MsgHdr = MsgHdr()
-    iov: Array[Ptr[IoVec], 1] = Array[Ptr[IoVec], 1]()
-    r: i64 = message(f.rsi, addr(m), addr(iov))
-    if r >= 0:
-        r = recv_from(f.rdi, iov[0], m.iovlen, u64(r), f.rdx, m.name, f.rsi + MSG_NAMELEN, f.rsi, addr(m))
-    kfree(cast(Ptr[None], iov[0]))
-    return r
+    return receive_message(f.rdi, f.rsi, f.rdx)
+
+
+def each_message(f: Ptr[TrapFrame], receiving: bool, deadline: u64) -> i64:
+    """sendmmsg/recvmmsg: one sendmsg/recvmsg per struct mmsghdr (a msghdr and its msg_len) of the
+    vector, up to UIO_MAXIOV; how many went, or the first one's error if none did. recvmmsg's
+    MSG_WAITFORONE waits for the first message only; its timeout is looked at between messages,
+    as on Linux."""
+    vlen: u64 = f.rdx if f.rdx < IOV_MAX else u64(IOV_MAX)
+    flags: u64 = f.r10 & ~u64(MSG_WAITFORONE)
+    done: u64 = 0
+    while done < vlen:
+        entry: u64 = f.rsi + done * MMSGHDR_SIZE
+        r: i64 = receive_message(f.rdi, entry, flags) if receiving else send_message(f.rdi, entry, flags)
+        if r < 0:
+            if done == 0:
+                return r
+            break
+        if uaccess.put_u32(process.current().space, entry + MMSG_LEN, u32(r)) < 0:
+            return -errno.EFAULT
+        done += 1
+        if (f.r10 & MSG_WAITFORONE) != 0:
+            flags |= MSG_DONTWAIT
+        if deadline != 0 and clock.now_ns() >= deadline:
+            break
+    return i64(done)
+
+
+def sys_sendmmsg(f: Ptr[TrapFrame]) -> i64:
+    return each_message(f, False, u64(0))
+
+
+def sys_recvmmsg(f: Ptr[TrapFrame]) -> i64:
+    deadline: u64 = 0
+    if f.r8 != 0:
+        span: Array[u64, 1] = Array[u64, 1]()
+        r: i64 = sys_info.get_timespec(f.r8, addr(span))
+        if r < 0:
+            return r
+        deadline = clock.now_ns() + span[0] + 1
+    return each_message(f, True, deadline)
 
 
 def sys_shutdown(f: Ptr[TrapFrame]) -> i64:
@@ -939,6 +995,8 @@ def init() -> None:
     define(SYS_SENDMSG, sys_sendmsg, PARTIAL, b"ancillary data on AF_UNIX: SCM_RIGHTS, SCM_CREDENTIALS")
     define(SYS_RECVMSG, sys_recvmsg, PARTIAL, b"ancillary data on AF_UNIX: SCM_RIGHTS (MSG_CMSG_CLOEXEC), "
            b"SCM_CREDENTIALS with SO_PASSCRED; MSG_TRUNC, MSG_CTRUNC")
+    define(SYS_SENDMMSG, sys_sendmmsg, FULL, NULL)
+    define(SYS_RECVMMSG, sys_recvmmsg, PARTIAL, b"the timeout is looked at between messages, as on Linux")
     define(SYS_SHUTDOWN, sys_shutdown, FULL, NULL)
     define(SYS_SETSOCKOPT, sys_setsockopt, PARTIAL, b"SO_PASSCRED (AF_UNIX); SO_REUSEADDR/REUSEPORT/KEEPALIVE/"
            b"SNDBUF/RCVBUF and TCP_NODELAY are accepted without changing the stack")
