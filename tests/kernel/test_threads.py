@@ -133,6 +133,20 @@ def test_private_futexes_are_per_address_space_and_shared_ones_per_page(world):
     uspace.destroy(child)
 
 
+def test_a_private_wake_on_memory_unmapped_meanwhile_wakes_its_waiter(world):
+    # A thread asleep on a private futex whose page another thread then unmapped could never be
+    # woken: FUTEX_WAKE's key needed a mapping (EFAULT). Linux keys private futexes by address
+    # alone (wake returns 0 or the count); a shared futex still needs its page.
+    waiter = sleeping(world, LO + 0x40)
+    assert uspace.unmap(world.p.space, u64(LO), u64(LO + 0x1000)) == 0
+    k = futex.FutexKey()
+    assert futex.key_of(world.p.space, u64(LO + 0x40), False, addr(k)) == 0
+    assert futex.wake(addr(k), u64(1), u32(futex.BITSET_ANY)) == 1 and waiter.woken
+    assert futex.key_of(world.p.space, u64(LO + 0x40), True, addr(k)) == -14  # shared: EFAULT
+    assert futex.key_of(world.p.space, u64(uspace.USER_TOP), False, addr(k)) == -14  # not user memory
+    assert futex.key_of(world.p.space, u64(LO + 0x42), False, addr(k)) == -22  # misaligned
+
+
 def sleeping(world, at: int, bitset: int = futex.BITSET_ANY):
     """A thread asleep in FUTEX_WAIT on the word at `at` (queued as futex.wait queues it)."""
     t = world.thread()
