@@ -3,7 +3,7 @@
 tests/fixtures/hostile/syscall_fuzz.c (built static with musl-gcc at test time, put into the
 BusyBox bundle's rootfs) makes random system calls with hostile arguments - the kernel's own
 addresses, unmapped, non-canonical and misaligned pointers, huge lengths, bad descriptors, random
-flags - from forked children, reproducibly from a seed: `syscall_fuzz SEED CALLS [trace]` replays
+flags - from forked children, reproducibly from a seed: `syscall_fuzz SEED CALLS [THREADS] [trace]` replays
 a run (trace prints every call). It only ever runs inside Cyrius: on a host it would make those
 calls as root. Each chunk is one seed, typed at BusyBox's prompt in the container; more than
 100,000 calls are made in all, by children of 2, 4 or 8 threads, which also make thread calls
