@@ -13,10 +13,15 @@
  * is then timed N times. Each NAME=PATH adds an operation NAME: fork + execve("PATH", {"PATH", "true"}) +
  * wait (BusyBox runs its `true` applet; coreutils' true ignores the argument). --exit exits at once: it
  * makes the program the target of its own fork_execve_wait. Scratch files live in /tmp.
+ *
+ * The thread ops (issue 16): pthread_create + pthread_join of a thread that returns at once; a futex
+ * ping-pong between two threads (raw FUTEX_WAIT/FUTEX_WAKE, private, on two words: one round trip is
+ * two wakes, two waits and two switches); an uncontended pthread_mutex_lock + unlock.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +40,8 @@
 #define MAP_BYTES (64 * 1024)
 #define FILE_PATH "/tmp/lmbench.file"
 #define EXE_PATH "/tmp/lmbench.exe"
+#define FUTEX_WAIT_PRIVATE 128 /* FUTEX_WAIT | FUTEX_PRIVATE_FLAG */
+#define FUTEX_WAKE_PRIVATE 129
 
 static char buf[BUF];
 static const char *self_path;
@@ -196,6 +203,72 @@ static int op_file_rw(long n)
     return 0;
 }
 
+static void *thread_nop(void *arg) { return arg; }
+
+static int op_thread_create_join(long n)
+{
+    for (long i = 0; i < n; i++) {
+        pthread_t t;
+        int e = pthread_create(&t, NULL, thread_nop, NULL);
+        if (e || (e = pthread_join(t, NULL)))
+            return -e;
+    }
+    return 0;
+}
+
+/* The ping-pong: `ping` is the partner's turn, `pong` the caller's; whoever waits sleeps in FUTEX_WAIT. */
+static int ping, pong;
+
+static long futex(int *word, int op, int value)
+{
+    return syscall(SYS_futex, word, op, value, NULL, NULL, 0);
+}
+
+static void await_turn(int *word)
+{
+    while (!__atomic_exchange_n(word, 0, __ATOMIC_ACQUIRE))
+        futex(word, FUTEX_WAIT_PRIVATE, 0);
+}
+
+static void give_turn(int *word)
+{
+    __atomic_store_n(word, 1, __ATOMIC_RELEASE);
+    futex(word, FUTEX_WAKE_PRIVATE, 1);
+}
+
+static void *ponger(void *arg)
+{
+    for (long i = 0, n = *(long *)arg; i < n; i++) {
+        await_turn(&ping);
+        give_turn(&pong);
+    }
+    return NULL;
+}
+
+static int op_futex_ping_pong(long n)
+{
+    pthread_t t;
+    ping = pong = 0;
+    int e = pthread_create(&t, NULL, ponger, &n);
+    if (e)
+        return -e;
+    for (long i = 0; i < n; i++) {
+        give_turn(&ping);
+        await_turn(&pong);
+    }
+    return -pthread_join(t, NULL);
+}
+
+static int op_mutex(long n)
+{
+    static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    for (long i = 0; i < n; i++) {
+        pthread_mutex_lock(&m);
+        pthread_mutex_unlock(&m);
+    }
+    return 0;
+}
+
 /* Copy this program to EXE_PATH, so both systems exec it from their in-memory filesystem. */
 static int install_self(void)
 {
@@ -300,8 +373,13 @@ int main(int argc, char **argv)
         {"mmap_touch_munmap_64k", op_mmap, 0, NULL},
         {"file_write_read_4k", op_file_rw, file, NULL},
         {"fork_execve_wait", op_fork_exec, exe, EXE_PATH},
+        {"thread_create_join", op_thread_create_join, 0, NULL},
+        {"futex_ping_pong", op_futex_ping_pong, 0, NULL},
+        {"mutex_lock_unlock", op_mutex, 0, NULL},
     };
-    int count = 10;
+    int count = 0;
+    while (count < MAX_OPS && ops[count].name)
+        count++;
     for (int i = 1; i < argc; i++) {
         char *eq = strchr(argv[i], '=');
         if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) {

@@ -72,6 +72,14 @@ def memory(vm: Console) -> tuple[int, int, int]:
     return int(frames.group(1)) + int(heap.group(3)), int(heap.group(1)), int(heap.group(2))
 
 
+def live_tasks(vm: Console) -> tuple[int, int]:
+    """(processes the host shell's `ps` lists, zombies included; threads and kernel threads that
+    /proc/loadavg counts in its running/total field)."""
+    processes = len(vm.run("ps").splitlines()) - 1  # the header
+    total = re.search(r" \d+/(\d+) ", vm.run("cat /proc/loadavg"))
+    return processes, int(total.group(1))
+
+
 def in_container(vm: Console, command: str, timeout: float = 60) -> str:
     """Type a command at BusyBox's prompt; what it printed before the next prompt."""
     vm.child.send(command + "\r")

@@ -10,6 +10,7 @@ import pytest
 from cyrius import rt
 from cyrius.kernel.arch.x86_64.trapframe import TrapFrame
 from cyrius.kernel.mm import paging, uaccess, uspace
+from cyrius.kernel.fs import file, pipe, vfs
 from cyrius.kernel.proc import futex, process, sched, signal, task
 from cyrius.lang import NULL, Array, Ptr, addr, memory, u8, u32, u64
 
@@ -131,6 +132,42 @@ def test_private_futexes_are_per_address_space_and_shared_ones_per_page(world):
     assert futex.key_of(child, u64(LO + 8), True, addr(k2)) == 0
     assert not futex.same_key(addr(k1), addr(k2))  # copy-on-write memory is not shared
     uspace.destroy(child)
+
+
+def test_a_private_wake_on_memory_unmapped_meanwhile_wakes_its_waiter(world):
+    # A thread asleep on a private futex whose page another thread then unmapped could never be
+    # woken: FUTEX_WAKE's key needed a mapping (EFAULT). Linux keys private futexes by address
+    # alone (wake returns 0 or the count); a shared futex still needs its page.
+    waiter = sleeping(world, LO + 0x40)
+    assert uspace.unmap(world.p.space, u64(LO), u64(LO + 0x1000)) == 0
+    k = futex.FutexKey()
+    assert futex.key_of(world.p.space, u64(LO + 0x40), False, addr(k)) == 0
+    assert futex.wake(addr(k), u64(1), u32(futex.BITSET_ANY)) == 1 and waiter.woken
+    assert futex.key_of(world.p.space, u64(LO + 0x40), True, addr(k)) == -14  # shared: EFAULT
+    assert futex.key_of(world.p.space, u64(uspace.USER_TOP), False, addr(k)) == -14  # not user memory
+    assert futex.key_of(world.p.space, u64(LO + 0x42), False, addr(k)) == -22  # misaligned
+
+
+def test_a_descriptor_a_sibling_closes_under_a_sleeping_call_stays_open_until_the_call_ends(world):
+    # epoll_wait slept on an epoll file that a sibling thread closed (freed it: a kernel page fault
+    # in epoll.drop_stale when the sleeper woke), and a read on a pipe end lost it the same way.
+    # A system call's file is now held (fd_hold) until the call ends, as Linux's fdget holds it.
+    vfs.init(NULL)
+    pipe.init()
+    ends = Array[Ptr[file.File], 2]()
+    assert pipe.create(u32(0), u32(0), u32(0), addr(ends)) == 0
+    reader, writer = ends[0], ends[1]
+    world.p.rlimits[process.RLIMIT_NOFILE].soft = u64(task.MAX_FDS)
+    fd = process.fd_install(world.p, reader, False, 0)
+    assert process.fd_install(world.p, writer, False, 0) == fd + 1
+    assert process.fd_hold(world.p, fd) == reader and reader.refcount == 1  # one thread: nothing held
+    world.thread()
+    assert process.fd_hold(world.p, fd) == reader and reader.refcount == 2
+    assert process.fd_hold(world.p, fd) == reader and reader.refcount == 2  # held once per call
+    assert process.fd_close(world.p, fd) == 0  # the sibling's close
+    assert reader.refcount == 1 and pipe.pipe_of(reader.inode).readers == 1  # still open for the call
+    process.release_held(world.leader)  # the call ends
+    assert world.leader.held[0] == NULL and pipe.pipe_of(writer.inode).readers == 0
 
 
 def sleeping(world, at: int, bitset: int = futex.BITSET_ANY):

@@ -64,8 +64,9 @@ def min_u64(a: u64, b: u64) -> u64:
 
 
 def get_file(fd: u64) -> Ptr[File]:
-    """The open file behind descriptor fd, or NULL (the caller answers -EBADF)."""
-    return process.fd_get(process.current(), int_arg(fd))
+    """The open file behind descriptor fd, or NULL (the caller answers -EBADF); held open until the
+    system call ends (process.fd_hold), whatever another thread closes meanwhile."""
+    return process.fd_hold(process.current(), int_arg(fd))
 
 
 def fd_limit(p: Ptr[Process]) -> i64:

@@ -141,8 +141,9 @@ def is_socket(node: Ptr[vfs.Inode]) -> bool:
 
 
 def sock(fd: u64, out: Ptr[Ptr[Socket]]) -> i64:
-    """The socket behind fd: -EBADF if none, -ENOTSOCK if fd is something else."""
-    f: Ptr[File] = process.fd_get(process.current(), int_arg(fd))
+    """The socket behind fd: -EBADF if none, -ENOTSOCK if fd is something else (held open until
+    the system call ends, process.fd_hold)."""
+    f: Ptr[File] = process.fd_hold(process.current(), int_arg(fd))
     if f == NULL:
         return -errno.EBADF
     if not is_socket(f.inode):
@@ -154,8 +155,9 @@ def sock(fd: u64, out: Ptr[Ptr[Socket]]) -> i64:
 
 
 def unix_of(fd: u64) -> Ptr[UnixSocket]:
-    """The AF_UNIX socket behind fd, or NULL (then sock() says why, or finds an AF_INET one)."""
-    f: Ptr[File] = process.fd_get(process.current(), int_arg(fd))
+    """The AF_UNIX socket behind fd, or NULL (then sock() says why, or finds an AF_INET one); held
+    open until the system call ends (process.fd_hold)."""
+    f: Ptr[File] = process.fd_hold(process.current(), int_arg(fd))
     if f == NULL or not unix.is_unix(f.inode):
         return NULL
     u: Ptr[UnixSocket] = unix.socket_of(f.inode)

@@ -334,8 +334,9 @@ def sys_epoll_create1(f: Ptr[TrapFrame]) -> i64:
 
 
 def epoll_file(epfd: u64) -> Ptr[file.File]:
-    """The epoll instance behind epfd, or NULL (-EBADF or -EINVAL, see epoll_error)."""
-    ep: Ptr[file.File] = process.fd_get(process.current(), i64(i32(u32(epfd))))
+    """The epoll instance behind epfd, or NULL (-EBADF or -EINVAL, see epoll_error); held open
+    while epoll_wait sleeps on it (process.fd_hold), whatever another thread closes meanwhile."""
+    ep: Ptr[file.File] = process.fd_hold(process.current(), i64(i32(u32(epfd))))
     if ep == NULL or not epoll.is_epoll(ep):
         return NULL
     return ep

@@ -11,6 +11,7 @@ from cyrius.lang import NULL, Array, Callable, Final, Ptr, struct, i64, u8, u32,
 
 from .. import errno, klog
 from ..arch.x86_64.trapframe import TrapFrame
+from ..proc import process, sched
 from . import syscall_names
 
 FULL: Final = 1
@@ -56,4 +57,7 @@ def dispatch(frame: Ptr[TrapFrame]) -> i64:
         klog.put_dec(nr)
         klog.puts(b"): ENOSYS\n")
         return -errno.ENOSYS
-    return table[nr].handler(frame)
+    result: i64 = table[nr].handler(frame)
+    if sched.current.held[0] != NULL:
+        process.release_held(sched.current)  # what the call held open (process.fd_hold)
+    return result

@@ -54,9 +54,17 @@ buckets: Array[Ptr[FutexWaiter], BUCKETS] = Array[Ptr[FutexWaiter], BUCKETS]()
 
 
 def key_of(space: Ptr[uspace.AddressSpace], uaddr: u64, shared: bool, out: Ptr[FutexKey]) -> i64:
-    """The key of the futex word at uaddr: -EINVAL if misaligned, -EFAULT if unmapped."""
+    """The key of the futex word at uaddr: -EINVAL if misaligned, -EFAULT if not a user address
+    or, for a shared futex, unmapped. A private key needs no mapping, as with Linux's
+    get_futex_key: a FUTEX_WAKE on memory unmapped meanwhile still wakes whoever sleeps on it."""
     if (uaddr & 3) != 0:
         return -errno.EINVAL
+    if uaddr >= uspace.USER_TOP:
+        return -errno.EFAULT
+    if not shared:
+        out.space = cast(u64, space)
+        out.word = uaddr
+        return 0
     v: Ptr[uspace.Vma] = uspace.find(space, uaddr)
     if v == NULL:
         return -errno.EFAULT

@@ -206,6 +206,33 @@ def fd_get(p: Ptr[Process], fd: i64) -> Ptr[file.File]:
     return p.files[fd]
 
 
+def fd_hold(p: Ptr[Process], fd: i64) -> Ptr[file.File]:
+    """fd_get for the calling thread's system call, which may sleep using the file: while other
+    threads share the descriptor table, the file gets a reference that lasts until the call ends
+    (release_held), as Linux's fdget does, so a sibling's close cannot free it under the caller."""
+    f: Ptr[file.File] = fd_get(p, fd)
+    t: Ptr[Task] = sched.current
+    if f == NULL or p.live_threads <= 1 or t.process != p:
+        return f
+    for i in range(task.HELD_FILES):
+        if t.held[i] == f:
+            return f
+    for i in range(task.HELD_FILES):
+        if t.held[i] == NULL:
+            t.held[i] = file.dup(f)
+            return f
+    return f
+
+
+def release_held(t: Ptr[Task]) -> None:
+    """Drop the references fd_hold took for t's system call (it has ended, or t is exiting)."""
+    for i in range(task.HELD_FILES):
+        f: Ptr[file.File] = t.held[i]
+        if f != NULL:
+            t.held[i] = NULL
+            file.close(f)
+
+
 def fd_install(p: Ptr[Process], f: Ptr[file.File], cloexec: bool, lowest: i64) -> i64:
     """Put f (a reference the caller gives away) in the lowest free slot >= lowest."""
     limit: i64 = i64(p.rlimits[RLIMIT_NOFILE].soft)
@@ -462,6 +489,7 @@ def exit_thread(status: u32) -> None:
     exit_group or fatal signal chose). Never returns."""
     p: Ptr[Process] = current()
     t: Ptr[Task] = sched.current
+    release_held(t)
     futex.thread_exit(p.space, t)
     p.live_threads -= 1
     last: bool = p.live_threads == 0

@@ -41,6 +41,7 @@ FD_CLOEXEC: Final = 1
 NSIG: Final = 64
 RLIMIT_COUNT: Final = 16
 NAME_LEN: Final = 16
+HELD_FILES: Final = 2  # files one system call holds open against a sibling's close (process.fd_hold)
 EXE_LEN: Final = 256
 CMDLINE_LEN: Final = 256
 
@@ -114,6 +115,7 @@ class Task:
     stop_pending: bool  # its process is stopping: leave any wait and stop on the way to user mode
     user_ticks: u64  # timer ticks that found this task in user mode (utime)
     system_ticks: u64  # ... in the kernel on its behalf (stime)
+    held: Array[Ptr[file.File], HELD_FILES]  # references its running system call holds (process.fd_hold)
 
 
 @struct
