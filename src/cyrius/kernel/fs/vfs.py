@@ -789,12 +789,13 @@ def link_at(cred: Ptr[Cred], root: Ptr[Inode], old_cwd: Ptr[Inode], old_path: Pt
 
 
 def rename(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], old_path: Ptr[u8], new_path: Ptr[u8]) -> i64:
-    return rename_at(cred, root, cwd, old_path, cwd, new_path)
+    return rename_at(cred, root, cwd, old_path, cwd, new_path, False)
 
 
 def rename_at(cred: Ptr[Cred], root: Ptr[Inode], old_cwd: Ptr[Inode], old_path: Ptr[u8], new_cwd: Ptr[Inode],
-              new_path: Ptr[u8]) -> i64:
-    """rename with each path relative to its own directory (renameat)."""
+              new_path: Ptr[u8], no_replace: bool) -> i64:
+    """rename with each path relative to its own directory (renameat); no_replace: -EEXIST rather
+    than replace what the new name names (renameat2's RENAME_NOREPLACE)."""
     old: Walk = Walk()
     err: i64 = walk_to_change(cred, root, old_cwd, old_path, u32(0), addr(old))
     if err < 0:
@@ -806,6 +807,8 @@ def rename_at(cred: Ptr[Cred], root: Ptr[Inode], old_cwd: Ptr[Inode], old_path: 
         return err
     if old.parent == NULL or new.parent == NULL:
         err = -errno.EBUSY
+    elif no_replace and new.node != NULL:
+        err = -errno.EEXIST
     elif new.parent.dev != old.parent.dev:
         err = -errno.EXDEV
     elif old.parent.ops.rename == NULL:

@@ -1,5 +1,5 @@
 """Name operations: mkdir, rmdir, unlink, rename, link, symlink and readlink (and their *at forms)."""
-from cyrius.lang import NULL, Array, Ptr, addr, i64, u8, u32, u64, usize
+from cyrius.lang import NULL, Array, Final, Ptr, addr, i64, u8, u32, u64, usize
 
 from .. import errno
 from ..arch.x86_64.trapframe import TrapFrame
@@ -57,14 +57,20 @@ def two_paths_in(olddirfd: u64, old_path: u64, newdirfd: u64, new_path: u64, a: 
     return err
 
 
+RENAME_NOREPLACE: Final = 1
+
+
 def rename_at(olddirfd: u64, old_path: u64, newdirfd: u64, new_path: u64, flags: u64) -> i64:
-    if flags != 0:
+    """renameat2 takes RENAME_NOREPLACE; RENAME_EXCHANGE and RENAME_WHITEOUT are EINVAL, as on a
+    filesystem without them."""
+    if (flags & ~u64(RENAME_NOREPLACE)) != 0:
         return -errno.EINVAL
     a: Path = Path()
     b: Path = Path()
     err: i64 = two_paths_in(olddirfd, old_path, newdirfd, new_path, addr(a), addr(b))
     if err >= 0:
-        err = vfs.rename_at(addr(a.cred), process.current().root, a.base, a.name, b.base, b.name)
+        err = vfs.rename_at(addr(a.cred), process.current().root, a.base, a.name, b.base, b.name,
+                            (flags & RENAME_NOREPLACE) != 0)
     path_done(addr(a))
     path_done(addr(b))
     return err

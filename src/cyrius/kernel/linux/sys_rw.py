@@ -13,9 +13,9 @@ from ..proc import process
 from ..mm.heap import kalloc, kfree
 from .syscalls import FULL, PARTIAL, define
 from .fsargs import get_file, int_arg, min_u64
-from .syscall_names import (SYS_FADVISE64, SYS_FDATASYNC, SYS_FSYNC, SYS_LSEEK, SYS_PREAD64, SYS_PWRITE64, SYS_READ,
-                            SYS_PREADV, SYS_PREADV2, SYS_PWRITEV, SYS_PWRITEV2, SYS_READV, SYS_SENDFILE, SYS_SYNC,
-                            SYS_SYNCFS, SYS_WRITE, SYS_WRITEV)
+from .syscall_names import (SYS_COPY_FILE_RANGE, SYS_FADVISE64, SYS_FDATASYNC, SYS_FSYNC, SYS_LSEEK, SYS_PREAD64,
+                            SYS_PREADV, SYS_PREADV2, SYS_PWRITE64, SYS_PWRITEV, SYS_PWRITEV2, SYS_READ, SYS_READV,
+                            SYS_SENDFILE, SYS_SYNC, SYS_SYNCFS, SYS_WRITE, SYS_WRITEV)
 
 
 POSIX_FADV_NOREUSE: Final = 5
@@ -213,16 +213,53 @@ def rw_vector(fd: u64, user_iov: u64, iovcnt: u64, writing: bool, offset: i64) -
 
 
 def send_file(out_fd: u64, in_fd: u64, offset_addr: u64, count: u64) -> i64:
-    """sendfile: copy from in_fd (at *offset_addr if given, else its offset) to out_fd, a page
-    at a time through a kernel buffer."""
+    """sendfile: copy from in_fd (at *offset_addr if given, else its offset) to out_fd."""
     src: Ptr[File] = get_file(in_fd)
     dst: Ptr[File] = get_file(out_fd)
     if src == NULL or dst == NULL:
         return -errno.EBADF
+    return copy_between(src, offset_addr, dst, u64(0), count)
+
+
+def copy_file_range(in_fd: u64, in_addr: u64, out_fd: u64, out_addr: u64, count: u64, flags: u64) -> i64:
+    """copy_file_range: between regular files (at *in_addr / *out_addr if given, else the files'
+    offsets); no flags; EINVAL for overlapping ranges of one file."""
+    src: Ptr[File] = get_file(in_fd)
+    dst: Ptr[File] = get_file(out_fd)
+    if src == NULL or dst == NULL:
+        return -errno.EBADF
+    if flags != 0:
+        return -errno.EINVAL
+    if vfs.is_dir(src.inode) or vfs.is_dir(dst.inode):
+        return -errno.EISDIR
+    if (src.inode.mode & vfs.S_IFMT) != vfs.S_IFREG or (dst.inode.mode & vfs.S_IFMT) != vfs.S_IFREG:
+        return -errno.EINVAL
+    if (dst.flags & file.O_APPEND) != 0:
+        return -errno.EBADF
+    if src.inode == dst.inode:
+        space: Ptr[uspace.AddressSpace] = process.current().space
+        ends: Array[u64, 2] = Array[u64, 2]()
+        ends[0] = src.offset
+        ends[1] = dst.offset
+        if (in_addr != 0 and uaccess.get_u64(space, in_addr, addr(ends)) < 0) or (
+                out_addr != 0 and uaccess.get_u64(space, out_addr, addr(ends) + 1) < 0):
+            return -errno.EFAULT
+        if ends[0] < ends[1] + count and ends[1] < ends[0] + count:
+            return -errno.EINVAL
+    return copy_between(src, in_addr, dst, out_addr, count)
+
+
+def copy_between(src: Ptr[File], src_at: u64, dst: Ptr[File], dst_at: u64, count: u64) -> i64:
+    """Copy up to count bytes from src to dst, a page at a time through a kernel buffer, at the
+    offsets in the user words src_at / dst_at (advanced) or, where 0, at the files' own."""
     if not file.readable(src) or not file.writable(dst):
         return -errno.EBADF
+    space: Ptr[uspace.AddressSpace] = process.current().space
     at: Array[u64, 1] = Array[u64, 1]()
-    if offset_addr != 0 and uaccess.get_u64(process.current().space, offset_addr, addr(at)) < 0:
+    to: Array[u64, 1] = Array[u64, 1]()
+    if src_at != 0 and uaccess.get_u64(space, src_at, addr(at)) < 0:
+        return -errno.EFAULT
+    if dst_at != 0 and uaccess.get_u64(space, dst_at, addr(to)) < 0:
         return -errno.EFAULT
     page: u64 = bounce()
     if page == 0:
@@ -234,14 +271,18 @@ def send_file(out_fd: u64, in_fd: u64, offset_addr: u64, count: u64) -> i64:
     while total < count:
         want: usize = usize(min_u64(count - total, u64(CHUNK)))
         got: i64 = 0
-        if offset_addr != 0:
+        if src_at != 0:
             got = file.pread(src, buf, want, at[0] + total)
         else:
             got = file.read(src, buf, want)
         if got <= 0:
             err = got
             break
-        put: i64 = file.write(dst, buf, usize(got))
+        put: i64 = 0
+        if dst_at != 0:
+            put = file.pwrite(dst, buf, usize(got), to[0] + total)
+        else:
+            put = file.write(dst, buf, usize(got))
         if put < 0:
             err = put
             break
@@ -249,8 +290,10 @@ def send_file(out_fd: u64, in_fd: u64, offset_addr: u64, count: u64) -> i64:
         if put < got or got < i64(want):
             break  # a short read: a pipe or terminal has no more for now, a file is at its end
     frames.free(page)
-    if offset_addr != 0:
-        uaccess.put_u64(process.current().space, offset_addr, at[0] + total)
+    if src_at != 0:
+        uaccess.put_u64(space, src_at, at[0] + total)
+    if dst_at != 0:
+        uaccess.put_u64(space, dst_at, to[0] + total)
     if total == 0 and err < 0:
         return err
     return i64(total)
@@ -331,6 +374,10 @@ def sys_sendfile(f: Ptr[TrapFrame]) -> i64:
     return send_file(f.rdi, f.rsi, f.rdx, f.r10)
 
 
+def sys_copy_file_range(f: Ptr[TrapFrame]) -> i64:
+    return copy_file_range(f.rdi, f.rsi, f.rdx, f.r10, f.r8, f.r9)
+
+
 def sys_fadvise64(f: Ptr[TrapFrame]) -> i64:
     """Advice about future reads: checked, then nothing to do (no read-ahead to tune)."""
     fl: Ptr[File] = get_file(f.rdi)
@@ -376,4 +423,5 @@ def init() -> None:
     define(SYS_SYNC, sys_sync, FULL, NULL)
     define(SYS_SYNCFS, sys_syncfs, FULL, NULL)
     define(SYS_SENDFILE, sys_sendfile, FULL, NULL)
+    define(SYS_COPY_FILE_RANGE, sys_copy_file_range, FULL, NULL)
     define(SYS_FADVISE64, sys_fadvise64, FULL, NULL)

@@ -582,7 +582,8 @@ def become_only_thread(p: Ptr[Process]) -> i64:
 
 def post_signal(p: Ptr[Process], t: Ptr[Task], sig: u32, sender: u32) -> None:
     """Make sig pending for thread t of p, or for p as a whole (t NULL), and wake a thread that
-    can take it: the first that does not block it (SIGKILL: every thread, so none sleeps on)."""
+    can take it: the main thread if it does not block it, else the first that does not (SIGKILL:
+    every thread, so none sleeps on)."""
     bit: u64 = u64(1) << u64(sig - 1)
     if t != NULL:
         t.sig_pending |= bit
@@ -591,6 +592,10 @@ def post_signal(p: Ptr[Process], t: Ptr[Task], sig: u32, sender: u32) -> None:
         return
     p.sig_pending |= bit
     p.sig_sender[sig - 1] = sender
+    leader: Ptr[Task] = p.task  # as Linux: the main thread first, if it may take it
+    if sig != SIGKILL and leader.state != task.TASK_DEAD and (leader.sig_blocked & bit) == 0:
+        wake_for_signal(leader, sig)
+        return
     q: Ptr[Task] = p.threads
     while q != NULL:
         if q.state != task.TASK_DEAD and (sig == SIGKILL or (q.sig_blocked & bit) == 0):
