@@ -99,28 +99,43 @@ class Initramfs:
     """Files for the Linux guest's root: busybox, device nodes, /init and what a benchmark adds."""
     init: str                                          # the /init script's body after the marker
     files: dict[str, bytes | Path] = field(default_factory=dict)  # "bin/x" -> content or host file
+    trees: dict[str, Path] = field(default_factory=dict)  # "bundle/rootfs" -> a host directory, copied
+    # whole: its directories, files and symlinks with their permission bits (owners are root)
 
     def build(self, out: Path) -> Path:
-        dirs = ["bin", "dev", "proc", "sys", "tmp", "mnt", "etc", "root"]
+        dirs = {d: 0o755 for d in ("bin", "dev", "proc", "sys", "tmp", "mnt", "etc", "root")}
         nodes = {"dev/console": (5, 1), "dev/kmsg": (1, 11), "dev/null": (1, 3), "dev/zero": (1, 5),
                  "dev/ttyS0": (4, 64), "dev/tty": (5, 0)}
         files = {"bin/busybox": BUSYBOX, "init": self.script().encode(), **self.files}
-        for name in files:
+        modes = dict.fromkeys(files, 0o755)
+        links: dict[str, str] = {}
+        for at, top in self.trees.items():
+            dirs[at] = stat.S_IMODE(top.stat().st_mode)
+            for path in sorted(top.rglob("*")):
+                name, mode = f"{at}/{path.relative_to(top).as_posix()}", path.lstat().st_mode
+                if stat.S_ISLNK(mode):
+                    links[name] = os.readlink(path)
+                elif stat.S_ISDIR(mode):
+                    dirs[name] = stat.S_IMODE(mode)
+                else:
+                    files[name], modes[name] = path, stat.S_IMODE(mode)
+        for name in [*files, *links, *dirs]:
             parts = Path(name).parts[:-1]
             for i in range(1, len(parts) + 1):
-                d = "/".join(parts[:i])
-                if d not in dirs:
-                    dirs.append(d)
+                dirs.setdefault("/".join(parts[:i]), 0o755)
         blob, ino = [], 1
-        for d in dirs:
-            blob.append(_cpio_entry(d, stat.S_IFDIR | 0o755, ino=ino))
+        for d in sorted(dirs, key=lambda d: d.count("/")):  # parents first
+            blob.append(_cpio_entry(d, stat.S_IFDIR | dirs[d], ino=ino))
             ino += 1
         for name, (major, minor) in nodes.items():
             blob.append(_cpio_entry(name, stat.S_IFCHR | 0o666, rdev=(major, minor), ino=ino))
             ino += 1
         for name, content in files.items():
             data = content.read_bytes() if isinstance(content, Path) else content
-            blob.append(_cpio_entry(name, stat.S_IFREG | 0o755, data, ino=ino))
+            blob.append(_cpio_entry(name, stat.S_IFREG | modes[name], data, ino=ino))
+            ino += 1
+        for name, target in links.items():
+            blob.append(_cpio_entry(name, stat.S_IFLNK | 0o777, target.encode(), ino=ino))
             ino += 1
         blob.append(_cpio_entry("TRAILER!!!", 0))
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -287,17 +302,19 @@ class CyriusBoot:
     kernel: float         # [boot] kernel ready in N ms
 
 
-def bundle_disk(work: Path, bundles: dict[str, dict], files: dict[str, Path] | None = None) -> Path:
+def bundle_disk(work: Path, bundles: dict[str, dict], files: dict[str, Path] | None = None,
+                config: dict | None = None) -> Path:
     """A data disk made afresh in `work` holding NAME.tar for each bundle: `cyrius bundle busybox`'s bundle
-    with config.json's "process" updated by the value and `files` (rootfs path -> host file) added
-    (the integration tests' busybox_disk)."""
+    (its rootfs in work/bundle/bundle/rootfs) with config.json's "process" updated by the value and
+    `files` (rootfs path -> host file) added; `config` replaces umoci's config.json (the integration
+    tests' busybox_disk)."""
     from busybox_bundles import busybox_disk
 
     if shutil.which("umoci") is None:
         raise Unavailable("umoci is missing (scripts/setup.sh installs it)")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    return busybox_disk(work, bundles, files)
+    return busybox_disk(work, bundles, files, config=config)
 
 
 def boot_cyrius(image: Path, name: str, **config) -> CyriusBoot:

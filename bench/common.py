@@ -110,7 +110,8 @@ def fmt_time(seconds: float) -> str:
 def fmt_ratio(cyrius: float | None, peer: float | None) -> str:
     if cyrius is None or peer is None or peer == 0:
         return "n/a"
-    return f"{cyrius / peer:.2f}×"
+    ratio = cyrius / peer
+    return f"{ratio:.3f}×" if abs(ratio) < 0.1 else f"{ratio:.2f}×"  # 0.006×, not 0.01×
 
 
 def target_verdict(ratio: float | None, limit: float, text: str | None = None) -> str:

@@ -15,12 +15,13 @@ from cyrius.image.disk import make_data_disk
 
 
 def busybox_disk(work: Path, bundles: dict[str, dict], files: dict[str, Path] | None = None,
-                 mounts: list[dict] | None = None, modes: dict[str, int] | None = None) -> Path:
+                 mounts: list[dict] | None = None, modes: dict[str, int] | None = None,
+                 config: dict | None = None) -> Path:
     """A data disk holding NAME.tar for each NAME in `bundles`, whose value updates config.json's
-    "process"; `files` maps rootfs paths to files copied into every bundle's rootfs (mode 0755, the
-    source's modification time), `mounts` are added to every config's mounts, `modes` sets the mode
-    of rootfs paths (after the files are copied: a directory's mode may take away its search
-    permission)."""
+    "process" (umoci's config.json, or `config` instead, e.g. what `crun spec` writes); `files` maps
+    rootfs paths to files copied into every bundle's rootfs (mode 0755, the source's modification
+    time), `mounts` are added to every config's mounts, `modes` sets the mode of rootfs paths (after
+    the files are copied: a directory's mode may take away its search permission)."""
     made = make_busybox_bundle(work / "bundle", log=lambda line: None)
     for target, source in (files or {}).items():
         dest = made.bundle / "rootfs" / target
@@ -31,7 +32,7 @@ def busybox_disk(work: Path, bundles: dict[str, dict], files: dict[str, Path] | 
         os.utime(dest, ns=(times.st_atime_ns, times.st_mtime_ns))
     for target, mode in sorted((modes or {}).items(), key=lambda item: -len(item[0])):  # deepest first
         (made.bundle / "rootfs" / target).chmod(mode)
-    original = (made.bundle / "config.json").read_text()
+    original = json.dumps(config) if config else (made.bundle / "config.json").read_text()
     tars = work / "tars"
     tars.mkdir()
     for name, process in bundles.items():
