@@ -214,7 +214,8 @@ def test_fd_directory_and_links(world):
     assert world.readlink(world.host, b"/proc/2/fd/3") == -errno.ENOENT
     assert pids(world.listing(world.host, b"/proc/2/fd")) == [0, 17]
     assert sorted(world.listing(world.host, b"/proc/2")) == \
-        sorted([b".", b"..", b"cwd", b"exe", b"fd", b"root", b"stat", b"status", b"cmdline", b"comm", b"task"])
+        sorted([b".", b"..", b"cwd", b"exe", b"fd", b"root", b"stat", b"status", b"cmdline", b"comm", b"task",
+                    b"maps"])
 
 
 def test_fd_link_of_a_regular_file_names_the_file(world):

@@ -314,7 +314,9 @@ def test_directories_links_and_errors(proc):
     assert call(sys_names.sys_rename, proc.s(b"c"), proc.s(b"d")) == -errno.EISDIR
     assert call(sys_names.sys_rename, proc.s(b"d"), proc.s(b"c")) == -errno.ENOTDIR
     assert call(sys_names.sys_renameat, dfd, proc.s(b"inner"), AT_FDCWD, proc.s(b"moved")) == 0
-    assert call(sys_names.sys_renameat2, AT_FDCWD, proc.s(b"moved"), dfd, proc.s(b"inner"), 1) == -errno.EINVAL
+    assert call(sys_names.sys_renameat2, AT_FDCWD, proc.s(b"moved"), dfd, proc.s(b"inner"), 2) == -errno.EINVAL  # EXCHANGE
+    assert call(sys_names.sys_renameat2, AT_FDCWD, proc.s(b"moved"), dfd, proc.s(b"inner"), 1) == 0  # NOREPLACE, free
+    assert call(sys_names.sys_renameat2, dfd, proc.s(b"inner"), AT_FDCWD, proc.s(b"moved"), 0) == 0
     assert call(sys_names.sys_renameat2, AT_FDCWD, proc.s(b"moved"), dfd, proc.s(b"inner"), 0) == 0
     assert call(sys_names.sys_rename, proc.s(b"d"), proc.s(b"e")) == 0
     assert call(sys_names.sys_rename, proc.s(b"missing"), proc.s(b"f")) == -errno.ENOENT
