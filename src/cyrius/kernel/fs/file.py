@@ -59,6 +59,19 @@ def writable(f: Ptr[File]) -> bool:
     return mode == O_WRONLY or mode == O_RDWR
 
 
+def name_unnamed(f: Ptr[File], prefix: Ptr[u8], name: Ptr[u8], suffix: Ptr[u8]) -> None:
+    """The name /proc/PID/fd shows for a file in no directory (memfd_create's), cut to fit."""
+    n: usize = 0
+    for part in range(3):
+        text: Ptr[u8] = prefix if part == 0 else (name if part == 1 else suffix)
+        i: usize = 0
+        while text[i] != 0 and n < usize(255):
+            f.name[n] = text[i]
+            n += 1
+            i += 1
+    f.name_len = n
+
+
 def wrap(inode: Ptr[vfs.Inode], flags: u32, out: Ptr[Ptr[File]]) -> i64:
     """A File for an inode the caller holds; the File takes over that reference."""
     f: Ptr[File] = cast(Ptr[File], kalloc(usize(sizeof(File))))

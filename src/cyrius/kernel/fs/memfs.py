@@ -35,6 +35,8 @@ class MemNode:
     page_slots: u64
     target: Ptr[u8]  # symlinks
     target_len: u64
+    sealable: bool  # a memfd's file: F_ADD_SEALS applies
+    seals: u32  # F_SEAL_* in force
 
 
 @struct
@@ -87,6 +89,60 @@ def new_root() -> Ptr[vfs.Inode]:
         root.nlink = 2
         node_of(root).parent = root
     return root
+
+
+# memfd_create's files: in no directory, sealable (fcntl F_ADD_SEALS).
+F_SEAL_SEAL: Final = 1
+F_SEAL_SHRINK: Final = 2
+F_SEAL_GROW: Final = 4
+F_SEAL_WRITE: Final = 8
+F_SEAL_FUTURE_WRITE: Final = 16
+ALL_SEALS: Final = 31
+memfd_dev: u64 = 0
+
+
+def new_unnamed_file(sealing: bool) -> Ptr[vfs.Inode]:
+    """A regular file in no directory (memfd_create's; one reference): it lives while it is open.
+    Without sealing, F_SEAL_SEAL is in force from the start, as Linux does."""
+    global memfd_dev
+    if memfd_dev == 0:
+        memfd_dev = vfs.new_dev()
+    inode: Ptr[vfs.Inode] = make_inode(u32(vfs.S_IFREG | 0o777), memfd_dev)
+    if inode != NULL:
+        node_of(inode).sealable = True
+        node_of(inode).seals = u32(0) if sealing else u32(F_SEAL_SEAL)
+    return inode
+
+
+def seals_of(inode: Ptr[vfs.Inode]) -> i64:
+    """F_GET_SEALS: -EINVAL for a file that cannot be sealed."""
+    if inode.ops != addr(ops) or not node_of(inode).sealable:
+        return -errno.EINVAL
+    return i64(node_of(inode).seals)
+
+
+def add_seals(inode: Ptr[vfs.Inode], seals: u32) -> i64:
+    """F_ADD_SEALS: -EINVAL for a file that cannot be sealed or unknown bits, -EPERM once sealed."""
+    current: i64 = seals_of(inode)
+    if current < 0 or (seals & ~u32(ALL_SEALS)) != 0:
+        return -errno.EINVAL
+    if (u32(current) & F_SEAL_SEAL) != 0:
+        return -errno.EPERM
+    node: Ptr[MemNode] = node_of(inode)
+    node.seals |= seals
+    return 0
+
+
+def sealed_against(inode: Ptr[vfs.Inode], offset: u64, count: u64, size: u64) -> bool:
+    """Writing count bytes at offset, or making the size `size`, would break a seal."""
+    seals: u32 = node_of(inode).seals
+    if seals == 0:
+        return False
+    if count > 0 and (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) != 0:
+        return True
+    if size > inode.size and (seals & F_SEAL_GROW) != 0:
+        return True
+    return size < inode.size and (seals & F_SEAL_SHRINK) != 0
 
 
 def new_limited_root(mode: u32, size: u64) -> Ptr[vfs.Inode]:
@@ -501,6 +557,9 @@ def read(inode: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64) -> i64:
 def write(inode: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64) -> i64:
     if vfs.is_dir(inode):
         return -errno.EISDIR
+    end: u64 = offset + u64(count) if offset + u64(count) > inode.size else inode.size
+    if sealed_against(inode, offset, u64(count), end):
+        return -errno.EPERM
     done: usize = copy_data(inode, buf, count, offset, True)
     if done == 0 and count > 0:
         return -errno.ENOSPC
@@ -513,6 +572,8 @@ def write(inode: Ptr[vfs.Inode], buf: Ptr[u8], count: usize, offset: u64) -> i64
 def truncate(inode: Ptr[vfs.Inode], size: u64) -> i64:
     if vfs.is_dir(inode):
         return -errno.EISDIR
+    if sealed_against(inode, size, u64(0), size):
+        return -errno.EPERM
     node: Ptr[MemNode] = node_of(inode)
     first_gone: u64 = (size + PAGE - 1) // PAGE
     for i in range(first_gone, node.page_slots):

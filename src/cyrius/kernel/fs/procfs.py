@@ -257,6 +257,9 @@ def file_path(p: Ptr[Process], f: Ptr[file.File], buf: Ptr[u8], cap: usize) -> i
         at: usize = usize(put_text(buf, cap, b"pipe:[" if kind == vfs.S_IFIFO else b"socket:["))
         at += usize(put_decimal(buf + at, cap - at, f.inode.ino))
         return i64(at) + put_text(buf + at, cap - at, b"]")
+    if f.parent == NULL and f.name_len > 0:  # in no directory: the name it was made with (memfd)
+        memcpy(cast(Ptr[None], buf), cast(Ptr[None], addr(f.name)), f.name_len if f.name_len < cap else cap)
+        return i64(f.name_len if f.name_len < cap else cap)
     if f.parent == NULL or vfs.is_dir(f.inode):
         return path_into(p, f.inode, buf, cap)
     text: Array[u8, 1024] = Array[u8, 1024]()

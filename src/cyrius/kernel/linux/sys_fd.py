@@ -3,7 +3,7 @@ from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i32, i64, u8, u32, 
 
 from .. import errno
 from ..arch.x86_64.trapframe import TrapFrame
-from ..fs import devfs, file, pipe, vfs
+from ..fs import devfs, file, memfs, pipe, vfs
 from ..fs.file import File
 from ..mm import uaccess
 from ..proc import process, task
@@ -37,6 +37,8 @@ F_SETFL: Final = 4
 
 
 F_DUPFD_CLOEXEC: Final = 1030
+F_ADD_SEALS: Final = 1033
+F_GET_SEALS: Final = 1034
 
 
 SETFL_MASK: Final = file.O_APPEND | file.O_NONBLOCK
@@ -150,6 +152,12 @@ def fcntl(fd: u64, cmd: u64, arg: u64) -> i64:
     if c == F_SETFL:
         f.flags = (f.flags & ~u32(SETFL_MASK)) | (u32(arg) & SETFL_MASK)
         return 0
+    if c == F_ADD_SEALS:
+        if not file.writable(f):
+            return -errno.EPERM
+        return memfs.add_seals(f.inode, u32(arg))
+    if c == F_GET_SEALS:
+        return memfs.seals_of(f.inode)
     return -errno.EINVAL
 
 

@@ -3,11 +3,12 @@ from cyrius.lang import NULL, Array, Final, Ptr, addr, i64, u8, u32, u64
 
 from .. import errno
 from ..arch.x86_64.trapframe import TrapFrame
-from ..fs import file, vfs
+from ..fs import file, memfs, vfs
 from ..mm import paging, phys, uaccess, uspace
 from ..proc import process
 from .syscalls import FULL, PARTIAL, define
-from .syscall_names import SYS_BRK, SYS_MADVISE, SYS_MINCORE, SYS_MMAP, SYS_MPROTECT, SYS_MREMAP, SYS_MUNMAP
+from .syscall_names import (SYS_BRK, SYS_MADVISE, SYS_MEMFD_CREATE, SYS_MINCORE, SYS_MMAP, SYS_MPROTECT, SYS_MREMAP,
+                            SYS_MUNMAP)
 
 MAP_SHARED: Final = 0x01
 MAP_PRIVATE: Final = 0x02
@@ -178,8 +179,34 @@ def sys_mincore(f: Ptr[TrapFrame]) -> i64:
     return 0
 
 
+MFD_CLOEXEC: Final = 1
+MFD_ALLOW_SEALING: Final = 2
+MFD_NAME_MAX: Final = 249
+
+
+def sys_memfd_create(f: Ptr[TrapFrame]) -> i64:
+    """memfd_create(name, flags): an open memfs file in no directory, named `memfd:NAME` in
+    /proc/PID/fd; MFD_HUGETLB and the others are EINVAL (no huge pages here)."""
+    if (f.rsi & ~u64(MFD_CLOEXEC | MFD_ALLOW_SEALING)) != 0:
+        return -errno.EINVAL
+    name: Array[u8, 256] = Array[u8, 256]()
+    n: i64 = uaccess.copy_string_in(space(), addr(name), f.rdi, u64(MFD_NAME_MAX + 1))
+    if n < 0:
+        return -errno.EINVAL if n == -errno.ENAMETOOLONG else n
+    node: Ptr[vfs.Inode] = memfs.new_unnamed_file((f.rsi & MFD_ALLOW_SEALING) != 0)
+    if node == NULL:
+        return -errno.ENOMEM
+    slot: Array[Ptr[file.File], 1] = Array[Ptr[file.File], 1]()
+    r: i64 = file.wrap(node, u32(file.O_RDWR), addr(slot))
+    if r < 0:
+        return r
+    file.name_unnamed(slot[0], b"/memfd:", addr(name), b" (deleted)")
+    return process.fd_install(process.current(), slot[0], (f.rsi & MFD_CLOEXEC) != 0, i64(0))
+
+
 def init() -> None:
     define(SYS_BRK, sys_brk, FULL, NULL)
+    define(SYS_MEMFD_CREATE, sys_memfd_create, PARTIAL, b"no MFD_HUGETLB (EINVAL); writable shared mappings of it: ENODEV")
     define(SYS_MMAP, sys_mmap, PARTIAL, b"writable MAP_SHARED file mappings: ENODEV; shared anonymous memory is "
            b"allocated at mmap time")
     define(SYS_MUNMAP, sys_munmap, FULL, NULL)
