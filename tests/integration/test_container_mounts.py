@@ -109,6 +109,7 @@ def inside(vm):
         "shared": "cat /data/fromhost && echo from it > /data/fromc && echo ok",
         "ro": "cat /ro/kept; touch /ro/x 2>&1; echo $?",
         "masked": "cat /secret | wc -c; ls /hidden | wc -l",
+        "shm": "echo s > /dev/shm/f && cat /dev/shm/f",
         "mounts": "cat /proc/mounts",
     }.items()}
     leave_container(vm)
@@ -139,6 +140,11 @@ def test_a_read_only_bind_mount(inside):
 
 def test_masked_paths_show_nothing(inside):
     assert inside["masked"] == "0\n0"
+
+
+def test_every_container_gets_a_dev_shm(inside):
+    assert inside["shm"] == "s"  # its config mounts none there: a tmpfs all the same
+    assert any(line.split()[1] == "/dev/shm" for line in inside["mounts"].splitlines())
 
 
 def test_readonly_paths_on_a_writable_root(vm):

@@ -438,6 +438,24 @@ def mount_one(c: Ptr[Container], m: Ptr[oci_config.MountSpec], index: u32) -> i6
     return r
 
 
+def shm_for_every_container(c: Ptr[Container]) -> i64:
+    """A devfs /dev whose shm directory the config mounted nothing on gets a tmpfs there (mode
+    1777), as Docker and Podman give every container: POSIX shared memory lives in /dev/shm."""
+    at: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
+    if vfs.lookup_path(vfs.as_kernel(), c.root, c.root, b"/dev/shm", True, addr(at)) != 0:
+        return 0
+    if not devfs.is_bare_mount_dir(at[0]):
+        vfs.put(at[0])
+        return 0
+    shm: Ptr[vfs.Inode] = memfs.new_limited_root(u32(0o1777), u64(0))
+    if shm == NULL:
+        vfs.put(at[0])
+        return -errno.ENOMEM
+    r: i64 = attach(c, at[0], shm, u32(vfs.MNT_NOSUID | vfs.MNT_NODEV), b"shm", b"tmpfs", b"/dev/shm")
+    vfs.put(shm)
+    return r
+
+
 def protect_paths(c: Ptr[Container]) -> i64:
     """linux.readonlyPaths: each one read-only where it is (a self-bind); linux.maskedPaths: each
     one covered by an empty read-only directory, or /dev/null for a file. Paths missing from the
@@ -559,6 +577,9 @@ def setup(c: Ptr[Container], bundle_path: Ptr[u8]) -> i64:
         r = mount_one(c, addr(c.spec.mounts[i]), u32(i))
         if r < 0:
             return r
+    r = shm_for_every_container(c)
+    if r < 0:
+        return r
     r = protect_paths(c)
     if r < 0:
         return r

@@ -104,6 +104,11 @@ def mount_dirs(root: Ptr[vfs.Inode]) -> Ptr[Ptr[vfs.Inode]]:
     return cast(Ptr[Ptr[vfs.Inode]], root.private)
 
 
+def is_bare_mount_dir(node: Ptr[vfs.Inode]) -> bool:
+    """node is one of a /dev's mount directories (shm, pts, mqueue) with nothing mounted on it."""
+    return node.ops == addr(ops) and vfs.is_dir(node) and not is_root(node)
+
+
 def is_root(dir: Ptr[vfs.Inode]) -> bool:
     return dir.ino == ROOT_INO
 
