@@ -4,6 +4,7 @@ from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i32, i64, sizeof, u
 
 from .. import errno
 from ..arch.x86_64 import irq
+from ..fs import file, signalfd
 from ..arch.x86_64.trapframe import TrapFrame
 from ..mm import uaccess, uspace
 from ..platform import clock
@@ -13,7 +14,7 @@ from . import sys_info
 from .syscalls import FULL, PARTIAL, define
 from .syscall_names import (SYS_KILL, SYS_PAUSE, SYS_RESTART_SYSCALL, SYS_RT_SIGACTION, SYS_RT_SIGPENDING,
                             SYS_RT_SIGPROCMASK, SYS_RT_SIGRETURN, SYS_RT_SIGSUSPEND, SYS_RT_SIGTIMEDWAIT,
-                            SYS_SIGALTSTACK, SYS_TGKILL, SYS_TKILL)
+                            SYS_SIGALTSTACK, SYS_SIGNALFD, SYS_SIGNALFD4, SYS_TGKILL, SYS_TKILL)
 
 SIG_BLOCK: Final = 0
 SIG_UNBLOCK: Final = 1
@@ -236,6 +237,42 @@ def sys_rt_sigtimedwait(f: Ptr[TrapFrame]) -> i64:
     return sig
 
 
+SFD_CLOEXEC: Final = 0o2000000
+SFD_NONBLOCK: Final = 0o4000
+
+
+def signal_fd(fd: u64, user_mask: u64, size: u64, flags: u64) -> i64:
+    """signalfd4: a new signalfd for the signals of the mask (fd -1), or a new mask for signalfd fd."""
+    if (flags & ~u64(SFD_CLOEXEC | SFD_NONBLOCK)) != 0:
+        return -errno.EINVAL
+    box: Array[u64, 1] = Array[u64, 1]()
+    r: i64 = sigset_in(user_mask, size, addr(box))
+    if r < 0:
+        return r
+    p: Ptr[Process] = process.current()
+    if i32(u32(fd)) != -1:
+        f: Ptr[file.File] = process.fd_get(p, i64(i32(u32(fd))))
+        if f == NULL:
+            return -errno.EBADF
+        if not signalfd.is_signalfd(f):
+            return -errno.EINVAL
+        signalfd.set_mask(f, box[0])
+        return i64(i32(u32(fd)))
+    slot: Array[Ptr[file.File], 1] = Array[Ptr[file.File], 1]()
+    r = signalfd.create(box[0], (flags & SFD_NONBLOCK) != 0, addr(slot))
+    if r < 0:
+        return r
+    return process.fd_install(p, slot[0], (flags & SFD_CLOEXEC) != 0, i64(0))
+
+
+def sys_signalfd(f: Ptr[TrapFrame]) -> i64:
+    return signal_fd(f.rdi, f.rsi, f.rdx, u64(0))
+
+
+def sys_signalfd4(f: Ptr[TrapFrame]) -> i64:
+    return signal_fd(f.rdi, f.rsi, f.rdx, f.r10)
+
+
 def sys_restart_syscall(f: Ptr[TrapFrame]) -> i64:
     """Reached only with no interrupted call to resume (proc/signal.entering_syscall resumes one)."""
     return -errno.EINTR
@@ -269,6 +306,7 @@ def sys_sigaltstack(f: Ptr[TrapFrame]) -> i64:
 
 
 def init() -> None:
+    signalfd.init()
     define(SYS_RT_SIGACTION, sys_rt_sigaction, FULL, NULL)
     define(SYS_RT_SIGPROCMASK, sys_rt_sigprocmask, FULL, NULL)
     define(SYS_RT_SIGPENDING, sys_rt_sigpending, FULL, NULL)
@@ -280,4 +318,6 @@ def init() -> None:
     define(SYS_RT_SIGSUSPEND, sys_rt_sigsuspend, FULL, NULL)
     define(SYS_RT_SIGTIMEDWAIT, sys_rt_sigtimedwait, FULL, NULL)
     define(SYS_RESTART_SYSCALL, sys_restart_syscall, FULL, NULL)
+    define(SYS_SIGNALFD, sys_signalfd, FULL, NULL)
+    define(SYS_SIGNALFD4, sys_signalfd4, FULL, NULL)
     define(SYS_SIGALTSTACK, sys_sigaltstack, FULL, NULL)

@@ -33,6 +33,7 @@ RLIMIT_NOFILE: Final = 7
 RLIMIT_NPROC: Final = 6
 
 table: Ptr[Process] = NULL
+signal_posted: Callable[[], None] = NULL  # a signal became pending: signalfd readers and pollers look again
 next_pid: u32 = 1
 host: Ptr[Process] = NULL  # pid 1: the host world, whose task is the host shell
 
@@ -588,10 +589,14 @@ def post_signal(p: Ptr[Process], t: Ptr[Task], sig: u32, sender: u32) -> None:
     if t != NULL:
         t.sig_pending |= bit
         t.sig_sender[sig - 1] = sender
+        if signal_posted != NULL:
+            signal_posted()
         wake_for_signal(t, sig)
         return
     p.sig_pending |= bit
     p.sig_sender[sig - 1] = sender
+    if signal_posted != NULL:
+        signal_posted()
     leader: Ptr[Task] = p.task  # as Linux: the main thread first, if it may take it
     if sig != SIGKILL and leader.state != task.TASK_DEAD and (leader.sig_blocked & bit) == 0:
         wake_for_signal(leader, sig)
