@@ -17,7 +17,9 @@ through file.fifo_open) and the last close of an opener frees it (`close_file`),
 i_pipe. Opening waits as Linux's fifo_open does: O_RDONLY until a writer has opened (O_NONBLOCK:
 not at all), O_WRONLY until a reader has (O_NONBLOCK with no reader: ENXIO), O_RDWR never. A
 waiting open watches the counts of opens of the other side, so a partner that opened and closed
-again at once still lets it go; a signal ends the wait with -ERESTARTSYS.
+again at once still lets it go; a signal ends the wait with -ERESTARTSYS. A FIFO's reader sees
+POLLHUP only once a writer has opened it (Linux compares counts per open file; here they start
+again with each new pipe, which the FIFO gets once its openers are all gone).
 """
 from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
 from cyrius.rt import memcpy
@@ -261,8 +263,8 @@ def poll_events(node: Ptr[vfs.Inode], flags: u32) -> u32:
     if reads(flags):
         if pp.count > 0:
             mask |= poll.READABLE
-        if pp.writers == 0:
-            mask |= poll.POLLHUP
+        if pp.writers == 0 and (not pp.fifo or pp.write_opens > 0):
+            mask |= poll.POLLHUP  # a FIFO's reader hangs up only once a writer came and went (Linux)
     if writes(flags):
         if PIPE_SIZE - pp.count >= PIPE_BUF:
             mask |= poll.WRITABLE

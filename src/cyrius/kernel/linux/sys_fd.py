@@ -177,6 +177,8 @@ def fcntl(fd: u64, cmd: u64, arg: u64) -> i64:
         f.flags = (f.flags & ~u32(SETFL_MASK)) | (u32(arg) & SETFL_MASK)
         return 0
     if (c >= F_GETLK and c <= F_SETLKW) or (c >= F_OFD_GETLK and c <= F_OFD_SETLKW):
+        if (f.flags & file.O_PATH) != 0:
+            return -errno.EBADF
         return record_lock(f, c, arg)
     return -errno.EINVAL
 
