@@ -46,3 +46,19 @@ def machine():
     heap.init()
     yield m
     rt.reset()
+
+
+@pytest.fixture
+def current_process(machine):
+    """A live process with one running thread, made current (signals sent to it end its waits)."""
+    from cyrius.kernel.mm.heap import kalloc
+    from cyrius.kernel.proc import process, sched, task
+    from cyrius.lang import NULL, cast, usize
+    t = cast(Ptr[task.Task], kalloc(usize(sizeof(task.Task))))
+    p = cast(Ptr[task.Process], kalloc(usize(sizeof(task.Process))))
+    t.state = u32(task.TASK_RUNNING)
+    process.attach_leader(p, t)
+    p.state = u32(task.PROC_ALIVE)
+    sched.current = t
+    yield p
+    sched.current = NULL

@@ -432,7 +432,7 @@ def test_descriptor_calls_on_pipes(proc):
     assert call(sys_fd.sys_fcntl, w, 0, 50) == 51 and call(sys_fd.sys_fcntl, 51, 1) == 0
     assert call(sys_fd.sys_fcntl, w, 0, task.MAX_FDS) == -errno.EINVAL
     assert call(sys_fd.sys_fcntl, r, 2, 1) == 0 and call(sys_fd.sys_fcntl, r, 1) == 1
-    assert call(sys_fd.sys_fcntl, r, 5, 0) == -errno.EINVAL  # F_GETLK: no locks
+    assert call(sys_fd.sys_fcntl, r, 5, 0) == -errno.EFAULT  # F_GETLK: a NULL struct flock
     assert call(sys_fd.sys_close, 100) == 0 and call(sys_fd.sys_close, 100) == -errno.EBADF
     assert call(sys_fd.sys_fcntl, 100, 1) == -errno.EBADF
     assert read(proc, r, 64) == b"abcde"

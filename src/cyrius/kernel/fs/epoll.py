@@ -132,7 +132,7 @@ def control(ep: Ptr[file.File], op: u32, fd: i32, target: Ptr[file.File], events
         return 0
     if op != CTL_ADD and op != CTL_MOD:
         return -errno.EINVAL
-    if target.inode.ops.poll == NULL:
+    if target.ops.poll == NULL:
         return -errno.EPERM  # regular files and directories are always ready: Linux refuses them
     if is_epoll(target):
         return -errno.EINVAL  # nesting is not supported

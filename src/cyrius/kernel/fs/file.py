@@ -4,7 +4,7 @@ open() follows Linux semantics for O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_DIRECTO
 O_PATH, and checks the caller's permissions on the walk it acts on: it is the one open path, for
 Linux programs and the kernel alike.
 """
-from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
+from cyrius.lang import NULL, Array, Callable, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
 from cyrius.rt import memcpy
 
 from .. import errno
@@ -45,9 +45,17 @@ class File:
     name_len: usize
     name: Array[u8, 256]  # the name it was opened by
     serial: u64  # unique for the life of the system: tells a file from a later one at the same address
+    # The operations reads, writes, polls and the last close go through: the inode's, except for a
+    # named FIFO, whose open files are ends of the pipe its openers share (fs/pipe.open_fifo).
+    ops: Ptr[vfs.InodeOps]
 
 
 next_serial: u64 = 1
+# Set by fs/pipe.py: attach a File just opened on a named FIFO to its pipe (may wait for the other
+# side); on failure the File is left as it was and the open fails.
+fifo_open: Callable[[Ptr[File]], i64] = NULL
+# Set by fs/lock.init: the last reference to a File went, its flock and OFD locks go with it.
+lock_release: Callable[[Ptr[vfs.Inode], u64], None] = NULL
 
 
 def readable(f: Ptr[File]) -> bool:
@@ -80,6 +88,7 @@ def wrap(inode: Ptr[vfs.Inode], flags: u32, out: Ptr[Ptr[File]]) -> i64:
         return -errno.ENOMEM
     global next_serial
     f.inode = inode
+    f.ops = inode.ops
     f.flags = flags
     f.refcount = 1
     f.serial = next_serial
@@ -110,7 +119,18 @@ def open(cred: Ptr[vfs.Cred], root: Ptr[vfs.Inode], cwd: Ptr[vfs.Inode], path: P
     if err < 0:
         vfs.done(addr(w))
         return err
-    return wrap_walked(addr(w), flags & KEPT_FLAGS, out)
+    err = wrap_walked(addr(w), flags & KEPT_FLAGS, out)
+    if err < 0 or not is_named_fifo(out[0].inode) or (flags & O_PATH) != 0 or fifo_open == NULL:
+        return err
+    err = fifo_open(out[0])
+    if err < 0:
+        close(out[0])
+    return err
+
+
+def is_named_fifo(node: Ptr[vfs.Inode]) -> bool:
+    """A FIFO made by mknod in a filesystem (not a pipe or a log, whose inodes are streams themselves)."""
+    return (node.mode & vfs.S_IFMT) == vfs.S_IFIFO and node.ops.stream_read == NULL
 
 
 def mount_allows(root: Ptr[vfs.Inode], w: Ptr[vfs.Walk], flags: u32) -> i64:
@@ -226,8 +246,10 @@ def dup(f: Ptr[File]) -> Ptr[File]:
 def close(f: Ptr[File]) -> None:
     f.refcount -= 1
     if f.refcount == 0:
-        if f.inode.ops.close_file != NULL:
-            f.inode.ops.close_file(f.inode, f.flags)
+        if f.inode.locks != NULL and lock_release != NULL:
+            lock_release(f.inode, cast(u64, f))
+        if f.ops.close_file != NULL:
+            f.ops.close_file(f.inode, f.flags)
         vfs.put(f.inode)
         vfs.put(f.parent)
         kfree(cast(Ptr[None], f))
@@ -235,7 +257,7 @@ def close(f: Ptr[File]) -> None:
 
 def is_stream(f: Ptr[File]) -> bool:
     """Pipes, terminals, sockets: no offset (lseek, pread and pwrite fail with ESPIPE)."""
-    return f.inode.ops.stream_read != NULL or f.inode.ops.stream_write != NULL
+    return f.ops.stream_read != NULL or f.ops.stream_write != NULL
 
 
 def read(f: Ptr[File], buf: Ptr[u8], count: usize) -> i64:
@@ -244,8 +266,8 @@ def read(f: Ptr[File], buf: Ptr[u8], count: usize) -> i64:
     node: Ptr[vfs.Inode] = f.inode
     if vfs.is_dir(node):
         return -errno.EISDIR
-    if node.ops.stream_read != NULL:
-        return node.ops.stream_read(node, buf, count, f.flags)
+    if f.ops.stream_read != NULL:
+        return f.ops.stream_read(node, buf, count, f.flags)
     if node.ops.read == NULL:
         return -errno.EINVAL
     n: i64 = node.ops.read(node, buf, count, f.offset)
@@ -264,8 +286,8 @@ def write(f: Ptr[File], buf: Ptr[u8], count: usize) -> i64:
     if not writable(f):
         return -errno.EBADF
     node: Ptr[vfs.Inode] = f.inode
-    if node.ops.stream_write != NULL:
-        return node.ops.stream_write(node, buf, count, f.flags)
+    if f.ops.stream_write != NULL:
+        return f.ops.stream_write(node, buf, count, f.flags)
     if node.ops.write == NULL:
         return -errno.EINVAL
     if (f.flags & O_APPEND) != 0:

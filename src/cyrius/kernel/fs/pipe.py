@@ -11,6 +11,15 @@ InodeOps.close_file. Semantics are Linux's:
 * a wait ends with -ERESTARTSYS (EINTR, or a restart under SA_RESTART) when a signal arrives
   before anything was transferred.
 Ring pages are allocated on first use and freed with the inode.
+
+Named FIFOs (mknod S_IFIFO, in memfs) share the same Pipe: the first open makes it (`open_fifo`,
+through file.fifo_open) and the last close of an opener frees it (`close_file`), as Linux's
+i_pipe. Opening waits as Linux's fifo_open does: O_RDONLY until a writer has opened (O_NONBLOCK:
+not at all), O_WRONLY until a reader has (O_NONBLOCK with no reader: ENXIO), O_RDWR never. A
+waiting open watches the counts of opens of the other side, so a partner that opened and closed
+again at once still lets it go; a signal ends the wait with -ERESTARTSYS. A FIFO's reader sees
+POLLHUP only once a writer has opened it (Linux compares counts per open file; here they start
+again with each new pipe, which the FIFO gets once its openers are all gone).
 """
 from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
 from cyrius.rt import memcpy
@@ -39,6 +48,11 @@ class Pipe:
     writers: u32  # open Files that write
     read_wait: WaitQueue  # readers sleep here while the pipe is empty
     write_wait: WaitQueue  # writers sleep here while it is full
+    fifo: bool  # a named FIFO's: freed by the last close of an opener, not with the inode
+    opens: u32  # a FIFO's open Files
+    read_opens: u32  # a FIFO's opens for reading so far (a waiting writer's open watches it)
+    write_opens: u32  # and for writing
+    open_wait: WaitQueue  # FIFO opens waiting for the other side
 
 
 ops: vfs.InodeOps = vfs.InodeOps()
@@ -54,14 +68,16 @@ def init() -> None:
     ops.close_file = close_file
     ops.release = release
     dev = vfs.new_dev()
+    file.fifo_open = open_fifo
 
 
-def is_pipe(node: Ptr[vfs.Inode]) -> bool:
-    return node.ops == addr(ops)
+def is_pipe(f: Ptr[file.File]) -> bool:
+    """An end of a pipe or of a named FIFO."""
+    return f.ops == addr(ops)
 
 
 def pipe_of(node: Ptr[vfs.Inode]) -> Ptr[Pipe]:
-    return cast(Ptr[Pipe], node.private)
+    return cast(Ptr[Pipe], node.pipe)
 
 
 def create(flags: u32, uid: u32, gid: u32, out: Ptr[Ptr[file.File]]) -> i64:
@@ -74,6 +90,7 @@ def create(flags: u32, uid: u32, gid: u32, out: Ptr[Ptr[file.File]]) -> i64:
     if node == NULL:
         kfree(cast(Ptr[None], pp))
         return -errno.ENFILE
+    node.pipe = cast(Ptr[None], pp)
     node.uid = uid
     node.gid = gid
     now: u64 = vfs.now_ns()
@@ -246,8 +263,8 @@ def poll_events(node: Ptr[vfs.Inode], flags: u32) -> u32:
     if reads(flags):
         if pp.count > 0:
             mask |= poll.READABLE
-        if pp.writers == 0:
-            mask |= poll.POLLHUP
+        if pp.writers == 0 and (not pp.fifo or pp.write_opens > 0):
+            mask |= poll.POLLHUP  # a FIFO's reader hangs up only once a writer came and went (Linux)
     if writes(flags):
         if PIPE_SIZE - pp.count >= PIPE_BUF:
             mask |= poll.WRITABLE
@@ -262,12 +279,71 @@ def close_file(node: Ptr[vfs.Inode], flags: u32) -> None:
         pp.readers -= 1
     if writes(flags) and pp.writers > 0:
         pp.writers -= 1
+    if pp.fifo:
+        pp.opens -= 1
+        if pp.opens == 0:  # nobody left to wake: the FIFO's pipe goes with its last opener
+            node.pipe = NULL
+            free_pipe(pp)
+            poll.notify()
+            return
+        sched.wake_all(addr(pp.open_wait))
     changed(pp)
 
 
-def release(node: Ptr[vfs.Inode]) -> None:
-    pp: Ptr[Pipe] = pipe_of(node)
+def free_pipe(pp: Ptr[Pipe]) -> None:
     for i in range(PAGES):
         if pp.pages[i] != 0:
             frames.free(pp.pages[i])
     kfree(cast(Ptr[None], pp))
+
+
+def release(node: Ptr[vfs.Inode]) -> None:
+    free_pipe(pipe_of(node))
+
+
+def open_fifo(f: Ptr[file.File]) -> i64:
+    """f was just opened on a named FIFO: make it an end of the FIFO's pipe (the first opener makes
+    the pipe) and wait for the other side as Linux does. On failure f is as it was."""
+    node: Ptr[vfs.Inode] = f.inode
+    pp: Ptr[Pipe] = pipe_of(node)
+    if pp == NULL:
+        pp = cast(Ptr[Pipe], kalloc(usize(sizeof(Pipe))))
+        if pp == NULL:
+            return -errno.ENOMEM
+        pp.fifo = True
+        node.pipe = cast(Ptr[None], pp)
+    mode: u32 = f.flags & file.O_ACCMODE
+    nonblock: bool = (f.flags & file.O_NONBLOCK) != 0
+    if mode == file.O_WRONLY and nonblock and pp.readers == 0:
+        if pp.opens == 0:
+            node.pipe = NULL
+            free_pipe(pp)
+        return -errno.ENXIO
+    pp.opens += 1
+    if reads(f.flags):
+        pp.readers += 1
+        pp.read_opens += 1
+    if writes(f.flags):
+        pp.writers += 1
+        pp.write_opens += 1
+    f.ops = addr(ops)
+    sched.wake_all(addr(pp.open_wait))
+    changed(pp)
+    if nonblock or mode == file.O_RDWR:
+        return 0
+    seen: u32 = pp.write_opens if mode == file.O_RDONLY else pp.read_opens
+    while True:
+        saved: u64 = irq.save()
+        if mode == file.O_RDONLY and (pp.writers > 0 or pp.write_opens != seen):
+            irq.restore(saved)
+            return 0
+        if mode == file.O_WRONLY and (pp.readers > 0 or pp.read_opens != seen):
+            irq.restore(saved)
+            return 0
+        if interrupted():
+            irq.restore(saved)
+            close_file(node, f.flags)
+            f.ops = node.ops
+            return -errno.ERESTARTSYS
+        sched.block_on(addr(pp.open_wait), u64(0))
+        irq.restore(saved)

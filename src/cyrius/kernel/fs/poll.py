@@ -41,9 +41,9 @@ def notify() -> None:
 def events(f: Ptr[file.File]) -> u32:
     """What f is ready for now (POLL* bits)."""
     node: Ptr[vfs.Inode] = f.inode
-    if node.ops.poll == NULL:
+    if f.ops.poll == NULL:
         return u32(READABLE | WRITABLE)
-    return node.ops.poll(node, f.flags)
+    return f.ops.poll(node, f.flags)
 
 
 def wait_step(deadline_ns: u64, timed: bool) -> i64:

@@ -124,6 +124,8 @@ class Inode:
     # Address spaces running this file as their program: opening it for writing or truncating it is
     # ETXTBSY meanwhile, as Linux's deny_write_access (their private mappings may share its frames).
     write_denied: u32
+    locks: Ptr[None]  # its file locks (fs/lock.py: one list of Lock records for flock, POSIX and OFD)
+    pipe: Ptr[None]  # a pipe's ring (fs/pipe.py); a named FIFO's while it has openers
 
 
 # Mount.flags (Linux's MS_* meanings)

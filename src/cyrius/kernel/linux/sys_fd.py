@@ -1,16 +1,18 @@
-"""Descriptors: open/openat/creat and close, dup/dup2/dup3, fcntl, pipe/pipe2 and ioctl."""
-from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i32, i64, u8, u32, u64
+"""Descriptors: open/openat/creat and close, dup/dup2/dup3, fcntl (with its record locks), flock,
+pipe/pipe2 and ioctl. Locks are fs/lock.py's; this module only decodes struct flock and picks the
+owner: the process for F_SETLK, the open file for F_OFD_SETLK and flock."""
+from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i16, i32, i64, sizeof, struct, u8, u32, u64
 
 from .. import errno
 from ..arch.x86_64.trapframe import TrapFrame
-from ..fs import devfs, file, memfs, pipe, vfs
+from ..fs import devfs, file, lock, memfs, pipe, vfs
 from ..fs.file import File
 from ..mm import uaccess
 from ..proc import process, task
 from ..proc.task import Process
 from ..tty import sys_tty
 from .syscalls import FULL, PARTIAL, define
-from .syscall_names import (SYS_CLOSE, SYS_CLOSE_RANGE, SYS_CREAT, SYS_DUP, SYS_DUP2, SYS_DUP3, SYS_FCNTL,
+from .syscall_names import (SYS_CLOSE, SYS_CLOSE_RANGE, SYS_CREAT, SYS_DUP, SYS_DUP2, SYS_DUP3, SYS_FCNTL, SYS_FLOCK,
                             SYS_IOCTL, SYS_OPEN, SYS_OPENAT, SYS_PIPE, SYS_PIPE2)
 from .fsargs import AT_FDCWD, Path, fd_limit, get_file, int_arg, min_u64, path_done, path_in
 
@@ -42,6 +44,30 @@ F_GET_SEALS: Final = 1034
 
 
 SETFL_MASK: Final = file.O_APPEND | file.O_NONBLOCK
+
+F_GETLK: Final = 5
+F_SETLK: Final = 6
+F_SETLKW: Final = 7
+F_OFD_GETLK: Final = 36
+F_OFD_SETLK: Final = 37
+F_OFD_SETLKW: Final = 38
+
+LOCK_SH: Final = 1
+LOCK_EX: Final = 2
+LOCK_NB: Final = 4
+LOCK_UN: Final = 8
+
+
+@struct
+class Flock:
+    """Linux's struct flock on x86_64."""
+    l_type: i16
+    l_whence: i16
+    pad: u32
+    l_start: i64
+    l_len: i64
+    l_pid: i32
+    pad2: u32
 
 
 
@@ -158,7 +184,100 @@ def fcntl(fd: u64, cmd: u64, arg: u64) -> i64:
         return memfs.add_seals(f.inode, u32(arg))
     if c == F_GET_SEALS:
         return memfs.seals_of(f.inode)
+    if (c >= F_GETLK and c <= F_SETLKW) or (c >= F_OFD_GETLK and c <= F_OFD_SETLKW):
+        if (f.flags & file.O_PATH) != 0:
+            return -errno.EBADF
+        return record_lock(f, c, arg)
     return -errno.EINVAL
+
+
+def lock_range(f: Ptr[File], fl: Ptr[Flock], out: Ptr[lock.Lock]) -> i64:
+    """struct flock's whence, start and length as an inclusive range in out (Linux's rules: length
+    0 is to the end of the file, a negative one ends just before start)."""
+    base: i64 = 0
+    if fl.l_whence == file.SEEK_CUR:
+        base = i64(f.offset)
+    elif fl.l_whence == file.SEEK_END:
+        base = i64(f.inode.size)
+    elif fl.l_whence != file.SEEK_SET:
+        return -errno.EINVAL
+    start: i64 = base + fl.l_start
+    if start < 0:
+        return -errno.EINVAL
+    end: i64 = lock.OFFSET_MAX
+    if fl.l_len > 0:
+        if fl.l_len - 1 > lock.OFFSET_MAX - start:
+            return -errno.EOVERFLOW
+        end = start + (fl.l_len - 1)
+    elif fl.l_len < 0:
+        if start + fl.l_len < 0:
+            return -errno.EINVAL
+        end = start - 1
+        start = start + fl.l_len
+    out.start = start
+    out.end = end
+    return 0
+
+
+def record_lock(f: Ptr[File], cmd: u32, arg: u64) -> i64:
+    """F_GETLK/F_SETLK/F_SETLKW and their OFD forms."""
+    p: Ptr[Process] = process.current()
+    fl: Flock = Flock()
+    if uaccess.copy_in(p.space, cast(Ptr[u8], addr(fl)), arg, u64(sizeof(Flock))) < 0:
+        return -errno.EFAULT
+    ofd: bool = cmd >= F_OFD_GETLK
+    if ofd and fl.l_pid != 0:
+        return -errno.EINVAL
+    want: u32 = u32(fl.l_type)
+    if fl.l_type < 0 or want > lock.F_UNLCK:
+        return -errno.EINVAL
+    r: lock.Lock = lock.Lock()
+    err: i64 = lock_range(f, addr(fl), addr(r))
+    if err < 0:
+        return err
+    kind: u32 = u32(lock.OFD) if ofd else u32(lock.POSIX)
+    owner: u64 = cast(u64, f) if ofd else cast(u64, p)
+    if cmd == F_GETLK or cmd == F_OFD_GETLK:
+        if want == lock.F_UNLCK:
+            return -errno.EINVAL
+        held: lock.Lock = lock.Lock()
+        if not lock.get(f.inode, kind, owner, want, r.start, r.end, addr(held)):
+            fl.l_type = i16(lock.F_UNLCK)
+        else:
+            fl.l_type = i16(held.type)
+            fl.l_whence = i16(file.SEEK_SET)
+            fl.l_start = held.start
+            fl.l_len = 0
+            if held.end != lock.OFFSET_MAX:
+                fl.l_len = held.end - held.start + 1
+            fl.l_pid = -1
+            if held.kind == lock.POSIX:
+                fl.l_pid = i32(process.pid_of(p, process.find(held.pid)))
+        if uaccess.copy_out(p.space, arg, cast(Ptr[u8], addr(fl)), u64(sizeof(Flock))) < 0:
+            return -errno.EFAULT
+        return 0
+    if (want == lock.F_RDLCK and not file.readable(f)) or (want == lock.F_WRLCK and not file.writable(f)):
+        return -errno.EBADF
+    wait: bool = cmd == F_SETLKW or cmd == F_OFD_SETLKW
+    return lock.lock(f.inode, kind, owner, p.pid, want, r.start, r.end, wait)
+
+
+def flock(fd: u64, op: u64) -> i64:
+    f: Ptr[File] = get_file(fd)
+    if f == NULL:
+        return -errno.EBADF
+    if (f.flags & file.O_PATH) != 0:
+        return -errno.EBADF
+    how: u64 = op & ~u64(LOCK_NB)
+    want: u32 = u32(lock.F_UNLCK)
+    if how == LOCK_SH:
+        want = u32(lock.F_RDLCK)
+    elif how == LOCK_EX:
+        want = u32(lock.F_WRLCK)
+    elif how != LOCK_UN:
+        return -errno.EINVAL
+    return lock.lock(f.inode, u32(lock.FLOCK), cast(u64, f), process.current().pid, want, 0, 0,
+                     (op & LOCK_NB) == 0)
 
 
 def is_terminal(node: Ptr[vfs.Inode]) -> bool:
@@ -187,7 +306,7 @@ def ioctl(fd: u64, request: u64, arg: u64) -> i64:
     if is_terminal(f.inode):
         return sys_tty.ioctl(u64(r), arg)
     if r == FIONREAD:
-        if pipe.is_pipe(f.inode):
+        if pipe.is_pipe(f):
             return uaccess.put_u32(p.space, arg, pipe.available(f.inode))
         if (f.inode.mode & vfs.S_IFMT) == vfs.S_IFREG:
             left: u64 = 0
@@ -259,12 +378,17 @@ def sys_fcntl(f: Ptr[TrapFrame]) -> i64:
     return fcntl(f.rdi, f.rsi, f.rdx)
 
 
+def sys_flock(f: Ptr[TrapFrame]) -> i64:
+    return flock(f.rdi, f.rsi)
+
+
 def sys_ioctl(f: Ptr[TrapFrame]) -> i64:
     return ioctl(f.rdi, f.rsi, f.rdx)
 
 
 def init() -> None:
     pipe.init()
+    lock.init()
     define(SYS_OPEN, sys_open, PARTIAL, b"O_TMPFILE: EOPNOTSUPP")
     define(SYS_CLOSE, sys_close, FULL, NULL)
     define(SYS_CLOSE_RANGE, sys_close_range, PARTIAL, b"CLOSE_RANGE_UNSHARE from one of several threads: EINVAL")
@@ -272,7 +396,10 @@ def init() -> None:
     define(SYS_PIPE, sys_pipe, FULL, NULL)
     define(SYS_DUP, sys_dup, FULL, NULL)
     define(SYS_DUP2, sys_dup2, FULL, NULL)
-    define(SYS_FCNTL, sys_fcntl, PARTIAL, b"F_DUPFD(_CLOEXEC), F_GETFD/F_SETFD, F_GETFL/F_SETFL; no locks or owners")
+    define(SYS_FCNTL, sys_fcntl, PARTIAL,
+           b"F_DUPFD(_CLOEXEC), F_GETFD/F_SETFD, F_GETFL/F_SETFL, record locks (F_GETLK/F_SETLK/F_SETLKW and "
+           b"F_OFD_GETLK/SETLK/SETLKW); no owners, leases or notifications")
+    define(SYS_FLOCK, sys_flock, FULL, NULL)
     define(SYS_CREAT, sys_creat, FULL, NULL)
     define(SYS_OPENAT, sys_openat, PARTIAL, b"O_TMPFILE: EOPNOTSUPP")
     define(SYS_DUP3, sys_dup3, FULL, NULL)

@@ -1,4 +1,4 @@
-"""Name operations: mkdir, rmdir, unlink, rename, link, symlink and readlink (and their *at forms)."""
+"""Name operations: mkdir, mknod, rmdir, unlink, rename, link, symlink and readlink (and their *at forms)."""
 from cyrius.lang import NULL, Array, Final, Ptr, addr, i64, u8, u32, u64, usize
 
 from .. import errno
@@ -8,7 +8,8 @@ from ..mm import uaccess
 from ..proc import process
 from ..proc.task import Process
 from .syscalls import FULL, PARTIAL, define
-from .syscall_names import (SYS_LINK, SYS_LINKAT, SYS_MKDIR, SYS_MKDIRAT, SYS_READLINK, SYS_READLINKAT, SYS_RENAME,
+from .syscall_names import (SYS_LINK, SYS_LINKAT, SYS_MKDIR, SYS_MKDIRAT, SYS_MKNOD, SYS_MKNODAT, SYS_READLINK,
+                            SYS_READLINKAT, SYS_RENAME,
                             SYS_RENAMEAT, SYS_RENAMEAT2, SYS_RMDIR, SYS_SYMLINK, SYS_SYMLINKAT, SYS_UNLINK,
                             SYS_UNLINKAT)
 from .fsargs import (AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, PATH_MAX, Path, free_path_buffer,
@@ -22,6 +23,32 @@ def mkdir_at(dirfd: u64, user_path: u64, mode: u64) -> i64:
     err: i64 = path_in(dirfd, user_path, False, addr(pa))
     if err >= 0:
         err = vfs.mkdir(addr(pa.cred), p.root, pa.base, pa.name, u32(mode) & 0o1777 & ~p.umask)
+    path_done(addr(pa))
+    return err
+
+
+def mknod_at(dirfd: u64, user_path: u64, mode: u64) -> i64:
+    """mknod: a regular file (type 0 or S_IFREG), a FIFO (mkfifo) or a socket name, where the
+    filesystem can hold one (memfs; FAT32 cannot: EPERM, as vfat). Device nodes (S_IFCHR,
+    S_IFBLK) are EPERM for everyone: unprivileged callers as on Linux (euid 0 stands for
+    CAP_MKNOD until the capability model replaces it), and privileged ones too, in containers and
+    out, because no filesystem here can back a device number (devfs's nodes are fixed, and a
+    container's /dev is devfs)."""
+    p: Ptr[Process] = process.current()
+    kind: u32 = u32(mode) & vfs.S_IFMT
+    if kind == 0:
+        kind = vfs.S_IFREG
+    if kind == vfs.S_IFCHR or kind == vfs.S_IFBLK:
+        return -errno.EPERM
+    if kind != vfs.S_IFREG and kind != vfs.S_IFIFO and kind != vfs.S_IFSOCK:
+        return -errno.EPERM if kind == vfs.S_IFDIR else -errno.EINVAL
+    pa: Path = Path()
+    err: i64 = path_in(dirfd, user_path, False, addr(pa))
+    if err >= 0:
+        slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
+        err = vfs.mknod(addr(pa.cred), p.root, pa.base, pa.name, kind | (u32(mode) & 0o7777 & ~p.umask), addr(slot))
+        if err >= 0:
+            vfs.put(slot[0])
     path_done(addr(pa))
     return err
 
@@ -151,6 +178,14 @@ def sys_mkdirat(f: Ptr[TrapFrame]) -> i64:
     return mkdir_at(f.rdi, f.rsi, f.rdx)
 
 
+def sys_mknod(f: Ptr[TrapFrame]) -> i64:
+    return mknod_at(u64(i64(AT_FDCWD)), f.rdi, f.rsi)
+
+
+def sys_mknodat(f: Ptr[TrapFrame]) -> i64:
+    return mknod_at(f.rdi, f.rsi, f.rdx)
+
+
 def sys_rmdir(f: Ptr[TrapFrame]) -> i64:
     return unlink_at(u64(i64(AT_FDCWD)), f.rdi, u64(AT_REMOVEDIR))
 
@@ -196,6 +231,10 @@ def init() -> None:
     define(SYS_SYMLINK, sys_symlink, FULL, NULL)
     define(SYS_READLINK, sys_readlink, FULL, NULL)
     define(SYS_MKDIRAT, sys_mkdirat, FULL, NULL)
+    define(SYS_MKNOD, sys_mknod, PARTIAL,
+           b"regular files, FIFOs and socket names (memfs); device nodes EPERM (no filesystem backs them)")
+    define(SYS_MKNODAT, sys_mknodat, PARTIAL,
+           b"regular files, FIFOs and socket names (memfs); device nodes EPERM (no filesystem backs them)")
     define(SYS_UNLINKAT, sys_unlinkat, FULL, NULL)
     define(SYS_RENAMEAT, sys_renameat, FULL, NULL)
     define(SYS_LINKAT, sys_linkat, PARTIAL, b"AT_EMPTY_PATH is accepted but an empty path is ENOENT")

@@ -71,8 +71,8 @@ def read_chunk(f: Ptr[File], buf: Ptr[u8], n: usize, offset: i64, more: bool) ->
     for further data now (what it has, or 0)."""
     if offset >= 0:
         return file.pread(f, buf, n, u64(offset))
-    if more and f.inode.ops.stream_read != NULL:
-        got: i64 = f.inode.ops.stream_read(f.inode, buf, n, f.flags | file.O_NONBLOCK)
+    if more and f.ops.stream_read != NULL:
+        got: i64 = f.ops.stream_read(f.inode, buf, n, f.flags | file.O_NONBLOCK)
         if got == -errno.EAGAIN:
             return 0
         return got

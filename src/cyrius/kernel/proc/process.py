@@ -12,7 +12,7 @@ from ..platform import clock
 from .. import errno
 from ..arch.x86_64 import cpu, irq
 from ..arch.x86_64.trapframe import TrapFrame
-from ..fs import file, vfs
+from ..fs import file, lock, vfs
 from ..mm import paging, uspace
 from ..mm.heap import kalloc, kfree
 from . import futex, sched, task
@@ -258,6 +258,7 @@ def fd_close(p: Ptr[Process], fd: i64) -> i64:
         return -errno.EBADF
     p.files[fd] = NULL
     p.fd_flags[fd] = 0
+    lock.release_posix(f.inode, cast(u64, p))  # POSIX: closing any descriptor of a file drops p's locks on it
     file.close(f)
     return 0
 
