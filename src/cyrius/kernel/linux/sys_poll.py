@@ -14,13 +14,15 @@ from .. import errno
 from ..tty import ldisc
 from ..arch.x86_64 import irq
 from ..arch.x86_64.trapframe import TrapFrame
-from ..fs import devfs, epoll, eventfd, file, poll
+from ..fs import devfs, epoll, eventfd, file, poll, timerfd
 from ..mm import uaccess
 from ..mm.heap import kalloc, kfree
 from ..proc import process, sched, signal, task
 from ..proc.task import Process
 from .syscall_names import (SYS_EPOLL_CREATE, SYS_EPOLL_CREATE1, SYS_EPOLL_CTL, SYS_EPOLL_PWAIT, SYS_EPOLL_WAIT,
-                            SYS_EVENTFD, SYS_EVENTFD2, SYS_POLL, SYS_PPOLL, SYS_PSELECT6, SYS_SELECT)
+                            SYS_EVENTFD, SYS_EVENTFD2, SYS_POLL, SYS_PPOLL, SYS_PSELECT6, SYS_SELECT,
+                            SYS_TIMERFD_CREATE, SYS_TIMERFD_GETTIME, SYS_TIMERFD_SETTIME)
+from .fsargs import int_arg
 from .syscalls import FULL, PARTIAL, define
 
 NS_PER_S: Final = 1000000000
@@ -431,6 +433,89 @@ def new_eventfd(initial: u64, flags: u64) -> i64:
     return process.fd_install(p, slot[0], (flags & file.O_CLOEXEC) != 0, i64(0))
 
 
+# ---------------------------------------------------------------- timerfd
+
+TFD_TIMER_ABSTIME: Final = 1
+TFD_TIMER_CANCEL_ON_SET: Final = 2  # the wall clock is never set here: nothing to cancel for
+CLOCK_REALTIME: Final = 0
+CLOCK_MONOTONIC: Final = 1
+CLOCK_BOOTTIME: Final = 7
+
+
+def timer_file(fd: u64) -> Ptr[file.File]:
+    f: Ptr[file.File] = process.fd_get(process.current(), int_arg(fd))
+    if f != NULL and not timerfd.is_timerfd(f):
+        return cast(Ptr[file.File], NULL)
+    return f
+
+
+def put_itimerspec(user: u64, left_and_period: Ptr[u64]) -> i64:
+    """struct itimerspec {it_interval, it_value} from (time left, period)."""
+    v: Array[u64, 4] = Array[u64, 4]()
+    v[0] = left_and_period[1] // NS_PER_S
+    v[1] = left_and_period[1] % NS_PER_S
+    v[2] = left_and_period[0] // NS_PER_S
+    v[3] = left_and_period[0] % NS_PER_S
+    if uaccess.copy_out(process.current().space, user, cast(Ptr[u8], addr(v)), u64(32)) < 0:
+        return -errno.EFAULT
+    return 0
+
+
+def sys_timerfd_create(f: Ptr[TrapFrame]) -> i64:
+    if f.rdi != CLOCK_REALTIME and f.rdi != CLOCK_MONOTONIC and f.rdi != CLOCK_BOOTTIME:
+        return -errno.EINVAL  # the alarm clocks need a wake-up source there is none of
+    if (f.rsi & ~u64(file.O_CLOEXEC | file.O_NONBLOCK)) != 0:
+        return -errno.EINVAL
+    slot: Array[Ptr[file.File], 1] = Array[Ptr[file.File], 1]()
+    r: i64 = timerfd.create(f.rdi == CLOCK_REALTIME, (f.rsi & file.O_NONBLOCK) != 0, addr(slot))
+    if r < 0:
+        return r
+    return process.fd_install(process.current(), slot[0], (f.rsi & file.O_CLOEXEC) != 0, i64(0))
+
+
+def sys_timerfd_settime(f: Ptr[TrapFrame]) -> i64:
+    """timerfd_settime(fd, flags, new, old): arm (or disarm, with a zero it_value) the timer."""
+    tf: Ptr[file.File] = timer_file(f.rdi)
+    if tf == NULL:
+        return -errno.EBADF if process.fd_get(process.current(), int_arg(f.rdi)) == NULL else -errno.EINVAL
+    if (f.rsi & ~u64(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET)) != 0:
+        return -errno.EINVAL
+    v: Array[i64, 4] = Array[i64, 4]()
+    if uaccess.copy_in(process.current().space, cast(Ptr[u8], addr(v)), f.rdx, u64(32)) < 0:
+        return -errno.EFAULT
+    for i in range(4):
+        if v[i] < 0 or (i % 2 == 1 and v[i] >= i64(NS_PER_S)):
+            return -errno.EINVAL
+    t: Ptr[timerfd.Timer] = timerfd.timer_of(tf)
+    if f.r10 != 0:
+        old: Array[u64, 2] = Array[u64, 2]()
+        timerfd.remaining(t, addr(old))
+        if put_itimerspec(f.r10, addr(old)) < 0:
+            return -errno.EFAULT
+    period: u64 = u64(v[0]) * NS_PER_S + u64(v[1])
+    value: u64 = u64(v[2]) * NS_PER_S + u64(v[3])
+    first: u64 = 0
+    if value != 0:
+        first = clock.now_ns() + value
+        if (f.rsi & TFD_TIMER_ABSTIME) != 0:
+            first = value
+            if t.realtime:
+                first = value - clock.boot_epoch_ns if value > clock.boot_epoch_ns else u64(1)
+            if first == 0:
+                first = 1
+    timerfd.arm(t, first, period)
+    return 0
+
+
+def sys_timerfd_gettime(f: Ptr[TrapFrame]) -> i64:
+    tf: Ptr[file.File] = timer_file(f.rdi)
+    if tf == NULL:
+        return -errno.EBADF if process.fd_get(process.current(), int_arg(f.rdi)) == NULL else -errno.EINVAL
+    now: Array[u64, 2] = Array[u64, 2]()
+    timerfd.remaining(timerfd.timer_of(tf), addr(now))
+    return put_itimerspec(f.rsi, addr(now))
+
+
 def sys_eventfd(f: Ptr[TrapFrame]) -> i64:
     return new_eventfd(f.rdi, u64(0))
 
@@ -449,6 +534,7 @@ def terminal_ready() -> u32:
 def init() -> None:
     epoll.init()
     eventfd.init()
+    timerfd.init()
     devfs.terminal_poll = terminal_ready
     define(SYS_POLL, sys_poll, FULL, NULL)
     define(SYS_SELECT, sys_select, FULL, NULL)
@@ -459,6 +545,9 @@ def init() -> None:
     define(SYS_EPOLL_CTL, sys_epoll_ctl, PARTIAL,
            b"EPOLLET may wake spuriously after another file's change; EPOLLEXCLUSIVE wakes every waiter; no nested epoll sets")
     define(SYS_EPOLL_WAIT, sys_epoll_wait, FULL, NULL)
+    define(SYS_TIMERFD_CREATE, sys_timerfd_create, PARTIAL, b"CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME")
+    define(SYS_TIMERFD_SETTIME, sys_timerfd_settime, FULL, NULL)
+    define(SYS_TIMERFD_GETTIME, sys_timerfd_gettime, FULL, NULL)
     define(SYS_EPOLL_PWAIT, sys_epoll_pwait, FULL, NULL)
     define(SYS_EVENTFD, sys_eventfd, FULL, NULL)
     define(SYS_EVENTFD2, sys_eventfd2, FULL, NULL)

@@ -53,6 +53,7 @@ load: Array[u64, 3] = Array[u64, 3]()
 load_countdown: u32 = LOAD_SAMPLE_TICKS
 # Called from the tick for a task whose ITIMER_REAL expired (the signal layer sends SIGALRM).
 alarm_hook: Callable[[Ptr[Task]], None] = NULL
+timer_hook: Callable[[u64], None] = NULL  # timerfd's: wake waiters of timers that are due
 
 
 # --- the freezer (container pause): a task of a frozen Quota that could run is parked instead ----
@@ -435,6 +436,8 @@ def on_tick(now_ns: u64) -> None:
                 t.alarm_at_ns = now_ns + t.alarm_interval_ns - (now_ns - due) % t.alarm_interval_ns
             alarm_hook(t)
         t = t.all_next
+    if timer_hook != NULL:
+        timer_hook(now_ns)
     if slice_left > 0:
         slice_left -= 1
     if slice_left == 0 and run_head != NULL:
