@@ -5,14 +5,13 @@ and another read-only, a noexec tmpfs, maskedPaths and readonlyPaths; and the un
 config.json that Debian's `runc spec` and `crun spec` write creates and starts, with every mount
 it asks for (proc, a tmpfs /dev, devpts, /dev/shm, mqueue, sysfs, cgroup) in /proc/mounts."""
 import json
-import shutil
 import subprocess
 
 import pytest
 
 from cyrius.bundle import make_busybox_bundle, write_tarball
 from cyrius.image.disk import make_data_disk
-from container_kit import SH_PROMPT, in_container, leave_container, start_attached
+from container_kit import in_container, leave_container, start_attached
 from qemu_console import Console
 from tooling import needs
 

@@ -175,7 +175,7 @@ def test_epipe_and_sigpipe_without_readers(me):
 def test_pending_signal_interrupts_a_wait_before_it_starts(me):
     r, w = make()
     me.sig_pending = SIGUSR1_BIT
-    assert read(r, 10) == -errno.ERESTARTSYS  # empty, a writer remains: it would wait (EINTR or a restart on the way out)
+    assert read(r, 10) == -errno.ERESTARTSYS  # empty, a writer remains: it would wait (EINTR or a restart later)
     assert write(w, b"a" * 70000) == pipe.PIPE_SIZE  # a partial count, not EINTR, once data moved
     assert write(w, b"b") == -errno.ERESTARTSYS  # full
     sched.current.sig_blocked = SIGUSR1_BIT  # a blocked signal does not interrupt

@@ -27,7 +27,7 @@ class World:
         for d in (b"/proc", b"/tmp", b"/srv", b"/srv/c1", b"/srv/c1/work", b"/srv/c1/proc"):
             assert vfs.mkdir(vfs.as_kernel(), self.root, self.root, kstr(d), u32(0o755)) == 0
         c1 = self.lookup(b"/srv/c1")
-        for world, where in ((self.root, b"/proc"), (c1, b"/srv/c1/proc")):  # one procfs per world, as the kernel makes them
+        for world, where in ((self.root, b"/proc"), (c1, b"/srv/c1/proc")):  # one procfs per world, as made
             mp = self.lookup(where)
             proc_fs = procfs.new_root()
             assert vfs.mount(world, mp, proc_fs, u32(0), kstr(b"proc"), kstr(b"proc"), kstr(where)) == 0

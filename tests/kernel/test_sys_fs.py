@@ -43,7 +43,8 @@ class Proc:
         dev = devfs.new_root()
         assert vfs.mkdir(vfs.as_kernel(), self.root, self.root, self.kstr(b"/dev"), u32(0o755)) == 0
         self.devdir = self.lookup(b"/dev")
-        assert vfs.mount(self.root, self.devdir, dev, u32(0), self.kstr(b"devfs"), self.kstr(b"devfs"), self.kstr(b"/dev")) == 0
+        assert vfs.mount(self.root, self.devdir, dev, u32(0), self.kstr(b"devfs"), self.kstr(b"devfs"),
+                         self.kstr(b"/dev")) == 0
         pipe.init()
         sys_poll.init()
         t = cast(Ptr[task.Task], kalloc(usize(sizeof(task.Task))))
@@ -314,7 +315,8 @@ def test_directories_links_and_errors(proc):
     assert call(sys_names.sys_rename, proc.s(b"c"), proc.s(b"d")) == -errno.EISDIR
     assert call(sys_names.sys_rename, proc.s(b"d"), proc.s(b"c")) == -errno.ENOTDIR
     assert call(sys_names.sys_renameat, dfd, proc.s(b"inner"), AT_FDCWD, proc.s(b"moved")) == 0
-    assert call(sys_names.sys_renameat2, AT_FDCWD, proc.s(b"moved"), dfd, proc.s(b"inner"), 2) == -errno.EINVAL  # EXCHANGE
+    exchange = 2  # RENAME_EXCHANGE
+    assert call(sys_names.sys_renameat2, AT_FDCWD, proc.s(b"moved"), dfd, proc.s(b"inner"), exchange) == -errno.EINVAL
     assert call(sys_names.sys_renameat2, AT_FDCWD, proc.s(b"moved"), dfd, proc.s(b"inner"), 1) == 0  # NOREPLACE, free
     assert call(sys_names.sys_renameat2, dfd, proc.s(b"inner"), AT_FDCWD, proc.s(b"moved"), 0) == 0
     assert call(sys_names.sys_renameat2, AT_FDCWD, proc.s(b"moved"), dfd, proc.s(b"inner"), 0) == 0

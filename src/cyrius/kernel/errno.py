@@ -146,7 +146,8 @@ ERESTART_RESTARTBLOCK: Final = 516  # as NOHAND, but restart through restart_sys
 
 def interrupted(r: i64) -> bool:
     """A result that means a signal ended the call: -EINTR or one of the restart codes."""
-    return r == -EINTR or r == -ERESTARTSYS or r == -ERESTARTNOINTR or r == -ERESTARTNOHAND or r == -ERESTART_RESTARTBLOCK
+    return (r == -EINTR or r == -ERESTARTSYS or r == -ERESTARTNOINTR or r == -ERESTARTNOHAND
+            or r == -ERESTART_RESTARTBLOCK)
 
 
 def message(code: i64) -> Ptr[u8]:

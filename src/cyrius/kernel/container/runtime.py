@@ -431,7 +431,8 @@ def mount_one(c: Ptr[Container], m: Ptr[oci_config.MountSpec], index: u32) -> i6
     if r == 0:
         r = attach(c, at[0], tree[0], opts.flags, spec_str(c, addr(m.source)), spec_str(c, addr(m.type)), dest)
         if r == -errno.EBUSY or r == -errno.ENOTDIR:
-            r = refuse_mount(index, b"destination: ", dest, b": already a mount point, or not the same kind of file as the source")
+            r = refuse_mount(index, b"destination: ", dest,
+                             b": already a mount point, or not the same kind of file as the source")
     if r < 0 and error_text[0] == 0:
         refuse_mount(index, b"destination: ", dest, errno_suffix(r))
     vfs.put(tree[0])

@@ -6,7 +6,7 @@ from cyrius.lang import NULL, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u
 
 from .. import errno
 from ..arch.x86_64 import irq
-from ..mm.heap import kalloc, kfree
+from ..mm.heap import kfree
 from ..proc import process, sched
 from ..proc.task import WaitQueue
 from . import file, poll, vfs
@@ -40,19 +40,13 @@ def counter_of(node: Ptr[vfs.Inode]) -> Ptr[Counter]:
 
 
 def create(initial: u32, semaphore: bool, nonblock: bool, out: Ptr[Ptr[file.File]]) -> i64:
-    c: Ptr[Counter] = cast(Ptr[Counter], kalloc(usize(sizeof(Counter))))
+    c: Ptr[Counter] = cast(Ptr[Counter], file.open_anonymous(addr(ops), dev, u64(sizeof(Counter)), u32(file.O_RDWR),
+                                                             nonblock, out))
     if c == NULL:
-        return -errno.ENOMEM
-    node: Ptr[vfs.Inode] = vfs.new_anon(addr(ops), u32(0o600), dev, cast(Ptr[None], c))
-    if node == NULL:
-        kfree(cast(Ptr[None], c))
         return -errno.ENOMEM
     c.value = u64(initial)
     c.semaphore = semaphore
-    flags: u32 = u32(file.O_RDWR)
-    if nonblock:
-        flags |= file.O_NONBLOCK
-    return file.wrap(node, flags, out)
+    return 0
 
 
 def release(node: Ptr[vfs.Inode]) -> None:

@@ -80,6 +80,23 @@ def name_unnamed(f: Ptr[File], prefix: Ptr[u8], name: Ptr[u8], suffix: Ptr[u8]) 
     f.name_len = n
 
 
+def open_anonymous(ops: Ptr[vfs.InodeOps], dev: u64, state_size: u64, flags: u32, nonblock: bool,
+                   out: Ptr[Ptr[File]]) -> Ptr[None]:
+    """A File on a new inode in no directory (an eventfd, signalfd, timerfd) whose zeroed state of
+    state_size bytes is the inode's private data (the ops' release frees it): that state, or NULL
+    when memory ran out (nothing left behind)."""
+    state: Ptr[None] = kalloc(usize(state_size))
+    if state == NULL:
+        return NULL
+    node: Ptr[vfs.Inode] = vfs.new_anon(ops, u32(0o600), dev, state)
+    if node == NULL:
+        kfree(state)
+        return NULL
+    if wrap(node, flags | (u32(O_NONBLOCK) if nonblock else u32(0)), out) < 0:
+        return NULL  # wrap dropped the inode, whose release freed the state
+    return state
+
+
 def wrap(inode: Ptr[vfs.Inode], flags: u32, out: Ptr[Ptr[File]]) -> i64:
     """A File for an inode the caller holds; the File takes over that reference."""
     f: Ptr[File] = cast(Ptr[File], kalloc(usize(sizeof(File))))

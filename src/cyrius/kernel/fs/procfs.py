@@ -530,11 +530,12 @@ def add_mounts(p: Ptr[Process], buf: Ptr[u8], at: usize) -> usize:
 
 def mount_options(flags: u32) -> Ptr[u8]:
     """The options column of /proc/mounts for a mount's flags (the combinations Cyrius makes)."""
+    every: u32 = u32(vfs.MNT_NOSUID | vfs.MNT_NODEV | vfs.MNT_NOEXEC)
     if (flags & vfs.MNT_RDONLY) != 0:
-        if (flags & (vfs.MNT_NOSUID | vfs.MNT_NODEV | vfs.MNT_NOEXEC)) == (vfs.MNT_NOSUID | vfs.MNT_NODEV | vfs.MNT_NOEXEC):
+        if (flags & every) == every:
             return b"ro,nosuid,nodev,noexec"
         return b"ro"
-    if (flags & (vfs.MNT_NOSUID | vfs.MNT_NODEV | vfs.MNT_NOEXEC)) == (vfs.MNT_NOSUID | vfs.MNT_NODEV | vfs.MNT_NOEXEC):
+    if (flags & every) == every:
         return b"rw,nosuid,nodev,noexec"
     if (flags & (vfs.MNT_NOSUID | vfs.MNT_NOEXEC)) == (vfs.MNT_NOSUID | vfs.MNT_NOEXEC):
         return b"rw,nosuid,noexec"
@@ -647,7 +648,8 @@ def render_maps(p: Ptr[Process], buf: Ptr[u8], cap: usize) -> usize:
         buf[at + 4] = ord("s") if v.shared else ord("p")
         buf[at + 5] = ord(" ")
         at += 6
-        at += usize(fmt_u64(buf + at, cap - at, v.file_offset if v.inode != NULL else u64(0), u32(16), u32(8), u8(0x30)))
+        offset: u64 = v.file_offset if v.inode != NULL else u64(0)
+        at += usize(fmt_u64(buf + at, cap - at, offset, u32(16), u32(8), u8(0x30)))
         at += usize(put_text(buf + at, cap - at, b" 00:00 "))
         at += usize(put_decimal(buf + at, cap - at, v.inode.ino if v.inode != NULL else u64(0)))
         name: Ptr[u8] = b""

@@ -9,7 +9,7 @@ from cyrius.rt import memset
 
 from .. import errno
 from ..arch.x86_64 import irq
-from ..mm.heap import kalloc, kfree
+from ..mm.heap import kfree
 from ..proc import process, sched, signal
 from ..proc.task import Process, Task
 from . import file, poll, vfs
@@ -65,18 +65,12 @@ def is_signalfd(f: Ptr[file.File]) -> bool:
 
 
 def create(mask: u64, nonblock: bool, out: Ptr[Ptr[file.File]]) -> i64:
-    w: Ptr[Watch] = cast(Ptr[Watch], kalloc(usize(sizeof(Watch))))
+    w: Ptr[Watch] = cast(Ptr[Watch], file.open_anonymous(addr(ops), dev, u64(sizeof(Watch)), u32(file.O_RDONLY),
+                                                         nonblock, out))
     if w == NULL:
         return -errno.ENOMEM
-    node: Ptr[vfs.Inode] = vfs.new_anon(addr(ops), u32(0o600), dev, cast(Ptr[None], w))
-    if node == NULL:
-        kfree(cast(Ptr[None], w))
-        return -errno.ENOMEM
     w.mask = mask & ~u64(signal.UNBLOCKABLE)
-    flags: u32 = u32(file.O_RDONLY)
-    if nonblock:
-        flags |= file.O_NONBLOCK
-    return file.wrap(node, flags, out)
+    return 0
 
 
 def set_mask(f: Ptr[file.File], mask: u64) -> None:

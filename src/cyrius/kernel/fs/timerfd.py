@@ -4,11 +4,11 @@ Expirations are counted lazily from the monotonic clock (`settle`); the timer ti
 whoever waits on one that is due (`on_tick`, from the scheduler's tick). A CLOCK_REALTIME timer set
 with TFD_TIMER_ABSTIME is turned into a monotonic deadline (the wall clock is never set here).
 """
-from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
+from cyrius.lang import NULL, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
 
 from .. import errno
 from ..arch.x86_64 import irq
-from ..mm.heap import kalloc, kfree
+from ..mm.heap import kfree
 from ..platform import clock
 from ..proc import process, sched
 from ..proc.task import WaitQueue
@@ -50,22 +50,16 @@ def timer_of(f: Ptr[file.File]) -> Ptr[Timer]:
 
 def create(realtime: bool, nonblock: bool, out: Ptr[Ptr[file.File]]) -> i64:
     global timers
-    t: Ptr[Timer] = cast(Ptr[Timer], kalloc(usize(sizeof(Timer))))
+    t: Ptr[Timer] = cast(Ptr[Timer], file.open_anonymous(addr(ops), dev, u64(sizeof(Timer)), u32(file.O_RDWR),
+                                                         nonblock, out))
     if t == NULL:
         return -errno.ENOMEM
-    node: Ptr[vfs.Inode] = vfs.new_anon(addr(ops), u32(0o600), dev, cast(Ptr[None], t))
-    if node == NULL:
-        kfree(cast(Ptr[None], t))
-        return -errno.ENOMEM
     t.realtime = realtime
-    flags: u32 = u32(file.O_RDWR)
-    if nonblock:
-        flags |= file.O_NONBLOCK
     saved: u64 = irq.save()
     t.later = timers
     timers = t
     irq.restore(saved)
-    return file.wrap(node, flags, out)
+    return 0
 
 
 def release(node: Ptr[vfs.Inode]) -> None:
@@ -76,9 +70,10 @@ def release(node: Ptr[vfs.Inode]) -> None:
         timers = t.later
     else:
         q: Ptr[Timer] = timers
-        while q.later != t:
+        while q != NULL and q.later != t:  # not listed if its File was never made
             q = q.later
-        q.later = t.later
+        if q != NULL:
+            q.later = t.later
     irq.restore(saved)
     kfree(cast(Ptr[None], t))
 

@@ -206,7 +206,8 @@ def sys_memfd_create(f: Ptr[TrapFrame]) -> i64:
 
 def init() -> None:
     define(SYS_BRK, sys_brk, FULL, NULL)
-    define(SYS_MEMFD_CREATE, sys_memfd_create, PARTIAL, b"no MFD_HUGETLB (EINVAL); writable shared mappings of it: ENODEV")
+    define(SYS_MEMFD_CREATE, sys_memfd_create, PARTIAL,
+           b"no MFD_HUGETLB (EINVAL); writable shared mappings of it: ENODEV")
     define(SYS_MMAP, sys_mmap, PARTIAL, b"writable MAP_SHARED file mappings: ENODEV; shared anonymous memory is "
            b"allocated at mmap time")
     define(SYS_MUNMAP, sys_munmap, FULL, NULL)

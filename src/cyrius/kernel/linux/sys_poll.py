@@ -543,7 +543,8 @@ def init() -> None:
     define(SYS_EPOLL_CREATE, sys_epoll_create, FULL, NULL)
     define(SYS_EPOLL_CREATE1, sys_epoll_create1, FULL, NULL)
     define(SYS_EPOLL_CTL, sys_epoll_ctl, PARTIAL,
-           b"EPOLLET may wake spuriously after another file's change; EPOLLEXCLUSIVE wakes every waiter; no nested epoll sets")
+           b"EPOLLET may wake spuriously after another file's change; EPOLLEXCLUSIVE wakes every waiter; "
+           b"no nested epoll sets")
     define(SYS_EPOLL_WAIT, sys_epoll_wait, FULL, NULL)
     define(SYS_TIMERFD_CREATE, sys_timerfd_create, PARTIAL, b"CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME")
     define(SYS_TIMERFD_SETTIME, sys_timerfd_settime, FULL, NULL)

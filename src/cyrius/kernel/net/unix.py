@@ -98,7 +98,9 @@ class UnixSocket:
     accept_head: Ptr["UnixSocket"]
     accept_tail: Ptr["UnixSocket"]
     next_pending: Ptr["UnixSocket"]
-    peer_pid: u32  # SO_PEERCRED: the peer's credentials when it connected (or the listener's); pids in its container's numbering (sockets do not cross containers)
+    # SO_PEERCRED: the peer's credentials when it connected (or the listener's); its pid in its
+    # container's numbering (sockets do not cross containers)
+    peer_pid: u32
     peer_uid: u32
     peer_gid: u32
     readers: WaitQueue  # data or a connection arrives, or the peer goes
