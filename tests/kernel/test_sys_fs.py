@@ -14,7 +14,7 @@ from cyrius.kernel.fs import devfs, memfs, pipe, vfs
 from cyrius.kernel.linux import fsargs, sys_dir, sys_fd, sys_names, sys_poll, sys_rw, sys_stat
 from cyrius.kernel.mm import paging, uaccess, uspace
 from cyrius.kernel.mm.heap import kalloc
-from cyrius.kernel.proc import process, sched, signal, task
+from cyrius.kernel.proc import caps, cred, process, sched, signal, task
 from cyrius.lang import NULL, Ptr, addr, cast, memory, sizeof, u8, u32, u64, usize
 
 BASE = 0x400000
@@ -25,6 +25,12 @@ O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_NONBLOCK = 0o100, 0o200, 0o1000, 0o2000, 0
 O_DIRECTORY, O_NOFOLLOW, O_CLOEXEC = 0o200000, 0o400000, 0o2000000
 POLLIN, POLLOUT, POLLERR, POLLHUP, POLLNVAL = 1, 4, 8, 16, 32
 S_IFMT, S_IFDIR, S_IFREG, S_IFLNK, S_IFIFO = 0o170000, 0o040000, 0o100000, 0o120000, 0o010000
+
+
+def caps_follow(p):
+    """After a test sets p's ids directly: the effective capabilities Linux would leave (all for
+    euid 0, none otherwise)."""
+    p.cap_effective = u64(caps.CAP_ALL) if int(p.euid) == 0 else u64(0)
 
 
 class Proc:
@@ -58,7 +64,10 @@ class Proc:
         p.pid = u32(7)
         p.vpid = u32(7)  # the host world: the same number
         p.pgid = u32(7)
+        for i in range(task.RLIMIT_COUNT):
+            p.rlimits[i].soft = p.rlimits[i].hard = u64(process.RLIM_INFINITY)
         p.rlimits[fsargs.RLIMIT_NOFILE].soft = u64(task.MAX_FDS)
+        cred.give_all(p)  # root in the host world
         sched.current = t
         self.p = p
 
@@ -351,6 +360,7 @@ def test_metadata_calls(proc):
     assert stat_of(proc, sys_stat.sys_lstat, proc.s(b"/l"))["uid"] == 6
     # An unprivileged process: only its own files, only to its own group.
     proc.p.euid = proc.p.uid = u32(1000)
+    caps_follow(proc.p)
     proc.p.egid = proc.p.gid = u32(100)
     assert call(sys_stat.sys_chmod, proc.s(b"/f"), 0o600) == 0
     assert call(sys_stat.sys_chown, proc.s(b"/f"), 0, -1) == -errno.EPERM
@@ -369,10 +379,12 @@ def test_metadata_calls(proc):
     assert call(sys_names.sys_symlink, proc.s(b"/f"), proc.s(b"/g")) == -errno.EACCES
     assert call(sys_names.sys_unlink, proc.s(b"/nothing/f")) == -errno.ENOENT
     proc.p.euid = proc.p.uid = u32(0)
+    caps_follow(proc.p)
     proc.p.egid = proc.p.gid = u32(0)
     assert call(sys_names.sys_mkdir, proc.s(b"/home"), 0o777) == 0
     assert call(sys_stat.sys_chmod, proc.s(b"/home"), 0o777) == 0
     proc.p.euid = u32(1000)
+    caps_follow(proc.p)
     proc.p.egid = u32(100)
     nf = openat(proc, b"/home/mine", O_WRONLY | O_CREAT, 0o666)
     assert nf >= 0
@@ -573,6 +585,7 @@ def test_search_permission_is_checked_on_every_directory_a_walk_crosses(proc):
     assert fd >= 0 and call(sys_fd.sys_close, fd) == 0
     assert call(sys_stat.sys_chmod, proc.s(b"/locked"), 0o744) == 0  # r for others, no x
     proc.p.euid = proc.p.uid = u32(1000)
+    caps_follow(proc.p)
     proc.p.egid = proc.p.gid = u32(1000)
     assert openat(proc, b"/locked/inner/f", O_RDONLY) == -errno.EACCES
     assert openat(proc, b"/locked/inner/new", O_WRONLY | O_CREAT, 0o644) == -errno.EACCES
@@ -586,11 +599,14 @@ def test_search_permission_is_checked_on_every_directory_a_walk_crosses(proc):
     # Standing inside (chdir as root, then drop), a relative path does not cross /locked, as on
     # Linux; `..` leads back into it and needs its search permission again.
     proc.p.euid = proc.p.uid = u32(0)
+    caps_follow(proc.p)
     assert call(sys_dir.sys_chdir, proc.s(b"/locked/inner")) == 0
     proc.p.euid = proc.p.uid = u32(1000)
+    caps_follow(proc.p)
     assert stat_of(proc, sys_stat.sys_stat, proc.s(b"f"))["mode"] == S_IFREG | 0o644
     assert stat_of(proc, sys_stat.sys_stat, proc.s(b"../inner/f")) == -errno.EACCES
     proc.p.euid = proc.p.uid = u32(0)
+    caps_follow(proc.p)
     assert stat_of(proc, sys_stat.sys_stat, proc.s(b"/locked/inner/f"))["mode"] == S_IFREG | 0o644
 
 
@@ -605,6 +621,7 @@ def test_rename_checks_the_directory_its_own_walk_resolved(proc, monkeypatch):
     assert fd >= 0 and call(sys_fd.sys_close, fd) == 0
     assert call(sys_names.sys_symlink, proc.s(b"/pub"), proc.s(b"/link")) == 0
     proc.p.euid = proc.p.uid = u32(1000)
+    caps_follow(proc.p)
     proc.p.egid = proc.p.gid = u32(1000)
     walks = []
     real_resolve = vfs.resolve
@@ -615,9 +632,11 @@ def test_rename_checks_the_directory_its_own_walk_resolved(proc, monkeypatch):
         if walks[-1] == b"/link/y":  # the new name was resolved: point the link at /priv now
             saved = proc.p.euid
             proc.p.euid = u32(0)
+            caps_follow(proc.p)
             assert call(sys_names.sys_unlink, proc.s(b"/link")) == 0
             assert call(sys_names.sys_symlink, proc.s(b"/priv"), proc.s(b"/link")) == 0
             proc.p.euid = saved
+            caps_follow(proc.p)
         return r
 
     monkeypatch.setattr(vfs, "resolve", resolve_then_swap)
@@ -625,6 +644,7 @@ def test_rename_checks_the_directory_its_own_walk_resolved(proc, monkeypatch):
     monkeypatch.undo()
     assert walks.count(b"/link/y") == 1  # one walk of the new path: the check and the rename share it
     proc.p.euid = proc.p.uid = u32(0)
+    caps_follow(proc.p)
     assert stat_of(proc, sys_stat.sys_stat, proc.s(b"/pub/y"))["mode"] & S_IFMT == S_IFREG
     assert stat_of(proc, sys_stat.sys_stat, proc.s(b"/priv/y")) == -errno.ENOENT
 
@@ -640,3 +660,4 @@ def test_a_write_to_dev_null_does_not_read_the_buffer_as_on_linux(proc):
     assert call(sys_rw.sys_write, zero, 0, 4096) == -errno.EFAULT
     reader = openat(proc, b"/dev/null", O_RDONLY)
     assert call(sys_rw.sys_write, reader, 0, 4096) == -errno.EBADF  # still not open for writing
+

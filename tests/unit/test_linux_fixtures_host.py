@@ -19,7 +19,8 @@ CASES = [(name, compiler) for name in lp.PROGRAMS for compiler in lp.COMPILERS]
 def test_every_family_has_a_program():
     assert set(lp.PROGRAMS) == {"files", "process", "signals", "pipes", "time", "ids", "mmap", "fault", "usage",
                                 "attrs", "epoll", "unix_pairs", "unix_names", "unix_rights", "threads_basic",
-                                "threads_sync", "threads_signals", "threads_exec", "threads_futex", "altstack", "jobctl"}
+                                "threads_sync", "threads_signals", "threads_exec", "threads_futex", "altstack",
+                                "jobctl", "caps"}
 
 
 @pytest.mark.parametrize("path", sorted(lp.SOURCE_DIR.glob("*.c")), ids=lambda p: p.name)

@@ -14,7 +14,7 @@ Each container has a quota (task.Quota): at most linux.resources.pids.limit proc
 linux.resources.memory.limit bytes of user pages, beyond which the faulting process is killed
 with SIGKILL (the kernel's reserve, mm/uspace.py, bounds containers without a limit).
 """
-from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
+from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i32, i64, sizeof, struct, u8, u32, u64, usize
 from cyrius.rt import fmt_u64, memcpy, memset, strlen
 
 from .. import errno
@@ -23,7 +23,7 @@ from ..lib import cstr, json
 from ..linux import launch
 from ..mm import phys
 from ..mm.heap import kalloc, kfree
-from ..proc import process, signal, task
+from ..proc import cred, process, signal, task
 from ..proc.task import Process
 from . import oci_config
 from .oci_config import ContainerSpec
@@ -321,6 +321,39 @@ def lookup_program(c: Ptr[Container], name: Ptr[u8], out: Ptr[u8]) -> i64:
         first = end + 1
 
 
+def apply_credentials(p: Ptr[Process], spec: Ptr[oci_config.ContainerSpec]) -> None:
+    """process.user, rlimits, capabilities, noNewPrivileges and oomScoreAdj on the container's init,
+    as runc leaves them before its execve of the program: ids and supplementary groups, the five
+    capability sets (absent `capabilities`: the runtime's own, every one, as runc and crun keep
+    theirs; effective and ambient within what they may hold), no_new_privs; then the execve's
+    capability rules (cred.on_exec), which for uid 0 make permitted and effective the bounding set.
+    The program is already loaded; it runs with what that execve would have given it."""
+    p.uid = spec.uid
+    p.euid = spec.uid
+    p.suid = spec.uid
+    p.gid = spec.gid
+    p.egid = spec.gid
+    p.sgid = spec.gid
+    cred.set_groups(p, cast(Ptr[u32], addr(spec.additional_gids)), spec.gid_count)
+    if spec.has_umask:
+        p.umask = spec.umask
+    for i in range(spec.rlimit_count):
+        lim: Ptr[oci_config.Rlimit] = addr(spec.rlimits[i])
+        if lim.resource < task.RLIMIT_COUNT:
+            p.rlimits[lim.resource].soft = lim.soft
+            p.rlimits[lim.resource].hard = lim.hard
+    if spec.has_capabilities:
+        p.cap_bounding = spec.cap_bounding
+        p.cap_permitted = spec.cap_permitted
+        p.cap_effective = spec.cap_effective & spec.cap_permitted
+        p.cap_inheritable = spec.cap_inheritable
+        p.cap_ambient = spec.cap_ambient & spec.cap_permitted & spec.cap_inheritable
+    p.no_new_privs = spec.no_new_privileges
+    if spec.has_oom_score_adj:
+        p.oom_score_adj = i32(spec.oom_score_adj)
+    cred.on_exec(p)
+
+
 def start(id: Ptr[u8]) -> i64:
     c: Ptr[Container] = find_or_report(id)
     if c == NULL:
@@ -359,17 +392,7 @@ def start(id: Ptr[u8]) -> i64:
     if r < 0:
         return r
     p: Ptr[Process] = slot[0]
-    p.uid = c.spec.uid
-    p.euid = c.spec.uid
-    p.gid = c.spec.gid
-    p.egid = c.spec.gid
-    if c.spec.has_umask:
-        p.umask = c.spec.umask
-    for i in range(c.spec.rlimit_count):
-        lim: Ptr[oci_config.Rlimit] = addr(c.spec.rlimits[i])
-        if lim.resource < task.RLIMIT_COUNT:
-            p.rlimits[lim.resource].soft = lim.soft
-            p.rlimits[lim.resource].hard = lim.hard
+    apply_credentials(p, c.spec)
     c.pid = p.pid
     c.status = STATUS_RUNNING
     return 0

@@ -15,7 +15,7 @@ from ..arch.x86_64.trapframe import TrapFrame
 from ..fs import devfs, vfs
 from ..mm import frames, phys, uaccess, uspace
 from ..mm.heap import kalloc, kfree
-from ..proc import process, sched, signal, task
+from ..proc import cred, process, sched, signal, task
 from ..proc.task import Process
 from . import elf
 
@@ -499,6 +499,7 @@ def commit(p: Ptr[Process], img: Ptr[Image], frame: Ptr[TrapFrame], running: boo
         process.end_vfork(p)
         uspace.put(old)
     process.close_on_exec(p)
+    cred.on_exec(p)  # the capability sets a file without capabilities or set-id bits leaves
     for i in range(task.NSIG):
         if p.actions[i].handler != 1:  # handlers are gone with the old image; ignored stays ignored
             p.actions[i].handler = 0

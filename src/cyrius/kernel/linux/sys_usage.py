@@ -10,7 +10,7 @@ from .. import errno
 from ..arch.x86_64.trapframe import TrapFrame
 from ..mm import frames, uaccess
 from ..mm.phys import PAGE
-from ..proc import process, sched, task
+from ..proc import caps, cred, process, sched, task
 from ..proc.task import Process
 from .fsargs import int_arg
 from .syscalls import FULL, PARTIAL, define
@@ -197,11 +197,11 @@ def sys_getpriority(f: Ptr[TrapFrame]) -> i64:
 
 
 def sys_setpriority(f: Ptr[TrapFrame]) -> i64:
-    """Raising priority (a negative nice) needs root, as on Linux; the scheduler has one level."""
+    """Raising priority (a negative nice) needs CAP_SYS_NICE, as on Linux; the scheduler has one level."""
     err: i64 = priority_target(f.rdi, f.rsi)
     if err < 0:
         return err
-    if int_arg(f.rdx) < 0 and process.current().euid != 0:
+    if int_arg(f.rdx) < 0 and not cred.capable(process.current(), u32(caps.CAP_SYS_NICE)):
         return -errno.EACCES
     return 0
 
