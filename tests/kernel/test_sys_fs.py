@@ -11,11 +11,11 @@ from cyrius.kernel import errno
 from cyrius.kernel.tty import ldisc
 from cyrius.kernel.arch.x86_64.trapframe import TrapFrame
 from cyrius.kernel.fs import devfs, memfs, pipe, vfs
-from cyrius.kernel.linux import fsargs, sys_dir, sys_fd, sys_names, sys_poll, sys_rw, sys_stat
+from cyrius.kernel.linux import fsargs, sys_dir, sys_fd, sys_mm, sys_names, sys_poll, sys_rw, sys_stat
 from cyrius.kernel.mm import paging, uaccess, uspace
 from cyrius.kernel.mm.heap import kalloc
 from cyrius.kernel.proc import caps, cred, process, sched, signal, task
-from cyrius.lang import NULL, Ptr, addr, cast, memory, sizeof, u8, u32, u64, usize
+from cyrius.lang import NULL, Ptr, addr, cast, i64, memory, sizeof, u8, u32, u64, usize
 
 BASE = 0x400000
 PAGES = 64
@@ -661,3 +661,49 @@ def test_a_write_to_dev_null_does_not_read_the_buffer_as_on_linux(proc):
     reader = openat(proc, b"/dev/null", O_RDONLY)
     assert call(sys_rw.sys_write, reader, 0, 4096) == -errno.EBADF  # still not open for writing
 
+
+def test_rlimit_fsize_cuts_a_write_then_refuses_it_with_sigxfsz(proc):
+    """RLIMIT_FSIZE, as Linux's generic_write_check_limits and inode_newsize_ok: a write that crosses
+    the soft limit stops there, one that starts at it is EFBIG and SIGXFSZ; so is truncate beyond it.
+    Pipes and other non-regular files are not limited."""
+    proc.p.rlimits[sys_rw.RLIMIT_FSIZE].soft = u64(10)
+    fd = openat(proc, b"/big", O_WRONLY | O_CREAT, 0o644)
+    assert write(proc, fd, b"0123456789abcdef") == 10
+    assert int(proc.p.sig_pending) == 0
+    assert write(proc, fd, b"x") == -errno.EFBIG
+    assert int(proc.p.sig_pending) == 1 << (sys_rw.SIGXFSZ - 1)
+    assert write(proc, fd, b"") == 0  # nothing to write: no limit to reach
+    assert call(sys_stat.sys_ftruncate, fd, 11) == -errno.EFBIG
+    assert call(sys_stat.sys_ftruncate, fd, 10) == 0
+    null = openat(proc, b"/dev/null", O_WRONLY)
+    assert write(proc, null, b"0123456789abcdef") == 16
+
+
+def test_rlimit_as_and_data_bound_mmap_and_brk(proc):
+    """RLIMIT_AS counts every mapping, RLIMIT_DATA the private writable ones but the stack (Linux's
+    may_expand_vm); what a MAP_FIXED mapping replaces is not counted twice."""
+    s, rw, anon = proc.space, uspace.PROT_READ | uspace.PROT_WRITE, sys_mm.MAP_PRIVATE | sys_mm.MAP_ANONYMOUS
+    whole = int(sys_mm.vm_bytes(s, u64(0), u64(uspace.USER_TOP), False))
+    proc.p.rlimits[sys_mm.RLIMIT_AS].soft = u64(whole + 2 * 4096)
+    assert sys_mm.do_mmap(u64(0), u64(3 * 4096), u32(rw), u32(anon), i64(-1), u64(0)) == -errno.ENOMEM
+    a = int(sys_mm.do_mmap(u64(0), u64(2 * 4096), u32(rw), u32(anon), i64(-1), u64(0)))
+    assert a > 0
+    fixed = anon | sys_mm.MAP_FIXED
+    assert sys_mm.do_mmap(u64(a), u64(2 * 4096), u32(rw), u32(fixed), i64(-1), u64(0)) == a  # a replacement
+    proc.p.rlimits[sys_mm.RLIMIT_AS].soft = u64(process.RLIM_INFINITY)
+    proc.p.rlimits[sys_mm.RLIMIT_DATA].soft = u64(whole + 3 * 4096)
+    assert sys_mm.do_mmap(u64(0), u64(4 * 4096), u32(uspace.PROT_READ), u32(anon), i64(-1), u64(0)) > 0  # not data
+    assert sys_mm.do_mmap(u64(0), u64(2 * 4096), u32(rw), u32(anon), i64(-1), u64(0)) == -errno.ENOMEM
+    s.brk_start = s.brk = u64(0x10000000)
+    assert call(sys_mm.sys_brk, 0x10000000 + 2 * 4096) == 0x10000000  # past RLIMIT_DATA: the break stays
+    assert call(sys_mm.sys_brk, 0x10000000 + 4096) == 0x10000000 + 4096
+
+
+def test_rlimit_cpu_sends_sigxcpu_each_second_past_the_soft_limit_and_sigkill_at_the_hard(proc):
+    p, t = proc.p, sched.current
+    p.rlimits[signal.RLIMIT_CPU].soft, p.rlimits[signal.RLIMIT_CPU].hard = u64(1), u64(3)
+    for ticks, pending in ((99, 0), (100, signal.SIGXCPU), (150, 0), (200, signal.SIGXCPU), (300, signal.SIGKILL)):
+        t.user_ticks = u64(ticks)
+        p.sig_pending = u64(0)
+        signal.cpu_charged(t)
+        assert int(p.sig_pending) == (1 << (pending - 1) if pending else 0), ticks

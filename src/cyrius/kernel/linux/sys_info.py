@@ -551,7 +551,7 @@ def init() -> None:
     define(SYS_UNAME, sys_uname, FULL, NULL)
     define(SYS_GETRANDOM, sys_getrandom, FULL, NULL)
     define(SYS_PRLIMIT64, sys_prlimit64, PARTIAL,
-           b"limits are recorded; only RLIMIT_NOFILE and RLIMIT_STACK take effect")
+           b"RLIMIT_MEMLOCK, SIGPENDING, MSGQUEUE, RTPRIO, RTTIME, LOCKS are recorded, guarding nothing")
     define(SYS_GETRLIMIT, sys_getrlimit, FULL, NULL)
     define(SYS_SETRLIMIT, sys_setrlimit, FULL, NULL)
     define(SYS_PRCTL, sys_prctl, PARTIAL,

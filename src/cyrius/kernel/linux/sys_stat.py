@@ -9,6 +9,7 @@ from ..fs.file import File
 from ..mm import uaccess
 from ..proc import caps, cred, process
 from ..proc.task import Process
+from . import sys_rw
 from .syscalls import FULL, PARTIAL, define
 from .fsargs import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, caller_may, get_file,
                      int_arg, lookup_flagged, lookup_user)
@@ -291,6 +292,8 @@ def truncate_node(node: Ptr[vfs.Inode], length: u64) -> i64:
         return -errno.EINVAL
     if node.write_denied != 0:
         return -errno.ETXTBSY
+    if sys_rw.too_big(node, length):
+        return sys_rw.file_too_big()  # RLIMIT_FSIZE
     return node.ops.truncate(node, length)
 
 

@@ -29,6 +29,8 @@ PRIO_USER: Final = 2
 NICE_BASE: Final = 20  # getpriority returns 20 - nice, so it is never negative
 AFFINITY_BYTES: Final = 8  # one CPU; Linux answers with the size of its CPU mask in longs
 
+RLIMIT_NICE: Final = 13
+
 
 @struct
 class SysInfo:
@@ -197,11 +199,14 @@ def sys_getpriority(f: Ptr[TrapFrame]) -> i64:
 
 
 def sys_setpriority(f: Ptr[TrapFrame]) -> i64:
-    """Raising priority (a negative nice) needs CAP_SYS_NICE, as on Linux; the scheduler has one level."""
+    """Raising priority (a negative nice) needs RLIMIT_NICE to allow it (20 - nice at most) or
+    CAP_SYS_NICE, as on Linux; the scheduler has one level."""
     err: i64 = priority_target(f.rdi, f.rsi)
     if err < 0:
         return err
-    if int_arg(f.rdx) < 0 and not cred.capable(process.current(), u32(caps.CAP_SYS_NICE)):
+    nice: i64 = int_arg(f.rdx)
+    p: Ptr[Process] = process.current()
+    if nice < 0 and u64(20 - nice) > p.rlimits[RLIMIT_NICE].soft and not cred.capable(p, u32(caps.CAP_SYS_NICE)):
         return -errno.EACCES
     return 0
 
