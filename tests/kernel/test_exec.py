@@ -94,6 +94,7 @@ class World:
         self.p.root = vfs.get(self.root)
         self.p.cwd = vfs.get(self.root)
         self.p.uid, self.p.euid, self.p.gid, self.p.egid = u32(1000), u32(1001), u32(100), u32(101)
+        self.p.rlimits[process.RLIMIT_STACK].soft = u64(uspace.STACK_SIZE)  # the host world's
         for d in (b"/bin", b"/tmp"):
             assert vfs.mkdir(vfs.as_kernel(), self.root, self.root, kstr(d), u32(0o755)) == 0
 
@@ -535,3 +536,12 @@ def test_what_cannot_be_executed(world, built):
     assert vfs.symlink(vfs.as_kernel(), world.root, world.root, kstr(b"/bin/userexec"), kstr(b"/bin/link")) == 0
     r, img = world.prepare(b"/bin/link", [b"link"])
     assert r == 0 and bytes(img.name[i] for i in range(5)) == b"link\0"  # comm is the name used, as on Linux
+
+
+def test_the_initial_stack_follows_rlimit_stack(machine):
+    rt.fake("inl", lambda port: 0)  # process.allocate stamps a start time: the PM timer reads 0
+    p = process.allocate(NULL)
+    for soft, size in ((8 << 20, 8 << 20), (256 << 10, 256 << 10), ((256 << 10) + 100, 256 << 10), (4096, 64 << 10),
+                       (1 << 40, uspace.STACK_SIZE), (process.RLIM_INFINITY, uspace.STACK_SIZE)):
+        p.rlimits[process.RLIMIT_STACK].soft = u64(soft)
+        assert int(execve.stack_size(p)) == size, soft

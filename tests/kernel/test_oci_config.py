@@ -17,7 +17,7 @@ from cyrius.kernel import errno
 from cyrius.kernel.container import oci_config as oc
 from cyrius.kernel.lib import json as kjson
 from cyrius.kernel.mm import heap
-from cyrius.lang import Array, Ptr, addr, memory, sizeof, u8
+from cyrius.lang import Array, Ptr, addr, i64, memory, sizeof, u8
 from tooling import require_tools
 
 RLIMITS = ("CPU FSIZE DATA STACK CORE RSS NPROC NOFILE MEMLOCK AS LOCKS SIGPENDING MSGQUEUE NICE RTPRIO "
@@ -130,6 +130,7 @@ def recorded(spec) -> dict:
         "terminal": bool(spec.terminal),
         "console": (int(spec.console_height), int(spec.console_width)),
         "noNewPrivileges": bool(spec.no_new_privileges),
+        "oomScoreAdj": int(i64(spec.oom_score_adj)) if spec.has_oom_score_adj else None,
         "rlimits": [(RLIMITS[int(spec.rlimits[i].resource)], int(spec.rlimits[i].soft), int(spec.rlimits[i].hard))
                     for i in range(int(spec.rlimit_count))],
         "capabilities": caps,
@@ -178,6 +179,7 @@ def expected(cfg: dict) -> dict:
         "terminal": p.get("terminal", False),
         "console": (p["consoleSize"]["height"], p["consoleSize"]["width"]) if "consoleSize" in p else (0, 0),
         "noNewPrivileges": p.get("noNewPrivileges", False),
+        "oomScoreAdj": p.get("oomScoreAdj"),
         "rlimits": [(r["type"][7:], r["soft"], r["hard"]) for r in p.get("rlimits", [])],
         "capabilities": caps,
         "hostname": cfg.get("hostname"),
@@ -401,7 +403,9 @@ SCHEMA = [
      "process.rlimits[1].type: duplicate rlimit type"),
     (["process", "capabilities", "bounding", 1], 5, "process.capabilities.bounding[1]: expected a string"),
     (["process", "capabilities", "ambient"], "CAP_KILL", "process.capabilities.ambient: expected an array"),
-    (["process", "oomScoreAdj"], 100, f"process.oomScoreAdj: {UNSUPPORTED}"),
+    (["process", "oomScoreAdj"], 1001, "process.oomScoreAdj: out of range (-1000 to 1000)"),
+    (["process", "oomScoreAdj"], -1001, "process.oomScoreAdj: out of range (-1000 to 1000)"),
+    (["process", "oomScoreAdj"], "5", "process.oomScoreAdj: expected an integer"),
     (["process", "selinuxLabel"], "system_u:system_r:container_t:s0", f"process.selinuxLabel: {UNSUPPORTED}"),
     (["process", "apparmorProfile"], "docker-default", f"process.apparmorProfile: {UNSUPPORTED}"),
     (["process", "scheduler"], {"policy": "SCHED_OTHER"}, f"process.scheduler: {UNSUPPORTED}"),
@@ -542,6 +546,9 @@ ACCEPTED = [
     (["linux", "namespaces"], [{"type": t} for t in NAMESPACES]),
     (["linux"], {}),
     (["ociVersion"], "1.2.0"),
+    (["process", "oomScoreAdj"], -1000),
+    (["process", "oomScoreAdj"], 0),
+    (["process", "oomScoreAdj"], 1000),
 ]
 
 

@@ -7,7 +7,7 @@ from cyrius.kernel import errno
 from cyrius.kernel.fs import file, memfs, procfs, vfs
 from cyrius.kernel.mm import frames, uspace
 from cyrius.kernel.proc import process, sched, task
-from cyrius.lang import NULL, Array, Ptr, addr, memory, u8, u32, u64, usize
+from cyrius.lang import NULL, Array, Ptr, addr, i32, memory, u8, u32, u64, usize
 
 C1, C2 = 0x1000, 0x2000  # container objects (only compared by procfs)
 
@@ -215,7 +215,7 @@ def test_fd_directory_and_links(world):
     assert pids(world.listing(world.host, b"/proc/2/fd")) == [0, 17]
     assert sorted(world.listing(world.host, b"/proc/2")) == \
         sorted([b".", b"..", b"cwd", b"exe", b"fd", b"root", b"stat", b"status", b"cmdline", b"comm", b"task",
-                    b"maps"])
+                    b"maps", b"oom_score_adj"])
 
 
 def test_fd_link_of_a_regular_file_names_the_file(world):
@@ -258,6 +258,22 @@ def test_status_stat_and_cmdline(world):
     assert stat[19] == b"1"  # num_threads
     p.task.state = u32(task.TASK_BLOCKED)
     assert world.read(world.host, b"/proc/2/stat").split()[2] == b"S"  # sleeping
+
+
+def test_status_shows_credentials_capabilities_and_oom_score_adj(world):
+    p = world.a
+    p.uid, p.euid, p.suid, p.gid, p.egid, p.sgid = u32(1000), u32(0), u32(7), u32(100), u32(100), u32(5)
+    p.groups[0], p.groups[1], p.group_count = u32(10), u32(20), u32(2)
+    p.cap_inheritable, p.cap_permitted, p.cap_effective = u64(0), u64(0x1ffffffffff), u64(0x400)
+    p.cap_bounding, p.cap_ambient, p.no_new_privs = u64(0xa80425fb), u64(0), True
+    fields = dict(line.split(":\t", 1) for line in world.read(world.host, b"/proc/2/status").decode().splitlines())
+    assert (fields["Uid"], fields["Gid"], fields["Groups"]) == ("1000\t0\t7\t0", "100\t100\t5\t100", "10 20 ")
+    assert (fields["CapInh"], fields["CapPrm"], fields["CapEff"], fields["CapBnd"], fields["CapAmb"]) == \
+        ("0000000000000000", "000001ffffffffff", "0000000000000400", "00000000a80425fb", "0000000000000000")
+    assert fields["NoNewPrivs"] == "1"
+    assert world.read(world.host, b"/proc/2/oom_score_adj") == b"0\n"
+    p.oom_score_adj = i32(-500)
+    assert world.read(world.host, b"/proc/2/oom_score_adj") == b"-500\n"
 
 
 def test_stat_has_linuxs_52_fields(world):

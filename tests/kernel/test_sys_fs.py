@@ -11,11 +11,11 @@ from cyrius.kernel import errno
 from cyrius.kernel.tty import ldisc
 from cyrius.kernel.arch.x86_64.trapframe import TrapFrame
 from cyrius.kernel.fs import devfs, memfs, pipe, vfs
-from cyrius.kernel.linux import fsargs, sys_dir, sys_fd, sys_names, sys_poll, sys_rw, sys_stat
+from cyrius.kernel.linux import fsargs, sys_dir, sys_fd, sys_mm, sys_names, sys_poll, sys_rw, sys_stat
 from cyrius.kernel.mm import paging, uaccess, uspace
 from cyrius.kernel.mm.heap import kalloc
-from cyrius.kernel.proc import process, sched, signal, task
-from cyrius.lang import NULL, Ptr, addr, cast, memory, sizeof, u8, u32, u64, usize
+from cyrius.kernel.proc import caps, cred, process, sched, signal, task
+from cyrius.lang import NULL, Ptr, addr, cast, i64, memory, sizeof, u8, u32, u64, usize
 
 BASE = 0x400000
 PAGES = 64
@@ -25,6 +25,12 @@ O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_NONBLOCK = 0o100, 0o200, 0o1000, 0o2000, 0
 O_DIRECTORY, O_NOFOLLOW, O_CLOEXEC = 0o200000, 0o400000, 0o2000000
 POLLIN, POLLOUT, POLLERR, POLLHUP, POLLNVAL = 1, 4, 8, 16, 32
 S_IFMT, S_IFDIR, S_IFREG, S_IFLNK, S_IFIFO = 0o170000, 0o040000, 0o100000, 0o120000, 0o010000
+
+
+def caps_follow(p):
+    """After a test sets p's ids directly: the effective capabilities Linux would leave (all for
+    euid 0, none otherwise)."""
+    p.cap_effective = u64(caps.CAP_ALL) if int(p.euid) == 0 else u64(0)
 
 
 class Proc:
@@ -59,7 +65,10 @@ class Proc:
         p.pid = u32(7)
         p.vpid = u32(7)  # the host world: the same number
         p.pgid = u32(7)
+        for i in range(task.RLIMIT_COUNT):
+            p.rlimits[i].soft = p.rlimits[i].hard = u64(process.RLIM_INFINITY)
         p.rlimits[fsargs.RLIMIT_NOFILE].soft = u64(task.MAX_FDS)
+        cred.give_all(p)  # root in the host world
         sched.current = t
         self.p = p
 
@@ -355,6 +364,7 @@ def test_metadata_calls(proc):
     assert stat_of(proc, sys_stat.sys_lstat, proc.s(b"/l"))["uid"] == 6
     # An unprivileged process: only its own files, only to its own group.
     proc.p.euid = proc.p.uid = u32(1000)
+    caps_follow(proc.p)
     proc.p.egid = proc.p.gid = u32(100)
     assert call(sys_stat.sys_chmod, proc.s(b"/f"), 0o600) == 0
     assert call(sys_stat.sys_chown, proc.s(b"/f"), 0, -1) == -errno.EPERM
@@ -373,10 +383,12 @@ def test_metadata_calls(proc):
     assert call(sys_names.sys_symlink, proc.s(b"/f"), proc.s(b"/g")) == -errno.EACCES
     assert call(sys_names.sys_unlink, proc.s(b"/nothing/f")) == -errno.ENOENT
     proc.p.euid = proc.p.uid = u32(0)
+    caps_follow(proc.p)
     proc.p.egid = proc.p.gid = u32(0)
     assert call(sys_names.sys_mkdir, proc.s(b"/home"), 0o777) == 0
     assert call(sys_stat.sys_chmod, proc.s(b"/home"), 0o777) == 0
     proc.p.euid = u32(1000)
+    caps_follow(proc.p)
     proc.p.egid = u32(100)
     nf = openat(proc, b"/home/mine", O_WRONLY | O_CREAT, 0o666)
     assert nf >= 0
@@ -577,6 +589,7 @@ def test_search_permission_is_checked_on_every_directory_a_walk_crosses(proc):
     assert fd >= 0 and call(sys_fd.sys_close, fd) == 0
     assert call(sys_stat.sys_chmod, proc.s(b"/locked"), 0o744) == 0  # r for others, no x
     proc.p.euid = proc.p.uid = u32(1000)
+    caps_follow(proc.p)
     proc.p.egid = proc.p.gid = u32(1000)
     assert openat(proc, b"/locked/inner/f", O_RDONLY) == -errno.EACCES
     assert openat(proc, b"/locked/inner/new", O_WRONLY | O_CREAT, 0o644) == -errno.EACCES
@@ -590,11 +603,14 @@ def test_search_permission_is_checked_on_every_directory_a_walk_crosses(proc):
     # Standing inside (chdir as root, then drop), a relative path does not cross /locked, as on
     # Linux; `..` leads back into it and needs its search permission again.
     proc.p.euid = proc.p.uid = u32(0)
+    caps_follow(proc.p)
     assert call(sys_dir.sys_chdir, proc.s(b"/locked/inner")) == 0
     proc.p.euid = proc.p.uid = u32(1000)
+    caps_follow(proc.p)
     assert stat_of(proc, sys_stat.sys_stat, proc.s(b"f"))["mode"] == S_IFREG | 0o644
     assert stat_of(proc, sys_stat.sys_stat, proc.s(b"../inner/f")) == -errno.EACCES
     proc.p.euid = proc.p.uid = u32(0)
+    caps_follow(proc.p)
     assert stat_of(proc, sys_stat.sys_stat, proc.s(b"/locked/inner/f"))["mode"] == S_IFREG | 0o644
 
 
@@ -609,6 +625,7 @@ def test_rename_checks_the_directory_its_own_walk_resolved(proc, monkeypatch):
     assert fd >= 0 and call(sys_fd.sys_close, fd) == 0
     assert call(sys_names.sys_symlink, proc.s(b"/pub"), proc.s(b"/link")) == 0
     proc.p.euid = proc.p.uid = u32(1000)
+    caps_follow(proc.p)
     proc.p.egid = proc.p.gid = u32(1000)
     walks = []
     real_resolve = vfs.resolve
@@ -619,9 +636,11 @@ def test_rename_checks_the_directory_its_own_walk_resolved(proc, monkeypatch):
         if walks[-1] == b"/link/y":  # the new name was resolved: point the link at /priv now
             saved = proc.p.euid
             proc.p.euid = u32(0)
+            caps_follow(proc.p)
             assert call(sys_names.sys_unlink, proc.s(b"/link")) == 0
             assert call(sys_names.sys_symlink, proc.s(b"/priv"), proc.s(b"/link")) == 0
             proc.p.euid = saved
+            caps_follow(proc.p)
         return r
 
     monkeypatch.setattr(vfs, "resolve", resolve_then_swap)
@@ -629,6 +648,7 @@ def test_rename_checks_the_directory_its_own_walk_resolved(proc, monkeypatch):
     monkeypatch.undo()
     assert walks.count(b"/link/y") == 1  # one walk of the new path: the check and the rename share it
     proc.p.euid = proc.p.uid = u32(0)
+    caps_follow(proc.p)
     assert stat_of(proc, sys_stat.sys_stat, proc.s(b"/pub/y"))["mode"] & S_IFMT == S_IFREG
     assert stat_of(proc, sys_stat.sys_stat, proc.s(b"/priv/y")) == -errno.ENOENT
 
@@ -662,3 +682,50 @@ def test_close_range_was_missing_closes_marks_and_checks_its_arguments(proc):
     assert call(sys_fd.sys_close_range, 3, 0xFFFFFFFF, 2) == 0  # CLOSE_RANGE_UNSHARE: the table is its own
     assert [call(sys_fd.sys_fcntl, fd, 1) for fd in (0, 1, 10, 40)] == [0, 0, -errno.EBADF, -errno.EBADF]
     assert call(sys_fd.sys_close_range, 0xFFFFFFFF, 0xFFFFFFFF, 0) == 0  # past every descriptor: nothing
+
+
+def test_rlimit_fsize_cuts_a_write_then_refuses_it_with_sigxfsz(proc):
+    """RLIMIT_FSIZE, as Linux's generic_write_check_limits and inode_newsize_ok: a write that crosses
+    the soft limit stops there, one that starts at it is EFBIG and SIGXFSZ; so is truncate beyond it.
+    Pipes and other non-regular files are not limited."""
+    proc.p.rlimits[sys_rw.RLIMIT_FSIZE].soft = u64(10)
+    fd = openat(proc, b"/big", O_WRONLY | O_CREAT, 0o644)
+    assert write(proc, fd, b"0123456789abcdef") == 10
+    assert int(proc.p.sig_pending) == 0
+    assert write(proc, fd, b"x") == -errno.EFBIG
+    assert int(proc.p.sig_pending) == 1 << (sys_rw.SIGXFSZ - 1)
+    assert write(proc, fd, b"") == 0  # nothing to write: no limit to reach
+    assert call(sys_stat.sys_ftruncate, fd, 11) == -errno.EFBIG
+    assert call(sys_stat.sys_ftruncate, fd, 10) == 0
+    null = openat(proc, b"/dev/null", O_WRONLY)
+    assert write(proc, null, b"0123456789abcdef") == 16
+
+
+def test_rlimit_as_and_data_bound_mmap_and_brk(proc):
+    """RLIMIT_AS counts every mapping, RLIMIT_DATA the private writable ones but the stack (Linux's
+    may_expand_vm); what a MAP_FIXED mapping replaces is not counted twice."""
+    s, rw, anon = proc.space, uspace.PROT_READ | uspace.PROT_WRITE, sys_mm.MAP_PRIVATE | sys_mm.MAP_ANONYMOUS
+    whole = int(sys_mm.vm_bytes(s, u64(0), u64(uspace.USER_TOP), False))
+    proc.p.rlimits[sys_mm.RLIMIT_AS].soft = u64(whole + 2 * 4096)
+    assert sys_mm.do_mmap(u64(0), u64(3 * 4096), u32(rw), u32(anon), i64(-1), u64(0)) == -errno.ENOMEM
+    a = int(sys_mm.do_mmap(u64(0), u64(2 * 4096), u32(rw), u32(anon), i64(-1), u64(0)))
+    assert a > 0
+    fixed = anon | sys_mm.MAP_FIXED
+    assert sys_mm.do_mmap(u64(a), u64(2 * 4096), u32(rw), u32(fixed), i64(-1), u64(0)) == a  # a replacement
+    proc.p.rlimits[sys_mm.RLIMIT_AS].soft = u64(process.RLIM_INFINITY)
+    proc.p.rlimits[sys_mm.RLIMIT_DATA].soft = u64(whole + 3 * 4096)
+    assert sys_mm.do_mmap(u64(0), u64(4 * 4096), u32(uspace.PROT_READ), u32(anon), i64(-1), u64(0)) > 0  # not data
+    assert sys_mm.do_mmap(u64(0), u64(2 * 4096), u32(rw), u32(anon), i64(-1), u64(0)) == -errno.ENOMEM
+    s.brk_start = s.brk = u64(0x10000000)
+    assert call(sys_mm.sys_brk, 0x10000000 + 2 * 4096) == 0x10000000  # past RLIMIT_DATA: the break stays
+    assert call(sys_mm.sys_brk, 0x10000000 + 4096) == 0x10000000 + 4096
+
+
+def test_rlimit_cpu_sends_sigxcpu_each_second_past_the_soft_limit_and_sigkill_at_the_hard(proc):
+    p, t = proc.p, sched.current
+    p.rlimits[signal.RLIMIT_CPU].soft, p.rlimits[signal.RLIMIT_CPU].hard = u64(1), u64(3)
+    for ticks, pending in ((99, 0), (100, signal.SIGXCPU), (150, 0), (200, signal.SIGXCPU), (300, signal.SIGKILL)):
+        t.user_ticks = u64(ticks)
+        p.sig_pending = u64(0)
+        signal.cpu_charged(t)
+        assert int(p.sig_pending) == (1 << (pending - 1) if pending else 0), ticks

@@ -4,6 +4,7 @@ import pytest
 from cyrius.kernel import errno
 from cyrius.kernel.fs import file, memfs, vfs
 from cyrius.kernel.mm import uspace
+from cyrius.kernel.proc import caps
 from cyrius.lang import NULL, Array, Ptr, addr, i64, memory, u8, u32, u64, usize
 
 
@@ -230,9 +231,11 @@ def test_devfs_devices(fs):
 
 
 def cred(uid, gid):
+    """A caller with these ids and the capabilities Linux leaves them: all for uid 0, none otherwise."""
     c = vfs.Cred()
     c.uid = u32(uid)
     c.gid = u32(gid)
+    c.caps = u64(caps.CAP_ALL if uid == 0 else 0)
     return addr(c)
 
 

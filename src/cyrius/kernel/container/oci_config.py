@@ -185,6 +185,8 @@ class ContainerSpec:
     env: Array[Str, MAX_ENV]
     cwd: Str  # absolute
     no_new_privileges: bool
+    has_oom_score_adj: bool  # else the process keeps its parent's (0)
+    oom_score_adj: i64  # -1000 to 1000: stored and shown in /proc/PID/oom_score_adj
     has_capabilities: bool  # process.capabilities present (absent sets are empty)
     cap_bounding: u64  # bit n is capability n
     cap_effective: u64
@@ -330,7 +332,9 @@ def define_schema() -> None:
     apply(OBJ_PROCESS, b"noNewPrivileges", T_BOOL, False, offsetof(ContainerSpec, "no_new_privileges"))
     refuse_unless_empty(OBJ_PROCESS, b"apparmorProfile", ONE, T_STRING)
     refuse_unless_empty(OBJ_PROCESS, b"selinuxLabel", ONE, T_STRING)
-    refuse(OBJ_PROCESS, b"oomScoreAdj")
+    f = apply(OBJ_PROCESS, b"oomScoreAdj", T_I64, False, offsetof(ContainerSpec, "oom_score_adj"))
+    f.seen_at = offsetof(ContainerSpec, "has_oom_score_adj")
+    f.finish = check_oom_score_adj
     refuse(OBJ_PROCESS, b"scheduler")
     refuse(OBJ_PROCESS, b"ioPriority")
     refuse(OBJ_PROCESS, b"execCPUAffinity")
@@ -499,6 +503,13 @@ def check_version(r: Ptr[Reader], v: u32, number: i64, at: Ptr[u8]) -> i64:
 def check_umask(r: Ptr[Reader], v: u32, number: i64, at: Ptr[u8]) -> i64:
     if number > 0o777:
         return fail(r, -errno.EINVAL, b"out of range (0 to 0777)")
+    return 0
+
+
+def check_oom_score_adj(r: Ptr[Reader], v: u32, number: i64, at: Ptr[u8]) -> i64:
+    if number < -1000 or number > 1000:
+        return fail(r, -errno.ERANGE, b"out of range (-1000 to 1000)")
+    cast(Ptr[i64], at)[0] = number  # T_I64 stores a negative value as 0: this one keeps its sign
     return 0
 
 

@@ -19,7 +19,7 @@ A container whose process.terminal is false runs detached: its stdin reads end o
 stdout and stderr go to its log (log.py), which `oci-runtime logs` prints. When its init exits, the
 wait status is kept (`exit_status`) for `oci-runtime wait` and the state's annotations.
 """
-from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
+from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i32, i64, sizeof, struct, u8, u32, u64, usize
 from cyrius.rt import fmt_u64, memcpy, memset, strlen
 
 from .. import errno
@@ -29,7 +29,7 @@ from ..linux import launch
 from ..mm import phys
 from ..mm.heap import kalloc, kfree
 from ..platform import clock
-from ..proc import process, sched, signal, task
+from ..proc import cred, process, sched, signal, task
 from ..proc.task import Process
 from . import log, oci_config
 from .oci_config import ContainerSpec
@@ -618,6 +618,39 @@ def lookup_program(c: Ptr[Container], name: Ptr[u8], out: Ptr[u8]) -> i64:
         first = end + 1
 
 
+def apply_credentials(p: Ptr[Process], spec: Ptr[oci_config.ContainerSpec]) -> None:
+    """process.user, rlimits, capabilities, noNewPrivileges and oomScoreAdj on the container's init,
+    as runc leaves them before its execve of the program: ids and supplementary groups, the five
+    capability sets (absent `capabilities`: the runtime's own, every one, as runc and crun keep
+    theirs; effective and ambient within what they may hold), no_new_privs; then the execve's
+    capability rules (cred.on_exec), which for uid 0 make permitted and effective the bounding set.
+    The program is already loaded; it runs with what that execve would have given it."""
+    p.uid = spec.uid
+    p.euid = spec.uid
+    p.suid = spec.uid
+    p.gid = spec.gid
+    p.egid = spec.gid
+    p.sgid = spec.gid
+    cred.set_groups(p, cast(Ptr[u32], addr(spec.additional_gids)), spec.gid_count)
+    if spec.has_umask:
+        p.umask = spec.umask
+    for i in range(spec.rlimit_count):
+        lim: Ptr[oci_config.Rlimit] = addr(spec.rlimits[i])
+        if lim.resource < task.RLIMIT_COUNT:
+            p.rlimits[lim.resource].soft = lim.soft
+            p.rlimits[lim.resource].hard = lim.hard
+    if spec.has_capabilities:
+        p.cap_bounding = spec.cap_bounding
+        p.cap_permitted = spec.cap_permitted
+        p.cap_effective = spec.cap_effective & spec.cap_permitted
+        p.cap_inheritable = spec.cap_inheritable
+        p.cap_ambient = spec.cap_ambient & spec.cap_permitted & spec.cap_inheritable
+    p.no_new_privs = spec.no_new_privileges
+    if spec.has_oom_score_adj:
+        p.oom_score_adj = i32(spec.oom_score_adj)
+    cred.on_exec(p)
+
+
 def same_key(a: Ptr[u8], b: Ptr[u8]) -> bool:
     """Whether environment entries a and b (NAME=value) name the same variable."""
     i: usize = 0
@@ -677,18 +710,7 @@ def spawn(c: Ptr[Container], args: Ptr[Ptr[u8]], arg_count: u32, env: Ptr[Ptr[u8
     kfree(cast(Ptr[None], vector))
     if r < 0:
         return r
-    p: Ptr[Process] = out[0]
-    p.uid = c.spec.uid
-    p.euid = c.spec.uid
-    p.gid = c.spec.gid
-    p.egid = c.spec.gid
-    if c.spec.has_umask:
-        p.umask = c.spec.umask
-    for i in range(c.spec.rlimit_count):
-        lim: Ptr[oci_config.Rlimit] = addr(c.spec.rlimits[i])
-        if lim.resource < task.RLIMIT_COUNT:
-            p.rlimits[lim.resource].soft = lim.soft
-            p.rlimits[lim.resource].hard = lim.hard
+    apply_credentials(out[0], c.spec)
     return 0
 
 

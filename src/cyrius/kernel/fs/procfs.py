@@ -15,7 +15,7 @@ the inode is (pid, kind, and the fd or tid), and each holds a reference to the r
 (each mount has its own), so that `..` leads back to that root and on out of the mount. A process
 inside a container sees only its container's processes.
 """
-from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i64, u8, u32, u64, usize
+from cyrius.lang import NULL, Array, Final, Ptr, addr, cast, i32, i64, u8, u32, u64, usize
 from cyrius.rt import fmt_u64, memcpy
 
 from ..platform import clock
@@ -54,6 +54,7 @@ TID_STATUS: Final = 22
 TID_COMM: Final = 23
 MAPS: Final = 24
 MAPS_PAGES: Final = 8  # /proc/PID/maps is rendered into 32 KiB: ~500 mappings
+OOM_SCORE_ADJ: Final = 25  # process.oomScoreAdj, shown (the OOM killer does not weigh it)
 FIRST_PID_COOKIE: Final = 3 + SYSTEM_FILES  # readdir of /proc: ".", "..", "self", the files, then pids
 TEXT_CAP: Final = 4096  # a rendered file is at most one page
 PID_SHIFT: Final = 32
@@ -119,7 +120,8 @@ def make(dir: Ptr[vfs.Inode], kind: u32, pid: u32, fd: u32, out: Ptr[Ptr[vfs.Ino
 
 def is_text(kind: u32) -> bool:
     return (kind == STAT or kind == STATUS or kind == CMDLINE or kind == COMM or kind == TID_STAT
-            or kind == TID_STATUS or kind == TID_COMM or kind == MAPS or is_system_file(kind))
+            or kind == TID_STATUS or kind == TID_COMM or kind == MAPS or kind == OOM_SCORE_ADJ
+            or is_system_file(kind))
 
 
 def is_system_file(kind: u32) -> bool:
@@ -197,6 +199,8 @@ def lookup(dir: Ptr[vfs.Inode], name: Ptr[u8], length: usize, out: Ptr[Ptr[vfs.I
             return make(dir, u32(MAPS), p2.pid, u32(0), out)
         if cstr.is_name(name, length, b"task"):
             return make(dir, u32(TASK_DIR), p2.pid, u32(0), out)
+        if cstr.is_name(name, length, b"oom_score_adj"):
+            return make(dir, u32(OOM_SCORE_ADJ), p2.pid, u32(0), out)
         return -errno.ENOENT
     if kind == TASK_DIR:
         tid: i64 = parse_number(name, length)
@@ -365,6 +369,9 @@ def readdir(dir: Ptr[vfs.Inode], cookie: u64, out: Ptr[vfs.DirEntry]) -> i64:
             return entry(out, ino_of(q.pid, u32(TASK_DIR), u32(0)), u32(vfs.DT_DIR), b"task", u64(11))
         if cookie == 11:
             return entry(out, ino_of(q.pid, u32(MAPS), u32(0)), u32(vfs.DT_REG), b"maps", u64(12))
+        if cookie == 12:
+            return entry(out, ino_of(q.pid, u32(OOM_SCORE_ADJ), u32(0)), u32(vfs.DT_REG), b"oom_score_adj",
+                         u64(13))
         return 0
     if kind == TASK_DIR:
         # By tid: the cookie is the last tid shown + 2.
@@ -415,14 +422,36 @@ def state_name(p: Ptr[Process], t: Ptr[task.Task]) -> Ptr[u8]:
     return b"R (running)"
 
 
-def add_ids(buf: Ptr[u8], at: usize, label: Ptr[u8], real: u32, effective: u32) -> usize:
-    """status's Uid/Gid lines: real, effective, saved and filesystem ids (saved and fs are effective)."""
+def add_ids(buf: Ptr[u8], at: usize, label: Ptr[u8], real: u32, effective: u32, saved: u32) -> usize:
+    """status's Uid/Gid lines: real, effective, saved and filesystem ids (fs is the effective one)."""
     at = add_text(buf, at, label)
     at = add_number(buf, at, u64(real))
-    for _copy in range(3):
-        at = add_text(buf, at, b"\t")
-        at = add_number(buf, at, u64(effective))
+    at = add_text(buf, at, b"\t")
+    at = add_number(buf, at, u64(effective))
+    at = add_text(buf, at, b"\t")
+    at = add_number(buf, at, u64(saved))
+    at = add_text(buf, at, b"\t")
+    return add_number(buf, at, u64(effective))
+
+
+def add_caps(buf: Ptr[u8], at: usize, label: Ptr[u8], set: u64) -> usize:
+    """A Cap* line of status: the set as 16 hex digits, as Linux prints it."""
+    at = add_text(buf, at, label)
+    for i in range(16):
+        if at < usize(TEXT_CAP):
+            digit: u8 = u8((set >> u64(60 - 4 * i)) & 0xF)
+            if digit < 10:
+                buf[at] = digit + ord("0")
+            else:
+                buf[at] = digit - 10 + ord("a")
+            at += 1
     return at
+
+
+def abs_i32(v: i32) -> i64:
+    if v < 0:
+        return -i64(v)
+    return i64(v)
 
 
 def render(p: Ptr[Process], t: Ptr[task.Task], kind: u32, buf: Ptr[u8]) -> usize:
@@ -431,6 +460,11 @@ def render(p: Ptr[Process], t: Ptr[task.Task], kind: u32, buf: Ptr[u8]) -> usize
     if kind == CMDLINE:
         memcpy(cast(Ptr[None], buf), cast(Ptr[None], addr(p.cmdline)), usize(p.cmdline_len))
         return usize(p.cmdline_len)
+    if kind == OOM_SCORE_ADJ:
+        at0: usize = 0
+        if p.oom_score_adj < 0:
+            at0 = add_text(buf, at0, b"-")
+        return add_text(buf, add_number(buf, at0, u64(abs_i32(p.oom_score_adj))), b"\n")
     name: Ptr[u8] = process.thread_name(t)
     if kind == COMM or kind == TID_COMM:
         return add_text(buf, add_text(buf, 0, name), b"\n")
@@ -457,11 +491,23 @@ def render(p: Ptr[Process], t: Ptr[task.Task], kind: u32, buf: Ptr[u8]) -> usize
         at = add_line(buf, at, b"\nTgid:\t", pid, b"\nNgid:\t0")  # ps takes the process id from Tgid
         at = add_line(buf, at, b"\nPid:\t", id, b"")
         at = add_line(buf, at, b"\nPPid:\t", ppid, b"\nTracerPid:\t0")
-        at = add_ids(buf, at, b"\nUid:\t", p.uid, p.euid)
-        at = add_ids(buf, at, b"\nGid:\t", p.gid, p.egid)
-        at = add_line(buf, at, b"\nFDSize:\t", u64(task.MAX_FDS), b"")
+        at = add_ids(buf, at, b"\nUid:\t", p.uid, p.euid, p.suid)
+        at = add_ids(buf, at, b"\nGid:\t", p.gid, p.egid, p.sgid)
+        at = add_line(buf, at, b"\nFDSize:\t", u64(task.MAX_FDS), b"\nGroups:\t")
+        for i in range(p.group_count):
+            at = add_number(buf, at, u64(p.groups[i]))
+            at = add_text(buf, at, b" ")
         at = add_line(buf, at, b"\nVmRSS:\t", pages * 4, b" kB")
-        return add_line(buf, at, b"\nThreads:\t", u64(p.live_threads), b"\n")
+        at = add_line(buf, at, b"\nThreads:\t", u64(p.live_threads), b"")
+        at = add_caps(buf, at, b"\nCapInh:\t", p.cap_inheritable)
+        at = add_caps(buf, at, b"\nCapPrm:\t", p.cap_permitted)
+        at = add_caps(buf, at, b"\nCapEff:\t", p.cap_effective)
+        at = add_caps(buf, at, b"\nCapBnd:\t", p.cap_bounding)
+        at = add_caps(buf, at, b"\nCapAmb:\t", p.cap_ambient)
+        nnp: u64 = 0
+        if p.no_new_privs:
+            nnp = 1
+        return add_line(buf, at, b"\nNoNewPrivs:\t", nnp, b"\n")
     # stat: pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
     # utime stime cutime cstime priority nice num_threads itrealvalue starttime vsize rss ...
     at = add_number(buf, at, id)

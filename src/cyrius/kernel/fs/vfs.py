@@ -13,13 +13,14 @@ Every path operation takes the caller's credentials (`Cred`) first and checks pe
 one walk it acts on, as Linux does: search (x) on every directory the walk crosses, write and search
 on the directory a name is added to or removed from, read/write on a file opened. Nothing resolves a
 path twice, so nothing can change between a check and its use. The kernel's own work (the shell,
-mounting, unpacking a bundle) acts with `as_kernel()`, uid 0.
+mounting, unpacking a bundle) acts with `as_kernel()`, uid 0 with every capability.
 """
 from cyrius.lang import NULL, Array, Callable, Final, Ptr, addr, cast, i64, sizeof, struct, u8, u32, u64, usize
 
 from .. import errno
 from cyrius.rt import memmove
 
+from ..proc import caps
 from ..mm import frames, phys
 from ..mm.heap import kalloc, kfree
 
@@ -157,12 +158,16 @@ class Cred:
     ones for access())."""
     uid: u32
     gid: u32
+    caps: u64  # effective capabilities (proc/caps.py): DAC_OVERRIDE and DAC_READ_SEARCH matter here
+    groups: Ptr[u32]  # supplementary groups (group_count of them)
+    group_count: u32
 
 
-kernel_cred: Cred = Cred()  # zero-filled: uid 0, gid 0
+kernel_cred: Cred = Cred()  # uid 0, gid 0; as_kernel gives it every capability
 
 
 def as_kernel() -> Ptr[Cred]:
+    kernel_cred.caps = u64(caps.CAP_ALL)
     return addr(kernel_cred)
 
 
@@ -973,16 +978,36 @@ def stat(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], foll
     return 0
 
 
+def in_group(cred: Ptr[Cred], gid: u32) -> bool:
+    if cred.gid == gid:
+        return True
+    for i in range(cred.group_count):
+        if cred.groups[i] == gid:
+            return True
+    return False
+
+
 def permitted(cred: Ptr[Cred], node: Ptr[Inode], want: u32) -> bool:
-    """Classic Unix permission bits; uid 0 may read and write anything, and execute what anyone may."""
-    if cred.uid == 0:
-        return (want & X_OK) == 0 or is_dir(node) or (node.mode & 0o111) != 0
+    """Classic Unix permission bits (the group class for the caller's group or any supplementary
+    one), then Linux's overrides: CAP_DAC_READ_SEARCH reads any file and reads and searches any
+    directory; CAP_DAC_OVERRIDE does anything to a directory, reads and writes any file and executes
+    one that has an x bit for someone."""
     bits: u32 = node.mode & 0o7
     if cred.uid == node.uid:
         bits = (node.mode >> 6) & 0o7
-    elif cred.gid == node.gid:
+    elif in_group(cred, node.gid):
         bits = (node.mode >> 3) & 0o7
-    return (bits & want) == want
+    if (bits & want) == want:
+        return True
+    if is_dir(node):
+        if (want & W_OK) == 0 and caps.has(cred.caps, u32(caps.CAP_DAC_READ_SEARCH)):
+            return True
+        return caps.has(cred.caps, u32(caps.CAP_DAC_OVERRIDE))
+    if want == R_OK and caps.has(cred.caps, u32(caps.CAP_DAC_READ_SEARCH)):
+        return True
+    if (want & X_OK) == 0 or (node.mode & 0o111) != 0:
+        return caps.has(cred.caps, u32(caps.CAP_DAC_OVERRIDE))
+    return False
 
 
 def access(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8], want: u32) -> i64:

@@ -15,7 +15,7 @@ from ..arch.x86_64.trapframe import TrapFrame
 from ..fs import devfs, vfs
 from ..mm import frames, phys, uaccess, uspace
 from ..mm.heap import kalloc, kfree
-from ..proc import process, sched, signal, task
+from ..proc import cred, process, sched, signal, task
 from ..proc.task import Process
 from . import elf
 
@@ -27,6 +27,7 @@ PIE_BASE: Final = 0x555555554000
 # can land on it.
 INTERP_BASE: Final = 0x7FFFF0000000
 STACK_FLOOR: Final = uspace.STACK_TOP - uspace.STACK_SIZE
+MIN_STACK: Final = 64 * 1024  # the smallest initial stack, whatever RLIMIT_STACK says
 MAX_SCRIPT_DEPTH: Final = 4
 USER_CS: Final = 0x23
 USER_DS: Final = 0x1B
@@ -244,10 +245,21 @@ def map_segments(img: Ptr[Image], node: Ptr[vfs.Inode], image: Ptr[u8], bias: u6
     return 0
 
 
+def stack_size(p: Ptr[Process]) -> u64:
+    """The initial stack: RLIMIT_STACK's soft limit in whole pages, at least MIN_STACK and at most
+    uspace.STACK_SIZE (the room the layout keeps for it). It does not grow."""
+    size: u64 = p.rlimits[process.RLIMIT_STACK].soft & ~u64(4095)
+    if size < MIN_STACK:
+        return u64(MIN_STACK)
+    if size > uspace.STACK_SIZE:
+        return u64(uspace.STACK_SIZE)
+    return size
+
+
 def build_stack(p: Ptr[Process], img: Ptr[Image], a: Ptr[Args], info: Ptr[elf.ElfInfo], bias: u64,
                 interp_base: u64, execfn: Ptr[u8]) -> i64:
     s: Ptr[uspace.AddressSpace] = img.space
-    r: i64 = uspace.add(s, u64(uspace.STACK_TOP - uspace.STACK_SIZE), u64(uspace.STACK_TOP),
+    r: i64 = uspace.add(s, u64(uspace.STACK_TOP) - stack_size(p), u64(uspace.STACK_TOP),
                         u32(uspace.PROT_READ | uspace.PROT_WRITE), NULL, u64(0), u64(0))
     if r < 0:
         return r
@@ -505,6 +517,7 @@ def commit(p: Ptr[Process], img: Ptr[Image], frame: Ptr[TrapFrame], running: boo
         process.end_vfork(p)
         uspace.put(old)
     process.close_on_exec(p)
+    cred.on_exec(p)  # the capability sets a file without capabilities or set-id bits leaves
     for i in range(task.NSIG):
         if p.actions[i].handler != 1:  # handlers are gone with the old image; ignored stays ignored
             p.actions[i].handler = 0

@@ -11,7 +11,7 @@ from ..container import runtime
 from ..arch.x86_64.trapframe import TrapFrame
 from ..fs import devfs
 from ..mm import uaccess, uspace
-from ..proc import futex, process, sched, task
+from ..proc import caps, cred, futex, process, sched, task
 from ..proc.task import Process
 from . import sys_usage
 from .syscalls import FULL, PARTIAL, define
@@ -27,6 +27,14 @@ ARCH_SET_FS: Final = 0x1002
 ARCH_GET_FS: Final = 0x1003
 ARCH_GET_GS: Final = 0x1004
 PR_SET_NAME: Final = 15
+PR_GET_KEEPCAPS: Final = 7
+PR_SET_KEEPCAPS: Final = 8
+PR_CAPBSET_READ: Final = 23
+PR_CAPBSET_DROP: Final = 24
+PR_SET_NO_NEW_PRIVS: Final = 38
+PR_GET_NO_NEW_PRIVS: Final = 39
+PR_CAP_AMBIENT: Final = 47
+NOT_CREDS: Final = -1000  # prctl_creds: not one of its options
 PR_GET_NAME: Final = 16
 FUTEX_WAIT: Final = 0
 FUTEX_WAKE: Final = 1
@@ -127,7 +135,7 @@ def do_prlimit(p: Ptr[Process], resource: u64, new_addr: u64, old_addr: u64) -> 
             return -errno.EFAULT
         if fresh.soft > fresh.hard:
             return -errno.EINVAL
-        if fresh.hard > lim.hard and process.current().euid != 0:
+        if fresh.hard > lim.hard and not cred.capable(process.current(), u32(caps.CAP_SYS_RESOURCE)):
             return -errno.EPERM
         if resource == RLIMIT_NOFILE and fresh.hard > task.MAX_FDS:
             return -errno.EPERM  # the descriptor table has MAX_FDS slots
@@ -155,9 +163,49 @@ def sys_setrlimit(f: Ptr[TrapFrame]) -> i64:
     return do_prlimit(process.current(), f.rdi, f.rsi, u64(0))
 
 
+def flag(b: bool) -> i64:
+    if b:
+        return 1
+    return 0
+
+
+def prctl_creds(p: Ptr[Process], f: Ptr[TrapFrame]) -> i64:
+    """prctl's credential options (proc/cred.py's rules); NOT_CREDS for any other option."""
+    op: u64 = f.rdi
+    if op == PR_CAPBSET_READ:
+        if not caps.valid(f.rsi):
+            return -errno.EINVAL
+        return i64((p.cap_bounding >> f.rsi) & 1)
+    if op == PR_CAPBSET_DROP:
+        return cred.drop_bounding(p, f.rsi)
+    if op == PR_CAP_AMBIENT:
+        return cred.ambient(p, f.rsi, f.rdx, f.r10, f.r8)
+    if op == PR_GET_KEEPCAPS:
+        return flag(p.keep_caps)
+    if op == PR_SET_KEEPCAPS:
+        if f.rsi > 1:
+            return -errno.EINVAL
+        p.keep_caps = f.rsi == 1
+        return 0
+    if op == PR_GET_NO_NEW_PRIVS:
+        if f.rsi != 0 or f.rdx != 0 or f.r10 != 0 or f.r8 != 0:
+            return -errno.EINVAL
+        return flag(p.no_new_privs)
+    if op == PR_SET_NO_NEW_PRIVS:
+        if f.rsi != 1 or f.rdx != 0 or f.r10 != 0 or f.r8 != 0:
+            return -errno.EINVAL
+        p.no_new_privs = True  # for good: nothing clears it
+        return 0
+    return NOT_CREDS
+
+
 def sys_prctl(f: Ptr[TrapFrame]) -> i64:
-    """PR_SET_NAME and PR_GET_NAME name the calling thread (the leader's name is the process's)."""
+    """PR_SET_NAME and PR_GET_NAME name the calling thread (the leader's name is the process's); the
+    capability, keep-caps and no-new-privs options are prctl_creds'."""
     p: Ptr[Process] = process.current()
+    r: i64 = prctl_creds(p, f)
+    if r != NOT_CREDS:
+        return r
     if f.rdi == PR_SET_NAME:
         name: Array[u8, task.NAME_LEN] = Array[u8, task.NAME_LEN]()
         if uaccess.copy_in(p.space, addr(name), f.rsi, u64(task.NAME_LEN - 1)) < 0:
@@ -503,10 +551,11 @@ def init() -> None:
     define(SYS_UNAME, sys_uname, FULL, NULL)
     define(SYS_GETRANDOM, sys_getrandom, FULL, NULL)
     define(SYS_PRLIMIT64, sys_prlimit64, PARTIAL,
-           b"limits are recorded; only RLIMIT_NOFILE and RLIMIT_STACK take effect")
+           b"RLIMIT_MEMLOCK, SIGPENDING, MSGQUEUE, RTPRIO, RTTIME, LOCKS are recorded, guarding nothing")
     define(SYS_GETRLIMIT, sys_getrlimit, FULL, NULL)
     define(SYS_SETRLIMIT, sys_setrlimit, FULL, NULL)
-    define(SYS_PRCTL, sys_prctl, PARTIAL, b"PR_SET_NAME and PR_GET_NAME")
+    define(SYS_PRCTL, sys_prctl, PARTIAL,
+           b"PR_SET/GET_NAME, PR_CAPBSET_READ/DROP, PR_CAP_AMBIENT, PR_SET/GET_KEEPCAPS, PR_SET/GET_NO_NEW_PRIVS")
     define(SYS_ARCH_PRCTL, sys_arch_prctl, FULL, NULL)
     define(SYS_SCHED_YIELD, sys_sched_yield, FULL, NULL)
     define(SYS_FUTEX, sys_futex, PARTIAL, b"no priority-inheritance operations (FUTEX_LOCK_PI...)")

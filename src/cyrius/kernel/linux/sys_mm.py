@@ -6,6 +6,7 @@ from ..arch.x86_64.trapframe import TrapFrame
 from ..fs import file, memfs, vfs
 from ..mm import paging, phys, uaccess, uspace
 from ..proc import process
+from ..proc.task import Process
 from .syscalls import FULL, PARTIAL, define
 from .syscall_names import (SYS_BRK, SYS_MADVISE, SYS_MEMFD_CREATE, SYS_MINCORE, SYS_MMAP, SYS_MPROTECT, SYS_MREMAP,
                             SYS_MUNMAP)
@@ -20,14 +21,50 @@ MREMAP_MAYMOVE: Final = 1
 MREMAP_FIXED: Final = 2
 MREMAP_DONTUNMAP: Final = 4
 PROT_ALL: Final = 7
+RLIMIT_DATA: Final = 2
+RLIMIT_AS: Final = 9
 
 
 def space() -> Ptr[uspace.AddressSpace]:
     return process.current().space
 
 
+def vm_bytes(s: Ptr[uspace.AddressSpace], lo: u64, hi: u64, data: bool) -> u64:
+    """Bytes of s's mappings within [lo, hi); with `data`, only what Linux's RLIMIT_DATA counts:
+    private writable mappings but the stack."""
+    n: u64 = 0
+    v: Ptr[uspace.Vma] = s.vmas
+    while v != NULL:
+        counts: bool = not data or ((v.prot & uspace.PROT_WRITE) != 0 and not v.shared and v.end != uspace.STACK_TOP)
+        start: u64 = v.start if v.start > lo else lo
+        end: u64 = v.end if v.end < hi else hi
+        if counts and start < end:
+            n += end - start
+        v = v.next
+    return n
+
+
+def may_expand(s: Ptr[uspace.AddressSpace], start: u64, size: u64, data: bool) -> bool:
+    """Mapping [start, start + size) (replacing what is there) stays within RLIMIT_AS and, for a
+    mapping RLIMIT_DATA counts, RLIMIT_DATA (Linux's may_expand_vm)."""
+    p: Ptr[Process] = process.current()
+    whole: u64 = vm_bytes(s, u64(0), uspace.USER_TOP, False) - vm_bytes(s, start, start + size, False) + size
+    if whole > p.rlimits[RLIMIT_AS].soft:
+        return False
+    if not data:
+        return True
+    counted: u64 = vm_bytes(s, u64(0), uspace.USER_TOP, True) - vm_bytes(s, start, start + size, True) + size
+    return counted <= p.rlimits[RLIMIT_DATA].soft
+
+
 def sys_brk(f: Ptr[TrapFrame]) -> i64:
-    return i64(uspace.set_brk(space(), f.rdi))
+    """brk; growth must stay within RLIMIT_AS and RLIMIT_DATA (else the break stays)."""
+    s: Ptr[uspace.AddressSpace] = space()
+    old_end: u64 = uspace.page_up(s.brk)
+    new_end: u64 = uspace.page_up(f.rdi)
+    if f.rdi >= s.brk_start and new_end > old_end and not may_expand(s, old_end, new_end - old_end, True):
+        return i64(s.brk)
+    return i64(uspace.set_brk(s, f.rdi))
 
 
 def do_mmap(addr_hint: u64, length: u64, prot: u32, flags: u32, fd: i64, offset: u64) -> i64:
@@ -51,6 +88,7 @@ def do_mmap(addr_hint: u64, length: u64, prot: u32, flags: u32, fd: i64, offset:
             return -errno.ENODEV  # writes would have to reach the file: not supported
         if (prot & uspace.PROT_EXEC) != 0 and (vfs.node_flags(process.current().root, f.inode) & vfs.MNT_NOEXEC) != 0:
             return -errno.EPERM  # a file of a noexec mount is never run
+    data: bool = (prot & uspace.PROT_WRITE) != 0 and kind == MAP_PRIVATE
     start: u64 = 0
     if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0:
         if (addr_hint & (phys.PAGE - 1)) != 0 or addr_hint + size > uspace.USER_TOP or addr_hint + size < addr_hint:
@@ -58,6 +96,8 @@ def do_mmap(addr_hint: u64, length: u64, prot: u32, flags: u32, fd: i64, offset:
         start = addr_hint
         if (flags & MAP_FIXED_NOREPLACE) != 0 and uspace.overlaps(s, start, start + size):
             return -errno.EEXIST
+        if not may_expand(s, start, size, data):
+            return -errno.ENOMEM
         r: i64 = uspace.unmap(s, start, start + size)
         if r < 0:
             return r
@@ -68,7 +108,7 @@ def do_mmap(addr_hint: u64, length: u64, prot: u32, flags: u32, fd: i64, offset:
             start = hint
         else:
             start = uspace.find_free(s, size)
-        if start == 0:
+        if start == 0 or not may_expand(s, start, size, data):
             return -errno.ENOMEM
     if f != NULL:
         file_bytes: u64 = 0

@@ -23,7 +23,7 @@ from ..mm.phys import PAGE
 from ..net import socket, unix
 from ..net.socket import Socket
 from ..net.unix import Ancillary, UnixSocket
-from ..proc import process, signal
+from ..proc import caps, cred, process, signal
 from ..proc.task import Process
 from ..platform import clock
 from . import sys_info
@@ -339,8 +339,17 @@ def at_address(f: Ptr[TrapFrame], op: Callable[[Ptr[Socket], u32, u16], i64],
     return r
 
 
+PROT_SOCK: Final = 1024  # ports below it need CAP_NET_BIND_SERVICE
+
+
+def bind_inet(s: Ptr[Socket], ip: u32, port: u16) -> i64:
+    if port != 0 and u32(port) < PROT_SOCK and not cred.capable(process.current(), u32(caps.CAP_NET_BIND_SERVICE)):
+        return -errno.EACCES
+    return socket.bind(s, ip, port)
+
+
 def sys_bind(f: Ptr[TrapFrame]) -> i64:
-    return at_address(f, socket.bind, unix.bind)
+    return at_address(f, bind_inet, unix.bind)
 
 
 def sys_listen(f: Ptr[TrapFrame]) -> i64:
@@ -474,13 +483,17 @@ def rights_in(data: Ptr[u8], length: u64, extra: Ptr[Ancillary]) -> i64:
 
 
 def cred_in(data: Ptr[u8], length: u64, extra: Ptr[Ancillary]) -> i64:
-    """SCM_CREDENTIALS: the sender's own ids (any, for root)."""
+    """SCM_CREDENTIALS: the sender's own pid (else CAP_SYS_ADMIN), one of its user ids (else
+    CAP_SETUID) and group ids (else CAP_SETGID), as Linux's scm_check_creds."""
     if length != sizeof(UCred):
         return -errno.EINVAL
     c: Ptr[UCred] = cast(Ptr[UCred], data)
     p: Ptr[Process] = process.current()
-    own: bool = (c.pid == p.vpid and (c.uid == p.uid or c.uid == p.euid) and (c.gid == p.gid or c.gid == p.egid))
-    if not own and p.euid != 0:
+    if c.pid != p.vpid and not cred.capable(p, u32(caps.CAP_SYS_ADMIN)):
+        return -errno.EPERM
+    if not cred.one_of(c.uid, p.uid, p.euid, p.suid) and not cred.capable(p, u32(caps.CAP_SETUID)):
+        return -errno.EPERM
+    if not cred.one_of(c.gid, p.gid, p.egid, p.sgid) and not cred.capable(p, u32(caps.CAP_SETGID)):
         return -errno.EPERM
     extra.has_cred = True
     extra.pid = c.pid

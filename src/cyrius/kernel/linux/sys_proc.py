@@ -11,11 +11,10 @@ from ..fs.vfs import PATH_MAX
 from . import exec as execve_
 from . import sys_usage
 from .syscalls import FULL, PARTIAL, define
-from .syscall_names import (SYS_CLONE, SYS_CLONE3, SYS_EXECVE, SYS_EXIT, SYS_EXIT_GROUP, SYS_FORK, SYS_GETEGID,
-                            SYS_GETEUID, SYS_GETGID, SYS_GETGROUPS, SYS_GETPGID, SYS_GETPGRP, SYS_GETPID,
-                            SYS_GETPPID, SYS_GETRESGID, SYS_GETRESUID, SYS_GETSID, SYS_GETTID, SYS_GETUID,
-                            SYS_GET_ROBUST_LIST, SYS_SETGID, SYS_SETGROUPS, SYS_SETPGID, SYS_SETSID, SYS_SETUID,
-                            SYS_SET_ROBUST_LIST, SYS_SET_TID_ADDRESS, SYS_VFORK, SYS_WAIT4, SYS_WAITID)
+from .syscall_names import (SYS_CLONE, SYS_CLONE3, SYS_EXECVE, SYS_EXIT, SYS_EXIT_GROUP, SYS_FORK, SYS_GETPGID,
+                            SYS_GETPGRP, SYS_GETPID, SYS_GETPPID, SYS_GETSID, SYS_GETTID, SYS_GET_ROBUST_LIST,
+                            SYS_SETPGID, SYS_SETSID, SYS_SET_ROBUST_LIST, SYS_SET_TID_ADDRESS, SYS_VFORK, SYS_WAIT4,
+                            SYS_WAITID)
 
 CLONE_VM: Final = 0x100
 CLONE_FS: Final = 0x200
@@ -296,75 +295,6 @@ def sys_get_robust_list(f: Ptr[TrapFrame]) -> i64:
     return 0
 
 
-def sys_getuid(f: Ptr[TrapFrame]) -> i64:
-    return i64(process.current().uid)
-
-
-def sys_geteuid(f: Ptr[TrapFrame]) -> i64:
-    return i64(process.current().euid)
-
-
-def sys_getgid(f: Ptr[TrapFrame]) -> i64:
-    return i64(process.current().gid)
-
-
-def sys_getegid(f: Ptr[TrapFrame]) -> i64:
-    return i64(process.current().egid)
-
-
-def may_set_id(p: Ptr[Process], id: u32) -> bool:
-    return p.euid == 0 or id == p.uid or id == p.euid
-
-
-def sys_setuid(f: Ptr[TrapFrame]) -> i64:
-    p: Ptr[Process] = process.current()
-    id: u32 = u32(f.rdi)
-    if not may_set_id(p, id):
-        return -errno.EPERM
-    if p.euid == 0:
-        p.uid = id
-    p.euid = id
-    return 0
-
-
-def sys_setgid(f: Ptr[TrapFrame]) -> i64:
-    p: Ptr[Process] = process.current()
-    id: u32 = u32(f.rdi)
-    if p.euid != 0 and id != p.gid and id != p.egid:
-        return -errno.EPERM
-    if p.euid == 0:
-        p.gid = id
-    p.egid = id
-    return 0
-
-
-def put_ids(a: u64, b: u64, c: u64, x: u32, y: u32, z: u32) -> i64:
-    p: Ptr[Process] = process.current()
-    if uaccess.put_u32(p.space, a, x) < 0 or uaccess.put_u32(p.space, b, y) < 0 or uaccess.put_u32(p.space, c, z) < 0:
-        return -errno.EFAULT
-    return 0
-
-
-def sys_getresuid(f: Ptr[TrapFrame]) -> i64:
-    p: Ptr[Process] = process.current()
-    return put_ids(f.rdi, f.rsi, f.rdx, p.uid, p.euid, p.euid)
-
-
-def sys_getresgid(f: Ptr[TrapFrame]) -> i64:
-    p: Ptr[Process] = process.current()
-    return put_ids(f.rdi, f.rsi, f.rdx, p.gid, p.egid, p.egid)
-
-
-def sys_getgroups(f: Ptr[TrapFrame]) -> i64:
-    return 0  # no supplementary groups
-
-
-def sys_setgroups(f: Ptr[TrapFrame]) -> i64:
-    if process.current().euid != 0:
-        return -errno.EPERM
-    return 0
-
-
 def target(pid: u64) -> Ptr[Process]:
     if i32(u32(pid)) == 0:
         return process.current()
@@ -440,16 +370,6 @@ def init() -> None:
     define(SYS_SET_TID_ADDRESS, sys_set_tid_address, FULL, NULL)
     define(SYS_SET_ROBUST_LIST, sys_set_robust_list, FULL, NULL)
     define(SYS_GET_ROBUST_LIST, sys_get_robust_list, FULL, NULL)
-    define(SYS_GETUID, sys_getuid, FULL, NULL)
-    define(SYS_GETEUID, sys_geteuid, FULL, NULL)
-    define(SYS_GETGID, sys_getgid, FULL, NULL)
-    define(SYS_GETEGID, sys_getegid, FULL, NULL)
-    define(SYS_SETUID, sys_setuid, PARTIAL, b"no saved set-user-ID")
-    define(SYS_SETGID, sys_setgid, PARTIAL, b"no saved set-group-ID")
-    define(SYS_GETRESUID, sys_getresuid, FULL, NULL)
-    define(SYS_GETRESGID, sys_getresgid, FULL, NULL)
-    define(SYS_GETGROUPS, sys_getgroups, PARTIAL, b"no supplementary groups")
-    define(SYS_SETGROUPS, sys_setgroups, PARTIAL, b"accepted for root, not recorded")
     define(SYS_GETPGID, sys_getpgid, FULL, NULL)
     define(SYS_GETPGRP, sys_getpgrp, FULL, NULL)
     define(SYS_SETPGID, sys_setpgid, FULL, NULL)

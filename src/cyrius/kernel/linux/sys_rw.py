@@ -9,7 +9,7 @@ from ..dev import bcache
 from ..fs import file, vfs
 from ..fs.file import File
 from ..mm import frames, phys, uaccess, uspace
-from ..proc import process
+from ..proc import process, signal
 from ..mm.heap import kalloc, kfree
 from .syscalls import FULL, PARTIAL, define
 from .fsargs import get_file, int_arg, min_u64
@@ -28,6 +28,8 @@ MAX_RW: Final = 0x7FFFF000  # Linux's MAX_RW_COUNT: longer reads and writes are 
 
 
 IOV_MAX: Final = 1024
+RLIMIT_FSIZE: Final = 1
+SIGXFSZ: Final = 25
 
 
 @struct
@@ -79,6 +81,39 @@ def read_chunk(f: Ptr[File], buf: Ptr[u8], n: usize, offset: i64, more: bool) ->
     return file.read(f, buf, n)
 
 
+def too_big(node: Ptr[vfs.Inode], size: u64) -> bool:
+    """A regular file may not reach `size` bytes under the caller's RLIMIT_FSIZE (soft)."""
+    limit: u64 = process.current().rlimits[RLIMIT_FSIZE].soft
+    return (node.mode & vfs.S_IFMT) == vfs.S_IFREG and size > limit
+
+
+def file_too_big() -> i64:
+    """RLIMIT_FSIZE's answer: SIGXFSZ to the caller, EFBIG."""
+    signal.send(process.current(), u32(SIGXFSZ))
+    return -errno.EFBIG
+
+
+def write_at(f: Ptr[File], buf: Ptr[u8], n: u64, at: i64) -> i64:
+    """Write n bytes to f at `at` (< 0: at its offset, or its end under O_APPEND), as far as
+    RLIMIT_FSIZE allows a regular file to grow (Linux's generic_write_check_limits): a write that
+    starts at or past the limit is file_too_big(), one that crosses it stops there."""
+    pos: u64 = u64(at)
+    if at < 0:
+        pos = f.offset
+        if (f.flags & file.O_APPEND) != 0:
+            pos = f.inode.size
+    if n > 0 and too_big(f.inode, pos):
+        return file_too_big()
+    if n > 0 and too_big(f.inode, pos + n):
+        limit: u64 = process.current().rlimits[RLIMIT_FSIZE].soft
+        n = limit - pos
+        if n == 0:
+            return file_too_big()
+    if at >= 0:
+        return file.pwrite(f, buf, usize(n), u64(at))
+    return file.write(f, buf, usize(n))
+
+
 def piece(f: Ptr[File], buf: Ptr[u8], n: u64, writing: bool, offset: i64, done: u64) -> i64:
     """One piece of a transfer between f and a kernel buffer, `done` bytes into it: at the file
     position (offset < 0) or at offset + done."""
@@ -87,9 +122,7 @@ def piece(f: Ptr[File], buf: Ptr[u8], n: u64, writing: bool, offset: i64, done: 
         at = offset + i64(done)
     if not writing:
         return read_chunk(f, buf, usize(n), at, done > 0)
-    if at >= 0:
-        return file.pwrite(f, buf, usize(n), u64(at))
-    return file.write(f, buf, usize(n))
+    return write_at(f, buf, n, at)
 
 
 def transfer(f: Ptr[File], iov: Ptr[IoVec], count: u64, total: u64, writing: bool, offset: i64) -> i64:
@@ -278,11 +311,7 @@ def copy_between(src: Ptr[File], src_at: u64, dst: Ptr[File], dst_at: u64, count
         if got <= 0:
             err = got
             break
-        put: i64 = 0
-        if dst_at != 0:
-            put = file.pwrite(dst, buf, usize(got), to[0] + total)
-        else:
-            put = file.write(dst, buf, usize(got))
+        put: i64 = write_at(dst, buf, u64(got), i64(to[0] + total) if dst_at != 0 else i64(-1))
         if put < 0:
             err = put
             break

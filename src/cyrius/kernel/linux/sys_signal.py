@@ -8,7 +8,7 @@ from ..fs import file, signalfd
 from ..arch.x86_64.trapframe import TrapFrame
 from ..mm import uaccess, uspace
 from ..platform import clock
-from ..proc import process, sched, signal, task
+from ..proc import caps, cred, process, sched, signal, task
 from ..proc.task import Process
 from . import sys_info
 from .syscalls import FULL, PARTIAL, define
@@ -89,7 +89,11 @@ def sys_rt_sigreturn(f: Ptr[TrapFrame]) -> i64:
 
 
 def permitted(sender: Ptr[Process], p: Ptr[Process]) -> bool:
-    return sender.euid == 0 or sender.uid == p.uid or sender.euid == p.uid
+    """Linux's kill_ok_by_cred: the sender's real or effective uid is the target's real or saved
+    uid, or the sender has CAP_KILL."""
+    if sender.uid == p.uid or sender.euid == p.uid or sender.uid == p.suid or sender.euid == p.suid:
+        return True
+    return cred.capable(sender, u32(caps.CAP_KILL))
 
 
 def may_signal(p: Ptr[Process]) -> bool:

@@ -7,8 +7,9 @@ from ..arch.x86_64.trapframe import TrapFrame
 from ..fs import file, vfs
 from ..fs.file import File
 from ..mm import uaccess
-from ..proc import process
+from ..proc import caps, cred, process
 from ..proc.task import Process
+from . import sys_rw
 from .syscalls import FULL, PARTIAL, define
 from .fsargs import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, caller_may, get_file,
                      int_arg, lookup_flagged, lookup_user)
@@ -30,6 +31,7 @@ UTIME_NOW: Final = 0x3FFFFFFF
 
 
 UTIME_OMIT: Final = 0x3FFFFFFE
+S_ISGID: Final = 0o2000  # chmod drops it for a caller outside the file's group without CAP_FSETID
 
 
 ST_VALID: Final = 0x20
@@ -171,10 +173,14 @@ def access_at(dirfd: u64, user_path: u64, mode: u64, flags: u64) -> i64:
     if err < 0:
         return err
     who: vfs.Cred = vfs.Cred()  # access() asks for the real ids, AT_EACCESS for the effective ones
-    who.uid = p.uid
-    who.gid = p.gid
-    if (flags & AT_EACCESS) != 0:
-        process.cred_of(p, addr(who))
+    process.cred_of(p, addr(who))
+    if (flags & AT_EACCESS) == 0:
+        who.uid = p.uid
+        who.gid = p.gid
+        if p.uid != 0:
+            who.caps = 0  # as Linux: the real ids' capabilities are root's permitted set, or none
+        else:
+            who.caps = p.cap_permitted
     if not vfs.permitted(addr(who), slot[0], u32(mode)):
         err = -errno.EACCES
     vfs.put(slot[0])
@@ -187,25 +193,29 @@ def read_only(node: Ptr[vfs.Inode]) -> bool:
 
 
 def chmod_node(node: Ptr[vfs.Inode], mode: u64) -> i64:
+    """The owner or CAP_FOWNER; the set-group-ID bit goes unless the caller is in the file's group
+    or has CAP_FSETID."""
     p: Ptr[Process] = process.current()
     if read_only(node):
         return -errno.EROFS
-    if p.euid != 0 and p.euid != node.uid:
+    if p.euid != node.uid and not cred.capable(p, u32(caps.CAP_FOWNER)):
         return -errno.EPERM
+    if not cred.in_group(p, node.gid) and not cred.capable(p, u32(caps.CAP_FSETID)):
+        mode &= ~u64(S_ISGID)
     return vfs.set_mode(node, u32(mode))
 
 
 def chown_node(node: Ptr[vfs.Inode], uid: u64, gid: u64) -> i64:
-    """Root may give a file to anyone; its owner may only hand it to their own group."""
+    """CAP_CHOWN may give a file to anyone; its owner may only hand it to one of their groups."""
     p: Ptr[Process] = process.current()
     u: u32 = u32(uid)
     g: u32 = u32(gid)
     if read_only(node):
         return -errno.EROFS
-    if p.euid != 0:
+    if not cred.capable(p, u32(caps.CAP_CHOWN)):
         if u != vfs.KEEP_ID and u != node.uid:
             return -errno.EPERM
-        if g != vfs.KEEP_ID and (p.euid != node.uid or (g != p.egid and g != node.gid)):
+        if g != vfs.KEEP_ID and (p.euid != node.uid or (not cred.in_group(p, g) and g != node.gid)):
             return -errno.EPERM
     return vfs.set_owner(node, u, g)
 
@@ -258,7 +268,7 @@ def times_node(node: Ptr[vfs.Inode], user_times: u64) -> i64:
             explicit = True
     if ts[1] == UTIME_OMIT and ts[3] == UTIME_OMIT:
         return 0
-    if p.euid != 0 and p.euid != node.uid:
+    if p.euid != node.uid and not cred.capable(p, u32(caps.CAP_FOWNER)):
         if explicit:
             return -errno.EPERM
         if not caller_may(node, u32(vfs.W_OK)):
@@ -295,6 +305,8 @@ def truncate_node(node: Ptr[vfs.Inode], length: u64) -> i64:
         return -errno.EROFS
     if node.write_denied != 0:
         return -errno.ETXTBSY
+    if sys_rw.too_big(node, length):
+        return sys_rw.file_too_big()  # RLIMIT_FSIZE
     return node.ops.truncate(node, length)
 
 

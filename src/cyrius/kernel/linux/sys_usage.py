@@ -10,7 +10,7 @@ from .. import errno
 from ..arch.x86_64.trapframe import TrapFrame
 from ..mm import frames, uaccess
 from ..mm.phys import PAGE
-from ..proc import process, sched, task
+from ..proc import caps, cred, process, sched, task
 from ..proc.task import Process
 from .fsargs import int_arg
 from .syscalls import FULL, PARTIAL, define
@@ -28,6 +28,8 @@ PRIO_PROCESS: Final = 0
 PRIO_USER: Final = 2
 NICE_BASE: Final = 20  # getpriority returns 20 - nice, so it is never negative
 AFFINITY_BYTES: Final = 8  # one CPU; Linux answers with the size of its CPU mask in longs
+
+RLIMIT_NICE: Final = 13
 
 
 @struct
@@ -197,11 +199,14 @@ def sys_getpriority(f: Ptr[TrapFrame]) -> i64:
 
 
 def sys_setpriority(f: Ptr[TrapFrame]) -> i64:
-    """Raising priority (a negative nice) needs root, as on Linux; the scheduler has one level."""
+    """Raising priority (a negative nice) needs RLIMIT_NICE to allow it (20 - nice at most) or
+    CAP_SYS_NICE, as on Linux; the scheduler has one level."""
     err: i64 = priority_target(f.rdi, f.rsi)
     if err < 0:
         return err
-    if int_arg(f.rdx) < 0 and process.current().euid != 0:
+    nice: i64 = int_arg(f.rdx)
+    p: Ptr[Process] = process.current()
+    if nice < 0 and u64(20 - nice) > p.rlimits[RLIMIT_NICE].soft and not cred.capable(p, u32(caps.CAP_SYS_NICE)):
         return -errno.EACCES
     return 0
 

@@ -15,7 +15,7 @@ from ..arch.x86_64.trapframe import TrapFrame
 from ..fs import file, lock, vfs
 from ..mm import paging, uspace
 from ..mm.heap import kalloc, kfree
-from . import futex, sched, task
+from . import caps, cred, futex, sched, task
 from .task import Process, Task
 
 SIGCHLD: Final = 17
@@ -46,6 +46,9 @@ def cred_of(p: Ptr[Process], out: Ptr[vfs.Cred]) -> Ptr[vfs.Cred]:
     """The ids p's file accesses are checked against (its effective ones), in out."""
     out.uid = p.euid
     out.gid = p.egid
+    out.caps = p.cap_effective
+    out.groups = cast(Ptr[u32], addr(p.groups))
+    out.group_count = p.group_count
     return out
 
 
@@ -148,6 +151,18 @@ def allocate(parent: Ptr[Process]) -> Ptr[Process]:
         p.gid = parent.gid
         p.euid = parent.euid
         p.egid = parent.egid
+        p.suid = parent.suid
+        p.sgid = parent.sgid
+        p.group_count = parent.group_count
+        memcpy(cast(Ptr[None], addr(p.groups)), cast(Ptr[None], addr(parent.groups)), usize(4 * task.NGROUPS))
+        p.cap_effective = parent.cap_effective
+        p.cap_permitted = parent.cap_permitted
+        p.cap_inheritable = parent.cap_inheritable
+        p.cap_bounding = parent.cap_bounding
+        p.cap_ambient = parent.cap_ambient
+        p.keep_caps = parent.keep_caps
+        p.no_new_privs = parent.no_new_privs
+        p.oom_score_adj = parent.oom_score_adj
         p.pgid = parent.pgid
         p.sid = parent.sid
         p.umask = parent.umask
@@ -184,6 +199,7 @@ def init_host(boot: Ptr[Task], root: Ptr[vfs.Inode]) -> None:
     host.root = vfs.get(root)
     host.cwd = vfs.get(root)
     host.umask = 0o022
+    cred.give_all(host)
     host.pgid = host.pid
     host.sid = host.pid
     for i in range(task.RLIMIT_COUNT):
@@ -313,11 +329,13 @@ def copy_caller(t: Ptr[Task], frame: Ptr[TrapFrame], child_stack: u64) -> None:
 def quota_full(p: Ptr[Process]) -> bool:
     """No new task (process or thread) for p: its container has none to spare (threads count, as
     with Linux's pids controller), or its real user runs RLIMIT_NPROC tasks in its world already
-    (root is exempt, as Linux exempts CAP_SYS_RESOURCE)."""
+    (root's user is exempt, and so are CAP_SYS_RESOURCE and CAP_SYS_ADMIN, as on Linux)."""
     if p.quota != NULL and p.quota.pids >= p.quota.pids_limit:
         return True
     limit: u64 = p.rlimits[RLIMIT_NPROC].soft
-    return p.uid != 0 and limit != RLIM_INFINITY and user_tasks(p.uid, p.container) >= limit
+    if p.uid == 0 or cred.capable(p, u32(caps.CAP_SYS_RESOURCE)) or cred.capable(p, u32(caps.CAP_SYS_ADMIN)):
+        return False
+    return limit != RLIM_INFINITY and user_tasks(p.uid, p.container) >= limit
 
 
 def user_tasks(uid: u32, world: u64) -> u64:

@@ -53,6 +53,7 @@ load: Array[u64, 3] = Array[u64, 3]()
 load_countdown: u32 = LOAD_SAMPLE_TICKS
 # Called from the tick for a task whose ITIMER_REAL expired (the signal layer sends SIGALRM).
 alarm_hook: Callable[[Ptr[Task]], None] = NULL
+cpu_hook: Callable[[Ptr[Task]], None] = NULL  # a tick was charged to this task (RLIMIT_CPU)
 timer_hook: Callable[[u64], None] = NULL  # timerfd's: wake waiters of timers that are due
 
 
@@ -456,6 +457,8 @@ def account_tick(from_user: bool) -> None:
     else:
         current.system_ticks += 1
         system_ticks += 1
+    if current != idle_task and cpu_hook != NULL:
+        cpu_hook(current)
     load_countdown -= 1
     if load_countdown == 0:
         load_countdown = LOAD_SAMPLE_TICKS

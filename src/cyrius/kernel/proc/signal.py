@@ -14,6 +14,7 @@ from ..arch.x86_64 import irq
 from ..arch.x86_64.trapframe import SYSCALL_INSN_LEN, SYSCALL_VECTOR, TrapFrame
 from ..linux.syscall_names import SYS_RESTART_SYSCALL
 from ..mm import uaccess
+from ..platform import clock
 from . import process, sched, task
 from .task import Process
 
@@ -39,6 +40,7 @@ SIGTSTP: Final = 20
 SIGTTIN: Final = 21
 SIGTTOU: Final = 22
 SIGURG: Final = 23
+SIGXCPU: Final = 24  # RLIMIT_CPU's soft limit (cpu_charged)
 SIGWINCH: Final = 28
 
 SIG_DFL: Final = 0
@@ -50,6 +52,7 @@ SA_RESTORER: Final = 0x04000000
 SA_ONSTACK: Final = 0x08000000
 SA_NODEFER: Final = 0x40000000
 SA_RESETHAND: Final = 0x80000000
+RLIMIT_CPU: Final = 0
 
 USER_CS: Final = 0x23
 USER_DS: Final = 0x1B
@@ -223,8 +226,25 @@ def alarm_expired(t: Ptr[task.Task]) -> None:
         send(t.process, u32(SIGALRM))
 
 
+def cpu_charged(t: Ptr[task.Task]) -> None:
+    """RLIMIT_CPU, on each tick charged to t: as the process's CPU time (all its threads) reaches each
+    whole second at or past the soft limit, SIGXCPU; at the hard limit, SIGKILL."""
+    p: Ptr[Process] = t.process
+    if p == NULL or p.rlimits[RLIMIT_CPU].soft == process.RLIM_INFINITY:
+        return
+    ticks: u64 = process.cpu_ticks(p, True) + process.cpu_ticks(p, False)
+    if ticks % u64(clock.TICK_HZ) != 0:
+        return
+    seconds: u64 = ticks // u64(clock.TICK_HZ)
+    if seconds >= p.rlimits[RLIMIT_CPU].hard:
+        send(p, u32(SIGKILL))
+    elif seconds >= p.rlimits[RLIMIT_CPU].soft:
+        send(p, u32(SIGXCPU))
+
+
 def init() -> None:
     sched.alarm_hook = alarm_expired
+    sched.cpu_hook = cpu_charged
 
 
 def suspend_mask(t: Ptr[task.Task], saved: u64) -> None:

@@ -7,7 +7,7 @@ Only data (and deliverable, a reading of it) lives here; sched.py runs tasks, pr
 and ends processes and threads, signal.py delivers signals, futex.py puts threads to sleep on user
 words.
 """
-from cyrius.lang import Array, Final, Ptr, struct, u8, u32, u64
+from cyrius.lang import Array, Final, Ptr, i32, struct, u8, u32, u64
 
 from ..fs import file, vfs
 from ..mm import uspace
@@ -42,6 +42,7 @@ NSIG: Final = 64
 RLIMIT_COUNT: Final = 16
 NAME_LEN: Final = 16
 HELD_FILES: Final = 2  # files one system call holds open against a sibling's close (process.fd_hold)
+NGROUPS: Final = 32  # supplementary groups a process may hold (Linux allows 65536)
 EXE_LEN: Final = 256
 CMDLINE_LEN: Final = 256
 
@@ -151,6 +152,18 @@ class Process:
     gid: u32
     euid: u32
     egid: u32
+    suid: u32  # saved set-user-ID and set-group-ID
+    sgid: u32
+    group_count: u32  # supplementary groups (setgroups, process.user.additionalGids)
+    groups: Array[u32, NGROUPS]
+    cap_effective: u64  # capabilities(7), bit n for capability n (proc/caps.py); the rules are proc/cred.py's
+    cap_permitted: u64
+    cap_inheritable: u64
+    cap_bounding: u64
+    cap_ambient: u64
+    keep_caps: bool  # PR_SET_KEEPCAPS: leaving uid 0 keeps the permitted set; execve clears it
+    no_new_privs: bool  # PR_SET_NO_NEW_PRIVS (process.noNewPrivileges): execve grants nothing new
+    oom_score_adj: i32  # process.oomScoreAdj, /proc/PID/oom_score_adj: stored and shown only
     pgid: u32  # process group and session: numbers of its own pid namespace (vpids)
     sid: u32
     umask: u32
