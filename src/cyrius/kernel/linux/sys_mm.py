@@ -189,7 +189,7 @@ def sys_madvise(f: Ptr[TrapFrame]) -> i64:
     if r < 0:
         return r
     if f.rdx == MADV_DONTNEED:
-        uspace.drop_pages(space(), f.rdi, end[0])  # private memory reads back as zero or file data
+        uspace.discard_private(space(), f.rdi, end[0])
     return 0
 
 

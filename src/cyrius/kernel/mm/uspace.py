@@ -378,6 +378,16 @@ def drop_pages(s: Ptr[AddressSpace], start: u64, end: u64) -> None:
         a = next_present(s, a + PAGE, end)
 
 
+def discard_private(s: Ptr[AddressSpace], start: u64, end: u64) -> None:
+    """madvise(MADV_DONTNEED): the private pages of [start, end) go (they read back as zero or as
+    the file); shared anonymous memory keeps its data, as Linux's shmem does."""
+    v: Ptr[Vma] = s.vmas
+    while v != NULL:
+        if not v.shared and v.end > start and v.start < end:
+            drop_pages(s, start if start > v.start else v.start, end if end < v.end else v.end)
+        v = v.next
+
+
 def protect_pages(s: Ptr[AddressSpace], start: u64, end: u64, prot: u32) -> None:
     """New rights for present pages; write access is granted again by the next write fault, which
     also settles copy-on-write."""
