@@ -68,6 +68,8 @@ REFUSED = {  # bundle: (the mount added to umoci's config, the error create repo
 
 def writable_root_readonly_etc(config):
     config["linux"]["readonlyPaths"] = ["/etc"]
+    for kind in ("bounding", "effective", "permitted"):  # umoci's set lacks it; chroot needs it
+        config["process"]["capabilities"][kind].append("CAP_SYS_CHROOT")
     return config
 
 
@@ -151,6 +153,9 @@ def test_readonly_paths_on_a_writable_root(vm):
     start_attached(vm, "e")
     assert in_container(vm, "touch /etc/x 2>&1; echo $?") == "touch: /etc/x: Read-only file system\n1"
     assert in_container(vm, "touch /x && echo made") == "made"
+    # chroot inside a container: a new root, the container's mounts (its /proc) all the same
+    assert in_container(vm, "chroot / cat /proc/self/comm") == "cat"
+    assert in_container(vm, "mkdir -p /j/bin && cp /bin/busybox /j/bin/ && chroot /j /bin/busybox ls /") == "bin"
     leave_container(vm)
     vm.run("oci-runtime delete e")
 

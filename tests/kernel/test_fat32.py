@@ -438,7 +438,7 @@ def test_rename(kernel, image):
     assert moved.ino == disk.inode(b"/moved sub dir").ino  # the live inode followed its entry
     assert disk.inode(b"/moved sub dir/..") == disk.root
     path = buffer(64)
-    n = vfs.path_of(root, moved, path, usize(64))  # getcwd finds the directory by its inode number
+    n = vfs.path_of(root, root, moved, path, usize(64))  # getcwd finds the directory by its inode number
     assert memory.read(path.address, int(n)) == b"/moved sub dir"
     assert disk.root.nlink == 5 and disk.inode(b"/dir").nlink == 2
     assert disk.names(b"/") == {b"UPPER.TXT", b"MIXED.TXT", b"empty", b"big.bin", b"dir", b"empty dir",

@@ -38,6 +38,7 @@ class World:
         sched.all_tasks = NULL
         self.host = self.spawn(NULL, 0)  # pid 1, the host world
         self.host.root = vfs.get(self.root)
+        self.host.world = self.root  # whose mounts it sees, as process.init_host sets it
         self.host.cwd = self.lookup(b"/tmp")
         self.a = self.spawn(self.host, 0)  # 2
         self.b = self.spawn(self.host, 0)  # 3
@@ -45,6 +46,7 @@ class World:
         vfs.put(self.c1.root)
         vfs.put(self.c1.cwd)
         self.c1.root = self.lookup(b"/srv/c1")
+        self.c1.world = self.c1.root  # a container's world is its root, as launch.start sets it
         self.c1.cwd = self.lookup(b"/srv/c1/work")
         self.c1_child = self.spawn(self.c1, 0)  # 5: inherits the container, root and cwd
         self.c2 = self.spawn(self.host, C2)  # 6

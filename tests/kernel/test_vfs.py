@@ -177,9 +177,9 @@ def test_mounts_and_getcwd(fs):
     _, deep = lookup(fs, b"/mnt/deep")
     assert read_file(fs, b"../../mnt/deep/f", cwd=deep) == b"on the mounted fs"
     buf = buffer(256)
-    n = vfs.path_of(fs, deep, buf, usize(256))
+    n = vfs.path_of(fs, fs, deep, buf, usize(256))
     assert memory.read(buf.address, int(n)) == b"/mnt/deep"
-    n = vfs.path_of(fs, fs, buf, usize(256))
+    n = vfs.path_of(fs, fs, fs, buf, usize(256))
     assert memory.read(buf.address, int(n)) == b"/"
 
 

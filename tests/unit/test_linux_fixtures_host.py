@@ -21,7 +21,7 @@ def test_every_family_has_a_program():
                                 "attrs", "epoll", "unix_pairs", "unix_names", "unix_rights", "threads_basic",
                                 "threads_sync", "threads_signals", "threads_exec", "threads_futex", "altstack",
                                 "jobctl", "epoll_edge", "mremap", "close_range", "vectors", "procmaps", "mmsg",
-                                "copyrange", "memfd", "sigfd", "locks", "fifos", "timers", "caps"}
+                                "copyrange", "memfd", "sigfd", "locks", "fifos", "timers", "caps", "chroot"}
 
 
 @pytest.mark.parametrize("path", sorted(lp.SOURCE_DIR.glob("*.c")), ids=lambda p: p.name)

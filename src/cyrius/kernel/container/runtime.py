@@ -548,7 +548,7 @@ def setup(c: Ptr[Container], bundle_path: Ptr[u8]) -> i64:
         say2(b"bundle: ", errno.message(r))
         return r
     bundle: Ptr[vfs.Inode] = slot[0]
-    r = vfs.path_of(host.root, bundle, addr(c.bundle), usize(PATH_CAP))
+    r = vfs.path_of(host.root, host.root, bundle, addr(c.bundle), usize(PATH_CAP))
     if r >= 0:
         r = load_spec(c, bundle)
     if r >= 0:

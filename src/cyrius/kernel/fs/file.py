@@ -130,7 +130,7 @@ def open(cred: Ptr[vfs.Cred], root: Ptr[vfs.Inode], cwd: Ptr[vfs.Inode], path: P
         return err
     err = may_open(cred, addr(w), flags)
     if err >= 0:
-        err = mount_allows(root, addr(w), flags)
+        err = mount_allows(vfs.world_of(cred, root), addr(w), flags)
     if err >= 0:
         err = open_walked(cred, addr(w), flags, mode)
     if err < 0:
@@ -150,7 +150,7 @@ def is_named_fifo(node: Ptr[vfs.Inode]) -> bool:
     return (node.mode & vfs.S_IFMT) == vfs.S_IFIFO and node.ops.stream_read == NULL
 
 
-def mount_allows(root: Ptr[vfs.Inode], w: Ptr[vfs.Walk], flags: u32) -> i64:
+def mount_allows(world: Ptr[vfs.Inode], w: Ptr[vfs.Walk], flags: u32) -> i64:
     """What the mount holding the file says: no writing, truncating or creating on a read-only
     one (EROFS), no device node opened on a nodev one (EACCES). Asked only when it matters: most
     opens read a regular file."""
@@ -163,7 +163,7 @@ def mount_allows(root: Ptr[vfs.Inode], w: Ptr[vfs.Walk], flags: u32) -> i64:
         device = kind == vfs.S_IFCHR or kind == vfs.S_IFBLK
     if not writes and not device:
         return 0
-    mount: u32 = vfs.walk_flags(root, w)
+    mount: u32 = vfs.walk_flags(world, w)
     if writes and (mount & vfs.MNT_RDONLY) != 0:
         return -errno.EROFS
     if device and (mount & vfs.MNT_NODEV) != 0:

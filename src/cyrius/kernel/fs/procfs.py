@@ -247,7 +247,7 @@ def put_decimal(buf: Ptr[u8], cap: usize, value: u64) -> i64:
 
 def path_into(p: Ptr[Process], node: Ptr[vfs.Inode], buf: Ptr[u8], cap: usize) -> i64:
     text: Array[u8, 1024] = Array[u8, 1024]()
-    r: i64 = vfs.path_of(p.root, node, addr(text), usize(1024))
+    r: i64 = vfs.path_of(p.world, p.root, node, addr(text), usize(1024))
     if r < 0:
         return put_text(buf, cap, b"anon_inode:[pipe]")  # not in the tree: a pipe or a deleted file
     return put_text(buf, cap, addr(text))
@@ -267,7 +267,7 @@ def file_path(p: Ptr[Process], f: Ptr[file.File], buf: Ptr[u8], cap: usize) -> i
     if f.parent == NULL or vfs.is_dir(f.inode):
         return path_into(p, f.inode, buf, cap)
     text: Array[u8, 1024] = Array[u8, 1024]()
-    n: i64 = vfs.path_of(p.root, f.parent, addr(text), usize(1024 - 258))
+    n: i64 = vfs.path_of(p.world, p.root, f.parent, addr(text), usize(1024 - 258))
     if n < 0:
         return n
     at2: usize = usize(n)
@@ -554,14 +554,14 @@ def add_hundredths(buf: Ptr[u8], at: usize, value: u64) -> usize:
 def add_mounts(p: Ptr[Process], buf: Ptr[u8], at: usize) -> usize:
     """One line per mount of the caller's world, as `source path type options 0 0`."""
     at = add_text(buf, at, b"rootfs / rootfs ")
-    at = add_text(buf, at, mount_options(vfs.mount_flags(p.root, p.root)))
+    at = add_text(buf, at, mount_options(vfs.mount_flags(p.world, p.root)))
     at = add_text(buf, at, b" 0 0\n")
     path: Ptr[u8] = buf + TEXT_CAP // 2  # scratch in the page's second half; lines stay in the first
     for i in range(vfs.MAX_MOUNTS):
         m: Ptr[vfs.Mount] = addr(vfs.mounts) + i
-        if not m.used or m.world != p.root or m.mountpoint == NULL or at > TEXT_CAP // 2 - 256:
+        if not m.used or m.world != p.world or m.mountpoint == NULL or at > TEXT_CAP // 2 - 256:
             continue
-        if vfs.path_of(p.root, m.mountpoint, path, usize(TEXT_CAP // 2)) < 0:
+        if vfs.path_of(p.world, p.root, m.mountpoint, path, usize(TEXT_CAP // 2)) < 0:
             continue
         at = add_text(buf, at, addr(m.source))
         at = add_text(buf, at, b" ")

@@ -161,6 +161,13 @@ class Cred:
     caps: u64  # effective capabilities (proc/caps.py): DAC_OVERRIDE and DAC_READ_SEARCH matter here
     groups: Ptr[u32]  # supplementary groups (group_count of them)
     group_count: u32
+    world: Ptr["Inode"]  # whose mounts its walks see (the root of its container or of the host);
+    # NULL: the walk's own root (the kernel's walks in a world it names by that root)
+
+
+def world_of(cred: Ptr[Cred], root: Ptr["Inode"]) -> Ptr["Inode"]:
+    """The mount world a walk by cred from root sees: a chroot moves a process's root, not its world."""
+    return cred.world if cred.world != NULL else root
 
 
 kernel_cred: Cred = Cred()  # uid 0, gid 0; as_kernel gives it every capability
@@ -478,15 +485,15 @@ def lookup_in(world: Ptr[Inode], dir: Ptr[Inode], name: Ptr[u8], length: usize, 
     return 0
 
 
-def parent_of(root: Ptr[Inode], dir: Ptr[Inode], out: Ptr[Ptr[Inode]]) -> i64:
-    """`..` of dir, which never goes above root and crosses back over mount points."""
+def parent_of(world: Ptr[Inode], root: Ptr[Inode], dir: Ptr[Inode], out: Ptr[Ptr[Inode]]) -> i64:
+    """`..` of dir, which never goes above root and crosses back over world's mount points."""
     current: Ptr[Inode] = get(dir)
     while current != root:
-        m: Ptr[Mount] = mount_of_root(root, current)
+        m: Ptr[Mount] = mount_of_root(world, current)
         if m != NULL and m.mountpoint == root:
             break
         if m == NULL:
-            err: i64 = lookup_in(root, current, b"..", usize(2), out)
+            err: i64 = lookup_in(world, current, b"..", usize(2), out)
             put(current)
             return err
         put(current)
@@ -534,6 +541,7 @@ def walk_path(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8],
     for i in range(length + 1):
         work[i] = path[i]
     current: Ptr[Inode] = get(root) if work[0] == ord("/") else get(cwd)
+    world: Ptr[Inode] = world_of(cred, root)
     slot: Array[Ptr[Inode], 1] = Array[Ptr[Inode], 1]()  # out-parameter for lookups
     links: u32 = 0
     pos: usize = 0
@@ -562,7 +570,7 @@ def walk_path(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8],
         if n == 1 and component[0] == ord("."):
             continue
         if n == 2 and component[0] == ord(".") and component[1] == ord("."):
-            err: i64 = parent_of(root, current, addr(slot))
+            err: i64 = parent_of(world, root, current, addr(slot))
             put(current)
             if err < 0:
                 return err
@@ -571,7 +579,7 @@ def walk_path(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8],
         if not is_dir(current):
             put(current)
             return -errno.ENOTDIR
-        err2: i64 = lookup_in(root, current, component, n, addr(slot))
+        err2: i64 = lookup_in(world, current, component, n, addr(slot))
         child: Ptr[Inode] = slot[0] if err2 == 0 else cast(Ptr[Inode], NULL)
         if last:
             w.parent = current
@@ -650,7 +658,7 @@ def walk_to_change(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr
     err: i64 = resolve(cred, root, cwd, path, flags, w)
     if err < 0:
         return err
-    if (mount_flags(root, w.parent if w.parent != NULL else w.node) & MNT_RDONLY) != 0:
+    if (mount_flags(world_of(cred, root), w.parent if w.parent != NULL else w.node) & MNT_RDONLY) != 0:
         done(w)
         return -errno.EROFS
     if not can_change_dir(cred, w):
@@ -734,7 +742,8 @@ def rmdir(cred: Ptr[Cred], root: Ptr[Inode], cwd: Ptr[Inode], path: Ptr[u8]) -> 
     err: i64 = walk_to_change(cred, root, cwd, path, u32(0), addr(w))
     if err < 0:
         return err
-    if w.parent == NULL or w.node == root or mount_of_root(root, w.node) != NULL or mounted_anywhere(w.node):
+    mounted: bool = mount_of_root(world_of(cred, root), w.node) != NULL or mounted_anywhere(w.node)
+    if w.parent == NULL or w.node == root or mounted:
         err = -errno.EBUSY
     elif not is_dir(w.node):
         err = -errno.ENOTDIR
@@ -859,9 +868,9 @@ def name_in_parent(parent: Ptr[Inode], child: Ptr[Inode], entry: Ptr[DirEntry]) 
             return 1
 
 
-def path_of(root: Ptr[Inode], node: Ptr[Inode], buf: Ptr[u8], cap: usize) -> i64:
-    """The absolute path of directory `node` as seen from `root` (getcwd); its length, or -errno
-    (-ENOENT when node is not under root: nothing outside a container's root gets a name in it)."""
+def path_of(world: Ptr[Inode], root: Ptr[Inode], node: Ptr[Inode], buf: Ptr[u8], cap: usize) -> i64:
+    """The absolute path of directory `node` as seen from `root` in world (getcwd); its length, or
+    -errno (-ENOENT when node is not under root: nothing outside a container's root gets a name in it)."""
     if cap < 2:
         return -errno.ERANGE
     entry: Ptr[DirEntry] = cast(Ptr[DirEntry], kalloc(usize(sizeof(DirEntry))))
@@ -873,13 +882,13 @@ def path_of(root: Ptr[Inode], node: Ptr[Inode], buf: Ptr[u8], cap: usize) -> i64
     current: Ptr[Inode] = get(node)
     err: i64 = 0
     while current != root:
-        m: Ptr[Mount] = mount_of_root(root, current)
+        m: Ptr[Mount] = mount_of_root(world, current)
         if m != NULL:
             put(current)
             current = get(m.mountpoint)
             if current == root:
                 break
-        err = lookup_in(root, current, b"..", usize(2), addr(slot))
+        err = lookup_in(world, current, b"..", usize(2), addr(slot))
         if err < 0:
             break
         parent: Ptr[Inode] = slot[0]

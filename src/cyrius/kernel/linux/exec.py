@@ -146,7 +146,7 @@ def open_program(p: Ptr[Process], path: Ptr[u8], out: Ptr[Ptr[vfs.Inode]]) -> i6
     r: i64 = vfs.resolve(process.cred_of(p, addr(who)), p.root, p.cwd, path, u32(vfs.FOLLOW), addr(w))
     if r < 0:
         return r
-    noexec: bool = (vfs.walk_flags(p.root, addr(w)) & vfs.MNT_NOEXEC) != 0
+    noexec: bool = (vfs.walk_flags(p.world, addr(w)) & vfs.MNT_NOEXEC) != 0
     node: Ptr[vfs.Inode] = vfs.get(w.node)
     vfs.done(addr(w))
     out[0] = node
@@ -424,7 +424,7 @@ def program_path(p: Ptr[Process], path: Ptr[u8], out: Ptr[u8]) -> None:
     if vfs.resolve(process.cred_of(p, addr(who)), p.root, p.cwd, path, u32(vfs.FOLLOW), addr(w)) < 0:
         return
     if w.parent != NULL and w.node != NULL:
-        n: i64 = vfs.path_of(p.root, w.parent, out, usize(task.EXE_LEN))
+        n: i64 = vfs.path_of(p.world, p.root, w.parent, out, usize(task.EXE_LEN))
         if n >= 0 and usize(n) + w.name_len + 2 <= task.EXE_LEN:
             at: usize = usize(n)
             if at != 1:  # the root's path is "/" already

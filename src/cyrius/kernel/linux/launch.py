@@ -58,6 +58,7 @@ def start(path: Ptr[u8], argv: Ptr[Ptr[u8]], argc: u32, envp: Ptr[Ptr[u8]], envc
         vfs.put(p.root)
         vfs.put(p.cwd)
         p.root = vfs.get(root)
+        p.world = root  # a container's processes see its mounts; the host's, the host's
         p.cwd = vfs.get(cwd)
         p.pgid = p.vpid
         p.sid = p.vpid

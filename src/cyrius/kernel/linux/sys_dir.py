@@ -1,4 +1,4 @@
-"""Directories: getdents64, getcwd, chdir and fchdir."""
+"""Directories: getdents64, getcwd, chdir, fchdir and chroot."""
 from cyrius.lang import NULL, Array, Ptr, addr, i64, u8, u32, u64, usize
 
 from .. import errno
@@ -6,12 +6,12 @@ from ..arch.x86_64.trapframe import TrapFrame
 from ..fs import file, vfs
 from ..fs.file import File
 from ..mm import frames, phys, uaccess
-from ..proc import process
+from ..proc import caps, cred, process
 from ..proc.task import Process
 from .syscalls import FULL, define
 from .fsargs import caller_may, AT_FDCWD, PATH_MAX, free_path_buffer, get_file, lookup_user, min_u64, path_buffer
 from .sys_rw import CHUNK, bounce
-from .syscall_names import SYS_CHDIR, SYS_FCHDIR, SYS_GETCWD, SYS_GETDENTS64
+from .syscall_names import SYS_CHDIR, SYS_CHROOT, SYS_FCHDIR, SYS_GETCWD, SYS_GETDENTS64
 
 
 def getdents(fd: u64, user: u64, count: u64) -> i64:
@@ -34,7 +34,7 @@ def getcwd(user: u64, size: u64) -> i64:
     buf: Ptr[u8] = path_buffer()
     if buf == NULL:
         return -errno.ENOMEM
-    n: i64 = vfs.path_of(p.root, p.cwd, buf, usize(min_u64(size, u64(PATH_MAX))))
+    n: i64 = vfs.path_of(p.world, p.root, p.cwd, buf, usize(min_u64(size, u64(PATH_MAX))))
     if n >= 0:
         n += 1  # the terminating NUL counts
         if uaccess.copy_out(p.space, user, buf, u64(n)) < 0:
@@ -72,6 +72,33 @@ def fchdir(fd: u64) -> i64:
     return set_cwd(vfs.get(f.inode))
 
 
+def chroot(user_path: u64) -> i64:
+    """chroot: "/" becomes the directory named, for this process and its future children (needs
+    CAP_SYS_CHROOT and search permission on it). Confined as any root is: `..` never climbs above
+    it, and the mounts seen stay the process's world's (a container's chroot stays in the container);
+    the cwd is left where it is, as on Linux."""
+    p: Ptr[Process] = process.current()
+    if not cred.capable(p, u32(caps.CAP_SYS_CHROOT)):
+        return -errno.EPERM
+    slot: Array[Ptr[vfs.Inode], 1] = Array[Ptr[vfs.Inode], 1]()
+    err: i64 = lookup_user(u64(i64(AT_FDCWD)), user_path, True, False, addr(slot))
+    if err < 0:
+        return err
+    if not vfs.is_dir(slot[0]):
+        vfs.put(slot[0])
+        return -errno.ENOTDIR
+    if not caller_may(slot[0], u32(vfs.X_OK)):
+        vfs.put(slot[0])
+        return -errno.EACCES
+    vfs.put(p.root)
+    p.root = slot[0]
+    return 0
+
+
+def sys_chroot(f: Ptr[TrapFrame]) -> i64:
+    return chroot(f.rdi)
+
+
 def sys_getdents64(f: Ptr[TrapFrame]) -> i64:
     return getdents(f.rdi, f.rsi, f.rdx)
 
@@ -92,4 +119,5 @@ def init() -> None:
     define(SYS_GETCWD, sys_getcwd, FULL, NULL)
     define(SYS_CHDIR, sys_chdir, FULL, NULL)
     define(SYS_FCHDIR, sys_fchdir, FULL, NULL)
+    define(SYS_CHROOT, sys_chroot, FULL, NULL)
     define(SYS_GETDENTS64, sys_getdents64, FULL, NULL)

@@ -86,7 +86,7 @@ def do_mmap(addr_hint: u64, length: u64, prot: u32, flags: u32, fd: i64, offset:
             return -errno.EACCES
         if kind == MAP_SHARED and (prot & uspace.PROT_WRITE) != 0:
             return -errno.ENODEV  # writes would have to reach the file: not supported
-        if (prot & uspace.PROT_EXEC) != 0 and (vfs.node_flags(process.current().root, f.inode) & vfs.MNT_NOEXEC) != 0:
+        if (prot & uspace.PROT_EXEC) != 0 and (vfs.node_flags(process.current().world, f.inode) & vfs.MNT_NOEXEC) != 0:
             return -errno.EPERM  # a file of a noexec mount is never run
     data: bool = (prot & uspace.PROT_WRITE) != 0 and kind == MAP_PRIVATE
     start: u64 = 0

@@ -189,7 +189,7 @@ def access_at(dirfd: u64, user_path: u64, mode: u64, flags: u64) -> i64:
 
 def read_only(node: Ptr[vfs.Inode]) -> bool:
     """node is on a read-only mount of the caller's world: its attributes cannot change (EROFS)."""
-    return (vfs.node_flags(process.current().root, node) & vfs.MNT_RDONLY) != 0
+    return (vfs.node_flags(process.current().world, node) & vfs.MNT_RDONLY) != 0
 
 
 def chmod_node(node: Ptr[vfs.Inode], mode: u64) -> i64:

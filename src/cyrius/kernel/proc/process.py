@@ -49,6 +49,7 @@ def cred_of(p: Ptr[Process], out: Ptr[vfs.Cred]) -> Ptr[vfs.Cred]:
     out.caps = p.cap_effective
     out.groups = cast(Ptr[u32], addr(p.groups))
     out.group_count = p.group_count
+    out.world = p.world
     return out
 
 
@@ -146,6 +147,7 @@ def allocate(parent: Ptr[Process]) -> Ptr[Process]:
     if parent != NULL:
         p.abi = parent.abi
         p.root = vfs.get(parent.root)
+        p.world = parent.world
         p.cwd = vfs.get(parent.cwd)
         p.uid = parent.uid
         p.gid = parent.gid
@@ -197,6 +199,7 @@ def init_host(boot: Ptr[Task], root: Ptr[vfs.Inode]) -> None:
     host = allocate(NULL)
     host.abi = task.ABI_HOST
     host.root = vfs.get(root)
+    host.world = root
     host.cwd = vfs.get(root)
     host.umask = 0o022
     cred.give_all(host)

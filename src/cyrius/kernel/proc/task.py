@@ -147,6 +147,8 @@ class Process:
     files: Array[Ptr[file.File], MAX_FDS]
     fd_flags: Array[u8, MAX_FDS]
     root: Ptr[vfs.Inode]  # the VFS root this process resolves "/" against
+    world: Ptr[vfs.Inode]  # whose mounts it sees: its container's root, or the host's (not referenced:
+    # the world outlives its processes); chroot moves root, never world
     cwd: Ptr[vfs.Inode]
     uid: u32
     gid: u32

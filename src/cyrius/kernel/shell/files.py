@@ -166,7 +166,7 @@ def cmd_cd(argc: u32, argv: Ptr[Ptr[u8]]) -> None:
 
 
 def cmd_pwd(argc: u32, argv: Ptr[Ptr[u8]]) -> None:
-    n: i64 = vfs.path_of(namespace.host_root, cwd, addr(io_buffer), usize(len(io_buffer)))
+    n: i64 = vfs.path_of(namespace.host_root, namespace.host_root, cwd, addr(io_buffer), usize(len(io_buffer)))
     if n < 0:
         fail(b"pwd", b".", n)
         return
